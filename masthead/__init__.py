@@ -1,0 +1,1 @@
+"""Masthead: a news-publishing platform on Wagtail."""

@@ -1,0 +1,700 @@
+"""A deterministic synthetic news corpus: channels, stories, articles and syndicated copies.
+
+Plain Python, no Django: the same seed always gives the same corpus, so demos, tests and
+benchmarks are repeatable. A *story* is one event (an entity doing something somewhere); it
+is covered by one to several articles from the site's desks and from wires, some of them
+near-identical syndicated copies of each other.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+# (slug, title, parent slug or None, desk line, vocabulary key)
+CHANNELS = [
+    ("markets", "Markets", None, "Markets Desk", "markets"),
+    ("stocks", "Stocks", "markets", "Markets Desk", "markets"),
+    ("currencies", "Currencies", "markets", "Markets Desk", "markets"),
+    ("business", "Business", None, "Business Desk", "business"),
+    ("technology", "Technology", None, "Technology Desk", "technology"),
+    ("world", "World", None, "Foreign Desk", "world"),
+    ("politics", "Politics", None, "Politics Desk", "politics"),
+    ("sports", "Sports", None, "Sports Desk", "sports"),
+    ("culture", "Culture", None, "Culture Desk", "culture"),
+]
+
+WIRES = ["Northwire", "Global Press Service", "Metro Wire", "Continental News Agency"]
+
+FIRST_NAMES = [
+    "Amelia",
+    "Ben",
+    "Chloe",
+    "Daniel",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kavya",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Olga",
+    "Pablo",
+    "Quinn",
+    "Rosa",
+    "Samir",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wei",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+    "Aiko",
+    "Bruno",
+    "Carmen",
+    "Dmitri",
+]
+LAST_NAMES = [
+    "Adams",
+    "Bauer",
+    "Chen",
+    "Diaz",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Haddad",
+    "Ito",
+    "Jensen",
+    "Kowalski",
+    "Lopez",
+    "Mensah",
+    "Novak",
+    "Okafor",
+    "Patel",
+    "Quintero",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Ueda",
+    "Varga",
+    "Weber",
+    "Xu",
+    "Yilmaz",
+    "Zhang",
+    "Moreau",
+    "Costa",
+]
+
+VOCABULARY: dict[str, dict[str, list[str]]] = {
+    "markets": {
+        "actors": [
+            "Halvorsen Bank",
+            "Orion Capital",
+            "Meridian Energy",
+            "Pacifica Mining",
+            "Arcadia Foods",
+            "Vantor Motors",
+            "Kestrel Airlines",
+            "Solenne Pharma",
+            "Brightwater Utilities",
+            "Tessera Semiconductors",
+        ],
+        "places": [
+            "New York",
+            "London",
+            "Frankfurt",
+            "Tokyo",
+            "Hong Kong",
+            "Singapore",
+            "Zurich",
+            "Toronto",
+        ],
+        "events": [
+            "shares jump after earnings beat",
+            "stock slides on weak guidance",
+            "bonds rally as yields fall",
+            "shares hit record high",
+            "stock tumbles after profit warning",
+            "announces share buyback",
+            "raises dividend",
+            "shares rebound after sell-off",
+        ],
+        "topics": [
+            "Earnings",
+            "Interest rates",
+            "Bonds",
+            "Dividends",
+            "IPO",
+            "Central banks",
+            "Inflation",
+            "Commodities",
+        ],
+        "words": [
+            "investors",
+            "analysts",
+            "quarter",
+            "revenue",
+            "guidance",
+            "index",
+            "futures",
+            "yield",
+            "volatility",
+            "outlook",
+            "margin",
+            "trading",
+            "session",
+            "benchmark",
+            "portfolio",
+            "sentiment",
+            "demand",
+            "forecast",
+        ],
+    },
+    "business": {
+        "actors": [
+            "Lumen Retail",
+            "Carraway Logistics",
+            "Northstar Telecom",
+            "Bellweather Insurance",
+            "Granite Construction",
+            "Havel Breweries",
+            "Marlowe Media",
+            "Quayside Shipping",
+        ],
+        "places": ["Chicago", "Paris", "Milan", "Seoul", "Mumbai", "Sao Paulo", "Sydney", "Dublin"],
+        "events": [
+            "agrees takeover of rival",
+            "cuts jobs in restructuring",
+            "names new chief executive",
+            "opens first overseas plant",
+            "faces antitrust probe",
+            "settles lawsuit",
+            "expands into new markets",
+            "reports record sales",
+        ],
+        "topics": [
+            "Mergers",
+            "Jobs",
+            "Retail",
+            "Logistics",
+            "Regulation",
+            "Leadership",
+            "Trade",
+            "Startups",
+        ],
+        "words": [
+            "company",
+            "executives",
+            "board",
+            "deal",
+            "employees",
+            "customers",
+            "supply",
+            "chain",
+            "contract",
+            "regulators",
+            "growth",
+            "strategy",
+            "factory",
+            "union",
+            "shareholders",
+            "competition",
+            "costs",
+        ],
+    },
+    "technology": {
+        "actors": [
+            "Quanta Labs",
+            "Nimbus Cloud",
+            "Pixelforge",
+            "Aurora Robotics",
+            "Cobalt AI",
+            "Heliostat Devices",
+            "Fernwood Software",
+            "Vireo Networks",
+        ],
+        "places": [
+            "San Francisco",
+            "Berlin",
+            "Bangalore",
+            "Tel Aviv",
+            "Stockholm",
+            "Austin",
+            "Shenzhen",
+            "Helsinki",
+        ],
+        "events": [
+            "unveils new chip",
+            "launches AI assistant",
+            "suffers data breach",
+            "recalls faulty devices",
+            "opens research lab",
+            "wins cloud contract",
+            "cuts prices of flagship phone",
+            "releases open-source model",
+        ],
+        "topics": [
+            "Artificial intelligence",
+            "Cybersecurity",
+            "Semiconductors",
+            "Cloud computing",
+            "Smartphones",
+            "Robotics",
+            "Privacy",
+            "Open source",
+        ],
+        "words": [
+            "users",
+            "software",
+            "engineers",
+            "platform",
+            "data",
+            "researchers",
+            "devices",
+            "network",
+            "update",
+            "security",
+            "developers",
+            "launch",
+            "model",
+            "hardware",
+            "privacy",
+            "performance",
+        ],
+    },
+    "world": {
+        "actors": [
+            "United Nations",
+            "European Union",
+            "African Union",
+            "Red Cross",
+            "World Health Organization",
+            "ASEAN",
+            "World Bank",
+            "IMF",
+        ],
+        "places": ["Nairobi", "Geneva", "Brussels", "Jakarta", "Lima", "Cairo", "Hanoi", "Warsaw"],
+        "events": [
+            "calls for ceasefire",
+            "pledges flood relief",
+            "hosts climate summit",
+            "warns of food shortages",
+            "approves emergency loan",
+            "sends election observers",
+            "launches vaccination drive",
+            "brokers prisoner exchange",
+        ],
+        "topics": [
+            "Diplomacy",
+            "Climate",
+            "Humanitarian aid",
+            "Elections",
+            "Health",
+            "Migration",
+            "Conflict",
+            "Development",
+        ],
+        "words": [
+            "officials",
+            "government",
+            "talks",
+            "delegation",
+            "region",
+            "crisis",
+            "agreement",
+            "refugees",
+            "ministers",
+            "summit",
+            "aid",
+            "border",
+            "population",
+            "envoy",
+            "negotiations",
+        ],
+    },
+    "politics": {
+        "actors": [
+            "Prime Minister Ellery",
+            "Senator Whitcombe",
+            "Governor Alvarez",
+            "Finance Minister Osei",
+            "Opposition leader Brandt",
+            "Mayor Lindqvist",
+            "Speaker Okoye",
+            "President Marchetti",
+        ],
+        "places": [
+            "Washington",
+            "Westminster",
+            "Ottawa",
+            "Canberra",
+            "Berlin",
+            "Madrid",
+            "Rome",
+            "Stockholm",
+        ],
+        "events": [
+            "unveils budget plan",
+            "survives confidence vote",
+            "announces cabinet reshuffle",
+            "proposes tax reform",
+            "faces ethics inquiry",
+            "calls early election",
+            "signs housing bill",
+            "rejects spending cuts",
+        ],
+        "topics": [
+            "Budget",
+            "Elections",
+            "Tax",
+            "Housing",
+            "Parliament",
+            "Healthcare",
+            "Education",
+            "Immigration",
+        ],
+        "words": [
+            "lawmakers",
+            "voters",
+            "bill",
+            "policy",
+            "campaign",
+            "coalition",
+            "committee",
+            "debate",
+            "reform",
+            "legislation",
+            "poll",
+            "party",
+            "minister",
+            "spending",
+            "parliament",
+            "constituency",
+        ],
+    },
+    "sports": {
+        "actors": [
+            "Riverside United",
+            "Harbor City FC",
+            "Northern Lions",
+            "Capital Comets",
+            "Valley Rangers",
+            "Eastside Eagles",
+            "Coastal Sharks",
+            "Highland Wolves",
+        ],
+        "places": [
+            "Manchester",
+            "Madrid",
+            "Melbourne",
+            "Boston",
+            "Buenos Aires",
+            "Munich",
+            "Osaka",
+            "Cape Town",
+        ],
+        "events": [
+            "win cup final on penalties",
+            "sign star striker",
+            "sack head coach",
+            "clinch league title",
+            "suffer shock defeat",
+            "break attendance record",
+            "reach semi-finals",
+            "appoint new captain",
+        ],
+        "topics": [
+            "Football",
+            "Transfers",
+            "Championship",
+            "Coaching",
+            "Injuries",
+            "Tournaments",
+            "Basketball",
+            "Tennis",
+        ],
+        "words": [
+            "season",
+            "match",
+            "fans",
+            "coach",
+            "squad",
+            "goal",
+            "victory",
+            "league",
+            "players",
+            "injury",
+            "stadium",
+            "tournament",
+            "title",
+            "defence",
+            "training",
+            "transfer",
+        ],
+    },
+    "culture": {
+        "actors": [
+            "National Gallery",
+            "Royal Opera",
+            "Festival of Lights",
+            "Meridian Film Awards",
+            "Bluebird Records",
+            "City Ballet",
+            "Crescent Theatre",
+            "Harborview Museum",
+        ],
+        "places": [
+            "Vienna",
+            "Edinburgh",
+            "Cannes",
+            "Kyoto",
+            "Venice",
+            "Marrakesh",
+            "Montreal",
+            "Lisbon",
+        ],
+        "events": [
+            "opens blockbuster exhibition",
+            "announces award shortlist",
+            "restores lost masterpiece",
+            "cancels sold-out tour",
+            "premieres new opera",
+            "breaks box-office record",
+            "returns looted artefacts",
+            "celebrates centenary",
+        ],
+        "topics": ["Art", "Film", "Music", "Theatre", "Books", "Museums", "Festivals", "Heritage"],
+        "words": [
+            "audience",
+            "artists",
+            "critics",
+            "premiere",
+            "collection",
+            "curator",
+            "performance",
+            "visitors",
+            "tickets",
+            "director",
+            "stage",
+            "gallery",
+            "season",
+            "festival",
+            "director",
+        ],
+    },
+}
+
+SENTENCES = [
+    "{actor} said on {weekday} that {claim}.",
+    "Analysts in {place} said the move reflected {noun} and {noun2}.",
+    "The announcement came after weeks of speculation about {noun} and {noun2}.",
+    "\u201cWe are confident about the {noun},\u201d a spokesperson for {actor} said.",
+    "{person}, who follows {topic_lower} closely, called it \u201ca significant moment for {noun}\u201d.",
+    "Officials in {place} declined to comment on the {noun} or the {noun2}.",
+    "The figures were {adj} than expected, according to people familiar with the {noun}.",
+    "It is the {ordinal} such {noun} this year, after a similar episode in {month}.",
+    "{actor} has faced questions about its {noun} since {month}.",
+    "Critics argued that the {noun} would do little to address {noun2}.",
+    "The decision affects roughly {number} {noun_plural} across the region.",
+    "Further details are expected when {actor} publishes its report later this month.",
+]
+CLAIMS = [
+    "the plan would go ahead as scheduled",
+    "talks had reached an advanced stage",
+    "it expected conditions to improve next year",
+    "the results showed the strategy was working",
+    "it would review the decision in the coming weeks",
+]
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+]
+ORDINALS = ["second", "third", "fourth", "fifth"]
+ADJECTIVES = ["stronger", "weaker", "higher", "lower", "better", "worse"]
+
+
+@dataclass(frozen=True)
+class Channel:
+    slug: str
+    title: str
+    parent: str | None
+    desk: str
+    vocabulary: str
+
+
+@dataclass
+class Article:
+    channel: str
+    title: str
+    dek: str
+    paragraphs: list[str]
+    byline: str
+    column: str
+    source_name: str
+    published_at: datetime
+    tags: list[str]
+    story: int
+    is_syndicated: bool = False
+    headings: dict[int, str] = field(default_factory=dict)
+    quote: tuple[str, str] | None = None
+
+
+def channels() -> list[Channel]:
+    return [Channel(*row) for row in CHANNELS]
+
+
+class CorpusGenerator:
+    """Yields articles story by story; the n-th article depends only on (seed, n's story)."""
+
+    def __init__(self, *, seed: int, now: datetime, days: int = 42):
+        self.seed = seed
+        self.now = now
+        self.days = days
+        self.channels = channels()
+
+    def articles(self, count: int) -> Iterator[Article]:
+        produced = 0
+        story = 0
+        while produced < count:
+            for article in self._story(story):
+                if produced == count:
+                    return
+                yield article
+                produced += 1
+            story += 1
+
+    def _story(self, story: int) -> list[Article]:
+        rng = random.Random(f"{self.seed}:{story}")
+        channel = rng.choice(self.channels)
+        vocab = VOCABULARY[channel.vocabulary]
+        actor = rng.choice(vocab["actors"])
+        place = rng.choice(vocab["places"])
+        event = rng.choice(vocab["events"])
+        topics = rng.sample(vocab["topics"], k=2)
+        # Newer stories are more frequent, as on a real site: skew the age towards now.
+        age = timedelta(seconds=self.days * 86400 * rng.random() ** 1.6)
+        started = self.now - age
+        base_title = f"{actor} {event}"
+        coverage = rng.choices([1, 2, 3, 4, 6], weights=[40, 25, 18, 10, 7])[0]
+        original = self._article(
+            rng, channel, vocab, actor, place, base_title, topics, story, started
+        )
+        articles = [original]
+        for copy in range(1, coverage):
+            published = min(started + timedelta(minutes=rng.randint(5, 600)), self.now)
+            if rng.random() < 0.5:
+                articles.append(self._syndicated_copy(rng, original, published))
+            else:
+                title = (
+                    f"{actor} {event} in {place}"
+                    if copy % 2
+                    else f"{base_title}, {rng.choice(vocab['words'])} reacts"
+                )
+                articles.append(
+                    self._article(
+                        rng, channel, vocab, actor, place, title, topics, story, published
+                    )
+                )
+        return articles
+
+    def _article(
+        self, rng, channel, vocab, actor, place, title, topics, story, published
+    ) -> Article:
+        paragraph_count = rng.choice([3, 4, 5, 6, 8, 10, 14])
+        paragraphs = [
+            self._paragraph(rng, vocab, actor, place, topics) for _ in range(paragraph_count)
+        ]
+        dek = self._sentence(rng, vocab, actor, place, topics)
+        headings = {}
+        if paragraph_count >= 8:
+            headings[paragraph_count // 2] = f"What {rng.choice(vocab['words'])} means for {place}"
+        quote = None
+        if rng.random() < 0.3:
+            quote = (
+                f"This is about the long-term {rng.choice(vocab['words'])}.",
+                self._person(rng),
+            )
+        is_wire = rng.random() < 0.25
+        source = rng.choice(WIRES) if is_wire else ""
+        tags = [actor, place, *topics]
+        return Article(
+            channel=channel.slug,
+            title=title[:250],
+            dek=dek,
+            paragraphs=paragraphs,
+            byline="" if is_wire else self._person(rng),
+            column=source or channel.desk,
+            source_name=source,
+            published_at=published,
+            tags=tags,
+            story=story,
+            headings=headings,
+            quote=quote,
+        )
+
+    def _syndicated_copy(self, rng, original: Article, published: datetime) -> Article:
+        """A near-identical copy of `original` from another wire: same text, light edits."""
+        wire = rng.choice([w for w in WIRES if w != original.source_name])
+        paragraphs = list(original.paragraphs)
+        if len(paragraphs) > 3 and rng.random() < 0.5:
+            paragraphs.pop()  # wires trim the tail
+        prefix = rng.choice(["", "UPDATE 1-", "WRAPUP-", ""])
+        return Article(
+            channel=original.channel,
+            title=f"{prefix}{original.title}"[:250],
+            dek=original.dek,
+            paragraphs=paragraphs,
+            byline="",
+            column=wire,
+            source_name=wire,
+            published_at=published,
+            tags=list(original.tags),
+            story=original.story,
+            is_syndicated=True,
+            headings=dict(original.headings),
+            quote=original.quote,
+        )
+
+    def _paragraph(self, rng, vocab, actor, place, topics) -> str:
+        return " ".join(
+            self._sentence(rng, vocab, actor, place, topics) for _ in range(rng.randint(2, 5))
+        )
+
+    def _sentence(self, rng, vocab, actor, place, topics) -> str:
+        words = vocab["words"]
+        noun, noun2 = rng.sample(words, k=2)
+        return rng.choice(SENTENCES).format(
+            actor=actor,
+            place=place,
+            weekday=rng.choice(WEEKDAYS),
+            claim=rng.choice(CLAIMS),
+            noun=noun,
+            noun2=noun2,
+            noun_plural=noun + "s",
+            person=self._person(rng),
+            topic_lower=rng.choice(topics).lower(),
+            adj=rng.choice(ADJECTIVES),
+            ordinal=rng.choice(ORDINALS),
+            month=rng.choice(MONTHS),
+            number=f"{rng.randint(2, 90) * 100:,}",
+        )
+
+    @staticmethod
+    def _person(rng) -> str:
+        return f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"

@@ -1,0 +1,41 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from masthead.demo.services import corpus_generate
+from masthead.news.models import ArticlePage
+
+
+class Command(BaseCommand):
+    help = (
+        "Add a deterministic synthetic corpus (channels, stories, syndicated copies) to the site."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--articles", type=int, default=2000)
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--if-empty", action="store_true", help="Do nothing if articles exist.")
+        parser.add_argument("--no-images", action="store_true", help="Skip the demo lead images.")
+        parser.add_argument("--batch-size", type=int, default=2000)
+
+    def handle(self, *args, articles, seed, if_empty, no_images, batch_size, **options):
+        if articles < 1:
+            raise CommandError("--articles must be at least 1.")
+        if if_empty and ArticlePage.objects.exists():
+            self.stdout.write("The site already has articles; nothing generated.")
+            return
+
+        def progress(done: int, seconds: float) -> None:
+            self.stdout.write(f"  {done:>9,} articles  {done / seconds:>8,.0f}/s", ending="\r")
+            self.stdout.flush()
+
+        report = corpus_generate(
+            articles=articles,
+            seed=seed,
+            with_images=not no_images,
+            batch_size=batch_size,
+            progress=progress if self.stdout.isatty() else None,
+        )
+        size = f", database {report.database_bytes / 1e6:,.1f} MB" if report.database_bytes else ""
+        self.stdout.write(
+            f"Generated {report.articles:,} articles in {report.seconds:.1f} s "
+            f"({report.per_second:,.0f} articles/s){size}."
+        )

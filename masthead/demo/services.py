@@ -1,0 +1,174 @@
+"""Fill a site with the synthetic corpus, fast enough for a million articles."""
+
+from __future__ import annotations
+
+import io
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.files.images import ImageFile
+from django.db import connection
+from django.utils import timezone
+from PIL import Image as PILImage
+from PIL import ImageDraw
+from wagtail.images import get_image_model
+from wagtail.rich_text import RichText
+
+from masthead.demo.corpus import Article, CorpusGenerator, channels
+from masthead.news.bulk import article_bulk_create
+from masthead.news.cache import content_generation_bump
+from masthead.news.models import ArticlePage, ChannelPage, HomePage
+
+DEMO_IMAGES = 12
+# Share of articles that carry a lead image.
+IMAGE_SHARE = 0.6
+
+
+@dataclass(frozen=True)
+class GenerateReport:
+    articles: int
+    seconds: float
+    database_bytes: int | None
+
+    @property
+    def per_second(self) -> float:
+        return self.articles / self.seconds if self.seconds else 0.0
+
+
+def channel_tree_ensure(*, home: HomePage) -> dict[str, ChannelPage]:
+    """The demo channels (Markets > Stocks and so on), created and published if missing."""
+    pages: dict[str, ChannelPage] = {}
+    for channel in channels():
+        parent = pages[channel.parent] if channel.parent else home
+        page = ChannelPage.objects.child_of(parent).filter(slug=channel.slug).first()
+        if page is None:
+            page = ChannelPage(
+                title=channel.title,
+                slug=channel.slug,
+                column=channel.desk,
+                description=f"The latest {channel.title.lower()} news.",
+                show_in_menus=channel.parent is None,
+            )
+            parent.add_child(instance=page)
+            page.save_revision().publish()
+        pages[channel.slug] = page
+    return pages
+
+
+def demo_images_ensure() -> list:
+    """A small set of generated lead images shared by the demo articles."""
+    Image = get_image_model()
+    images = list(Image.objects.filter(title__startswith="Masthead demo image").order_by("pk"))
+    rng = random.Random(7)
+    for number in range(len(images), DEMO_IMAGES):
+        canvas = PILImage.new("RGB", (1600, 900))
+        draw = ImageDraw.Draw(canvas)
+        top = tuple(rng.randint(20, 200) for _ in range(3))
+        bottom = tuple(rng.randint(20, 200) for _ in range(3))
+        for y in range(900):
+            mix = y / 899
+            draw.line(
+                [(0, y), (1600, y)],
+                fill=tuple(int(a + (b - a) * mix) for a, b in zip(top, bottom, strict=True)),
+            )
+        for _ in range(6):
+            x, y, r = rng.randint(0, 1600), rng.randint(0, 900), rng.randint(60, 260)
+            draw.ellipse([x - r, y - r, x + r, y + r], outline=(255, 255, 255), width=6)
+        buffer = io.BytesIO()
+        canvas.save(buffer, "JPEG", quality=80)
+        image = Image(title=f"Masthead demo image {number + 1}")
+        image.file = ImageFile(buffer, name=f"masthead-demo-{number + 1}.jpg")
+        image.save()
+        images.append(image)
+    return images
+
+
+def _article_page(article: Article, image, rng: random.Random) -> ArticlePage:
+    body = []
+    for position, paragraph in enumerate(article.paragraphs):
+        if position in article.headings:
+            body.append(("heading", {"text": article.headings[position], "level": "h2"}))
+        body.append(("paragraph", RichText(f"<p>{paragraph}</p>")))
+        if position == 1 and article.quote:
+            body.append(("quote", {"text": article.quote[0], "attribution": article.quote[1]}))
+    page = ArticlePage(
+        title=article.title,
+        dek=article.dek,
+        column=article.column,
+        byline=article.byline,
+        source_name=article.source_name,
+        source_url=f"https://wire.example/{article.story}/{rng.randint(1000, 9999)}"
+        if article.is_syndicated
+        else "",
+        is_canonical_at_source=article.is_syndicated,
+        published_at=article.published_at,
+        lead_image=image,
+        body=body,
+    )
+    return page
+
+
+def corpus_generate(
+    *,
+    articles: int,
+    seed: int,
+    now: datetime | None = None,
+    batch_size: int = 2000,
+    with_images: bool = True,
+    progress: Callable[[int, float], None] | None = None,
+) -> GenerateReport:
+    """Add `articles` synthetic articles (deterministic for a seed) to the site's channels."""
+    started = time.perf_counter()
+    home = HomePage.objects.get()
+    pages = channel_tree_ensure(home=home)
+    images = demo_images_ensure() if with_images else []
+    rng = random.Random(seed)
+    generator = CorpusGenerator(seed=seed, now=now or timezone.now())
+    done = 0
+    batch: dict[str, list[tuple[ArticlePage, list[str]]]] = defaultdict(list)
+    pending = 0
+    for article in generator.articles(articles):
+        image = rng.choice(images) if images and rng.random() < IMAGE_SHARE else None
+        batch[article.channel].append((_article_page(article, image, rng), article.tags))
+        pending += 1
+        if pending == batch_size:
+            done += _flush(batch, pages)
+            pending = 0
+            if progress:
+                progress(done, time.perf_counter() - started)
+    done += _flush(batch, pages)
+    content_generation_bump()
+    return GenerateReport(done, time.perf_counter() - started, database_size())
+
+
+def _flush(
+    batch: dict[str, list[tuple[ArticlePage, list[str]]]], pages: dict[str, ChannelPage]
+) -> int:
+    count = 0
+    for slug, rows in batch.items():
+        article_bulk_create(
+            channel=pages[slug],
+            articles=[page for page, _ in rows],
+            tags=[tags for _, tags in rows],
+        )
+        count += len(rows)
+    batch.clear()
+    return count
+
+
+def database_size() -> int | None:
+    """Bytes on disk of the default database (SQLite file with WAL, or PostgreSQL database)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA page_count")
+            pages = cursor.fetchone()[0]
+            cursor.execute("PRAGMA page_size")
+            return pages * cursor.fetchone()[0]
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_database_size(current_database())")
+            return cursor.fetchone()[0]
+    return None

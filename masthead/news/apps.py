@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class NewsConfig(AppConfig):
+    name = "masthead.news"
+    label = "news"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from masthead.news import signals
+
+        signals.connect()

@@ -1,0 +1,206 @@
+"""Wagtail pages of a news site: the home page, nestable channels and articles."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.http import http_date
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey
+from taggit.models import TaggedItemBase
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.fields import StreamField
+from wagtail.models import Orderable, Page
+from wagtail.search import index
+
+from masthead.news import feeds, selectors, structured_data
+from masthead.news.blocks import ArticleBodyBlock
+from masthead.news.pagination import paginate
+
+# A revision within this long after first publication is a correction, not an update.
+UPDATE_GRACE = timedelta(minutes=5)
+# One rendition serves the page, OpenGraph, Twitter and JSON-LD (16:9, Google's preferred shape).
+LEAD_RENDITION = "fill-1200x675|format-jpeg|jpegquality-80"
+
+
+class HomePage(Page):
+    intro = models.CharField(max_length=300, blank=True)
+
+    content_panels = Page.content_panels + [
+        FieldPanel("intro"),
+        InlinePanel("pinned_stories", label="Pinned top stories", max_num=10),
+    ]
+
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["news.ChannelPage"]
+    max_count = 1
+
+    def get_context(self, request: HttpRequest, *args, **kwargs) -> dict:
+        context = super().get_context(request, *args, **kwargs)
+        context["top_stories"] = selectors.article_list_top_stories(home=self)
+        context["sections"] = selectors.channel_list_sections(home=self)
+        return context
+
+
+class PinnedStory(Orderable):
+    """An article an editor pins to the top of the home page, in the order given."""
+
+    home = ParentalKey(HomePage, on_delete=models.CASCADE, related_name="pinned_stories")
+    article = models.ForeignKey("news.ArticlePage", on_delete=models.CASCADE, related_name="+")
+
+    panels = [FieldPanel("article")]
+
+
+class ChannelPage(RoutablePageMixin, Page):
+    """A section of the site (Markets, Markets > Stocks); lists its own and its sub-channels' articles."""
+
+    description = models.CharField(max_length=300, blank=True)
+    column = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text='Default column line for articles in this channel, e.g. "Markets Desk".',
+    )
+
+    content_panels = Page.content_panels + [FieldPanel("description"), FieldPanel("column")]
+    search_fields = Page.search_fields + [index.SearchField("description")]
+
+    parent_page_types = ["news.HomePage", "news.ChannelPage"]
+    subpage_types = ["news.ChannelPage", "news.ArticlePage"]
+
+    @path("")
+    def index(self, request: HttpRequest):
+        articles = selectors.article_list_latest(within=self)
+        page, message = paginate(request, articles, settings.MASTHEAD_PAGE_SIZE)
+        return self.render(
+            request, context_overrides={"articles": page, "pagination_message": message}
+        )
+
+    @path("feed/")
+    def rss(self, request: HttpRequest):
+        return feeds.ArticleRssFeed(scope=feeds.FeedScope.for_channel(self))(request)
+
+    @path("atom/")
+    def atom(self, request: HttpRequest):
+        return feeds.ArticleAtomFeed(scope=feeds.FeedScope.for_channel(self))(request)
+
+
+class ArticleTag(TaggedItemBase):
+    content_object = ParentalKey(
+        "news.ArticlePage", on_delete=models.CASCADE, related_name="tagged_items"
+    )
+
+
+class ArticlePage(Page):
+    dek = models.TextField("summary", blank=True, max_length=600)
+    column = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text='Column or source line, e.g. "Markets Desk" or a wire.',
+    )
+    byline = models.CharField(max_length=200, blank=True)
+    source_name = models.CharField(max_length=100, blank=True)
+    source_url = models.URLField(
+        max_length=1000, blank=True, help_text="Original of a syndicated copy."
+    )
+    is_canonical_at_source = models.BooleanField(
+        default=False, help_text="Point rel=canonical at the original (syndicated copies)."
+    )
+    published_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="Shown publication time; set at first publication when left empty.",
+    )
+    lead_image = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lead_image_caption = models.CharField(max_length=300, blank=True)
+    body = StreamField(ArticleBodyBlock(), blank=True)
+    tags = ClusterTaggableManager(through=ArticleTag, blank=True)
+
+    content_panels = Page.content_panels + [
+        FieldPanel("dek"),
+        MultiFieldPanel(
+            [FieldPanel("column"), FieldPanel("byline"), FieldPanel("published_at")], "Credit line"
+        ),
+        MultiFieldPanel([FieldPanel("lead_image"), FieldPanel("lead_image_caption")], "Lead image"),
+        FieldPanel("body"),
+        FieldPanel("tags"),
+    ]
+    promote_panels = Page.promote_panels + [
+        MultiFieldPanel(
+            [
+                FieldPanel("source_name"),
+                FieldPanel("source_url"),
+                FieldPanel("is_canonical_at_source"),
+            ],
+            "Source",
+        ),
+    ]
+    search_fields = Page.search_fields + [
+        index.SearchField("dek"),
+        index.SearchField("body"),
+        index.SearchField("byline"),
+        index.RelatedFields("tags", [index.SearchField("name", boost=2)]),
+        index.FilterField("published_at"),
+    ]
+
+    parent_page_types = ["news.ChannelPage"]
+    subpage_types: list[str] = []
+
+    def save(self, *args, **kwargs):
+        if self.live and self.published_at is None:
+            self.published_at = self.first_published_at or timezone.now()
+        return super().save(*args, **kwargs)
+
+    @property
+    def updated_at(self):
+        """The time of the last revision worth telling readers about, or None."""
+        if self.published_at and self.last_published_at:
+            if self.last_published_at - self.published_at > UPDATE_GRACE:
+                return self.last_published_at
+        return None
+
+    @property
+    def credit_line(self) -> str:
+        return self.column or self.source_name
+
+    def get_context(self, request: HttpRequest, *args, **kwargs) -> dict:
+        context = super().get_context(request, *args, **kwargs)
+        breadcrumbs = selectors.page_list_breadcrumbs(page=self)
+        tags = list(self.tags.all())
+        lead = self.lead_image.get_rendition(LEAD_RENDITION) if self.lead_image else None
+        lead_url = request.build_absolute_uri(lead.url) if lead else None
+        own_url = request.build_absolute_uri(self.get_url(request))
+        canonical = self.source_url if self.is_canonical_at_source and self.source_url else own_url
+        context.update(
+            breadcrumbs=breadcrumbs,
+            article_tags=tags,
+            lead_rendition=lead,
+            lead_image_url=lead_url,
+            canonical_url=canonical,
+            own_url=own_url,
+            json_ld=[
+                structured_data.news_article(
+                    request=request,
+                    article=self,
+                    url=own_url,
+                    section=breadcrumbs[-1].title if breadcrumbs else "",
+                    tags=tags,
+                    image_url=lead_url,
+                ),
+                structured_data.breadcrumb_list(request=request, trail=[*breadcrumbs, self]),
+            ],
+        )
+        return context
+
+    def serve(self, request: HttpRequest, *args, **kwargs):
+        response = super().serve(request, *args, **kwargs)
+        if self.last_published_at and not getattr(request, "is_preview", False):
+            response["Last-Modified"] = http_date(self.last_published_at.timestamp())
+        return response

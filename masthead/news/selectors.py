@@ -1,0 +1,88 @@
+"""Reads of the news pages; listings use the published_at index and never load bodies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.apps import apps
+from django.db.models import QuerySet
+from django.utils import timezone
+from wagtail.models import Page
+
+if TYPE_CHECKING:
+    from masthead.news.models import ArticlePage, ChannelPage, HomePage
+
+TOP_STORIES = 7
+SECTION_SIZE = 5
+
+
+def _articles() -> QuerySet[ArticlePage]:
+    return apps.get_model("news", "ArticlePage").objects
+
+
+def article_list_latest(*, within: Page | None = None) -> QuerySet[ArticlePage]:
+    """Live articles, newest first; under `within` (a channel and its sub-channels) if given."""
+    articles = _articles().live().defer("body").order_by("-published_at", "-pk")
+    if within is not None:
+        articles = articles.descendant_of(within)
+    return articles
+
+
+def article_list_for_tag(*, slug: str) -> QuerySet[ArticlePage]:
+    return article_list_latest().filter(tags__slug=slug)
+
+
+def article_list_recent(*, hours: int) -> QuerySet[ArticlePage]:
+    """Live articles published in the last `hours` hours (for the news sitemap)."""
+    since = timezone.now() - timedelta(hours=hours)
+    return article_list_latest().filter(published_at__gte=since)
+
+
+def article_list_top_stories(*, home: HomePage, limit: int = TOP_STORIES) -> list[ArticlePage]:
+    """Editor-pinned live articles in their order, then the latest ones."""
+    pinned = [
+        pin.article
+        for pin in home.pinned_stories.select_related("article", "article__lead_image")
+        if pin.article.live
+    ]
+    pinned_ids = [article.pk for article in pinned]
+    latest = (
+        article_list_latest()
+        .select_related("lead_image")
+        .exclude(pk__in=pinned_ids)[: max(limit - len(pinned), 0)]
+    )
+    return (pinned + list(latest))[:limit]
+
+
+@dataclass(frozen=True)
+class Section:
+    channel: ChannelPage
+    articles: list[ArticlePage]
+
+
+def channel_list_sections(*, home: HomePage, size: int = SECTION_SIZE) -> list[Section]:
+    """One section per top-level channel with its latest articles (sub-channels included)."""
+    channels = apps.get_model("news", "ChannelPage").objects.child_of(home).live().order_by("path")
+    return [
+        Section(channel=channel, articles=list(article_list_latest(within=channel)[:size]))
+        for channel in channels
+    ]
+
+
+def channel_list_navigation(*, site_root: Page) -> list[Page]:
+    """Top-level channels for the site's navigation bar."""
+    return list(
+        apps.get_model("news", "ChannelPage")
+        .objects.child_of(site_root)
+        .live()
+        .in_menu()
+        .order_by("path")
+        .only("title", "url_path", "path", "depth")
+    )
+
+
+def page_list_breadcrumbs(*, page: Page) -> list[Page]:
+    """The page's ancestors from the home page down to its parent."""
+    return list(page.get_ancestors().filter(depth__gt=1).only("title", "url_path", "path", "depth"))

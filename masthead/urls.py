@@ -1,0 +1,46 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.sitemaps import views as sitemap_views
+from django.urls import include, path, re_path
+from django.views.decorators.cache import cache_page
+from django.views.static import serve as static_serve
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from masthead.news import views
+from masthead.news.sitemaps import SITEMAPS
+
+urlpatterns = [
+    path("django-admin/", admin.site.urls),
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("search/", views.search, name="search"),
+    path("tags/<slug:slug>/", views.tag_index, name="tag"),
+    path("tags/<slug:slug>/feed/", views.tag_rss, name="tag_rss"),
+    path("tags/<slug:slug>/atom/", views.tag_atom, name="tag_atom"),
+    path("feed/", views.site_rss, name="site_rss"),
+    path("feed/atom/", views.site_atom, name="site_atom"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("sitemap-news.xml", views.news_sitemap, name="news_sitemap"),
+    path(
+        "sitemap.xml",
+        cache_page(600)(sitemap_views.index),
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap_section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        cache_page(600)(sitemap_views.sitemap),
+        {"sitemaps": SITEMAPS},
+        name="sitemap_section",
+    ),
+]
+
+if settings.MASTHEAD_SERVE_MEDIA:
+    # One-machine sites serve uploads from Django; behind nginx, let nginx serve /media/.
+    urlpatterns.append(
+        re_path(r"^media/(?P<path>.*)$", static_serve, {"document_root": settings.MEDIA_ROOT})
+    )
+
+urlpatterns += [path("", include(wagtail_urls))]
