@@ -28,465 +28,155 @@ CHANNELS = [
 
 WIRES = ["Northwire", "Global Press Service", "Metro Wire", "Continental News Agency"]
 
-FIRST_NAMES = [
-    "Amelia",
-    "Ben",
-    "Chloe",
-    "Daniel",
-    "Elena",
-    "Farid",
-    "Grace",
-    "Hiro",
-    "Ines",
-    "Jonas",
-    "Kavya",
-    "Liam",
-    "Maya",
-    "Noah",
-    "Olga",
-    "Pablo",
-    "Quinn",
-    "Rosa",
-    "Samir",
-    "Tara",
-    "Umar",
-    "Vera",
-    "Wei",
-    "Ximena",
-    "Yusuf",
-    "Zoe",
-    "Aiko",
-    "Bruno",
-    "Carmen",
-    "Dmitri",
-]
-LAST_NAMES = [
-    "Adams",
-    "Bauer",
-    "Chen",
-    "Diaz",
-    "Eriksen",
-    "Fischer",
-    "Garcia",
-    "Haddad",
-    "Ito",
-    "Jensen",
-    "Kowalski",
-    "Lopez",
-    "Mensah",
-    "Novak",
-    "Okafor",
-    "Patel",
-    "Quintero",
-    "Rossi",
-    "Silva",
-    "Tanaka",
-    "Ueda",
-    "Varga",
-    "Weber",
-    "Xu",
-    "Yilmaz",
-    "Zhang",
-    "Moreau",
-    "Costa",
-]
+FIRST_NAMES = (
+    "Amelia Ben Chloe Daniel Elena Farid Grace Hiro Ines Jonas Kavya Liam Maya "
+    "Noah Olga Pablo Quinn Rosa Samir Tara Umar Vera Wei Ximena Yusuf Zoe Aiko "
+    "Bruno Carmen Dmitri"
+).split(" ")
+LAST_NAMES = (
+    "Adams Bauer Chen Diaz Eriksen Fischer Garcia Haddad Ito Jensen Kowalski Lopez "
+    "Mensah Novak Okafor Patel Quintero Rossi Silva Tanaka Ueda Varga Weber Xu "
+    "Yilmaz Zhang Moreau Costa"
+).split(" ")
 
 VOCABULARY: dict[str, dict[str, list[str]]] = {
     "markets": {
-        "actors": [
-            "Halvorsen Bank",
-            "Orion Capital",
-            "Meridian Energy",
-            "Pacifica Mining",
-            "Arcadia Foods",
-            "Vantor Motors",
-            "Kestrel Airlines",
-            "Solenne Pharma",
-            "Brightwater Utilities",
-            "Tessera Semiconductors",
-        ],
-        "places": [
-            "New York",
-            "London",
-            "Frankfurt",
-            "Tokyo",
-            "Hong Kong",
-            "Singapore",
-            "Zurich",
-            "Toronto",
-        ],
-        "events": [
-            "shares jump after earnings beat",
-            "stock slides on weak guidance",
-            "bonds rally as yields fall",
-            "shares hit record high",
-            "stock tumbles after profit warning",
-            "announces share buyback",
-            "raises dividend",
-            "shares rebound after sell-off",
-        ],
-        "topics": [
-            "Earnings",
-            "Interest rates",
-            "Bonds",
-            "Dividends",
-            "IPO",
-            "Central banks",
-            "Inflation",
-            "Commodities",
-        ],
-        "words": [
-            "investors",
-            "analysts",
-            "quarter",
-            "revenue",
-            "guidance",
-            "index",
-            "futures",
-            "yield",
-            "volatility",
-            "outlook",
-            "margin",
-            "trading",
-            "session",
-            "benchmark",
-            "portfolio",
-            "sentiment",
-            "demand",
-            "forecast",
-        ],
+        "actors": (
+            "Halvorsen Bank,Orion Capital,Meridian Energy,Pacifica Mining,Arcadia Foods,"
+            "Vantor Motors,Kestrel Airlines,Solenne Pharma,Brightwater Utilities,Tessera "
+            "Semiconductors"
+        ).split(","),
+        "places": ("New York,London,Frankfurt,Tokyo,Hong Kong,Singapore,Zurich,Toronto").split(","),
+        "events": (
+            "shares jump after earnings beat,stock slides on weak guidance,bonds rally as "
+            "yields fall,shares hit record high,stock tumbles after profit warning,"
+            "announces share buyback,raises dividend,shares rebound after sell-off"
+        ).split(","),
+        "topics": (
+            "Earnings,Interest rates,Bonds,Dividends,IPO,Central banks,Inflation,Commodities"
+        ).split(","),
+        "words": (
+            "investors analysts quarter revenue guidance index futures yield volatility "
+            "outlook margin trading session benchmark portfolio sentiment demand forecast"
+        ).split(" "),
     },
     "business": {
-        "actors": [
-            "Lumen Retail",
-            "Carraway Logistics",
-            "Northstar Telecom",
-            "Bellweather Insurance",
-            "Granite Construction",
-            "Havel Breweries",
-            "Marlowe Media",
-            "Quayside Shipping",
-        ],
+        "actors": (
+            "Lumen Retail,Carraway Logistics,Northstar Telecom,Bellweather Insurance,"
+            "Granite Construction,Havel Breweries,Marlowe Media,Quayside Shipping"
+        ).split(","),
         "places": ["Chicago", "Paris", "Milan", "Seoul", "Mumbai", "Sao Paulo", "Sydney", "Dublin"],
-        "events": [
-            "agrees takeover of rival",
-            "cuts jobs in restructuring",
-            "names new chief executive",
-            "opens first overseas plant",
-            "faces antitrust probe",
-            "settles lawsuit",
-            "expands into new markets",
-            "reports record sales",
-        ],
-        "topics": [
-            "Mergers",
-            "Jobs",
-            "Retail",
-            "Logistics",
-            "Regulation",
-            "Leadership",
-            "Trade",
-            "Startups",
-        ],
-        "words": [
-            "company",
-            "executives",
-            "board",
-            "deal",
-            "employees",
-            "customers",
-            "supply",
-            "chain",
-            "contract",
-            "regulators",
-            "growth",
-            "strategy",
-            "factory",
-            "union",
-            "shareholders",
-            "competition",
-            "costs",
-        ],
+        "events": (
+            "agrees takeover of rival,cuts jobs in restructuring,names new chief executive,"
+            "opens first overseas plant,faces antitrust probe,settles lawsuit,expands into "
+            "new markets,reports record sales"
+        ).split(","),
+        "topics": ("Mergers Jobs Retail Logistics Regulation Leadership Trade Startups").split(" "),
+        "words": (
+            "company executives board deal employees customers supply chain contract "
+            "regulators growth strategy factory union shareholders competition costs"
+        ).split(" "),
     },
     "technology": {
-        "actors": [
-            "Quanta Labs",
-            "Nimbus Cloud",
-            "Pixelforge",
-            "Aurora Robotics",
-            "Cobalt AI",
-            "Heliostat Devices",
-            "Fernwood Software",
-            "Vireo Networks",
-        ],
-        "places": [
-            "San Francisco",
-            "Berlin",
-            "Bangalore",
-            "Tel Aviv",
-            "Stockholm",
-            "Austin",
-            "Shenzhen",
-            "Helsinki",
-        ],
-        "events": [
-            "unveils new chip",
-            "launches AI assistant",
-            "suffers data breach",
-            "recalls faulty devices",
-            "opens research lab",
-            "wins cloud contract",
-            "cuts prices of flagship phone",
-            "releases open-source model",
-        ],
-        "topics": [
-            "Artificial intelligence",
-            "Cybersecurity",
-            "Semiconductors",
-            "Cloud computing",
-            "Smartphones",
-            "Robotics",
-            "Privacy",
-            "Open source",
-        ],
-        "words": [
-            "users",
-            "software",
-            "engineers",
-            "platform",
-            "data",
-            "researchers",
-            "devices",
-            "network",
-            "update",
-            "security",
-            "developers",
-            "launch",
-            "model",
-            "hardware",
-            "privacy",
-            "performance",
-        ],
+        "actors": (
+            "Quanta Labs,Nimbus Cloud,Pixelforge,Aurora Robotics,Cobalt AI,Heliostat "
+            "Devices,Fernwood Software,Vireo Networks"
+        ).split(","),
+        "places": (
+            "San Francisco,Berlin,Bangalore,Tel Aviv,Stockholm,Austin,Shenzhen,Helsinki"
+        ).split(","),
+        "events": (
+            "unveils new chip,launches AI assistant,suffers data breach,recalls faulty "
+            "devices,opens research lab,wins cloud contract,cuts prices of flagship phone,"
+            "releases open-source model"
+        ).split(","),
+        "topics": (
+            "Artificial intelligence,Cybersecurity,Semiconductors,Cloud computing,"
+            "Smartphones,Robotics,Privacy,Open source"
+        ).split(","),
+        "words": (
+            "users software engineers platform data researchers devices network update "
+            "security developers launch model hardware privacy performance"
+        ).split(" "),
     },
     "world": {
-        "actors": [
-            "United Nations",
-            "European Union",
-            "African Union",
-            "Red Cross",
-            "World Health Organization",
-            "ASEAN",
-            "World Bank",
-            "IMF",
-        ],
+        "actors": (
+            "United Nations,European Union,African Union,Red Cross,World Health "
+            "Organization,ASEAN,World Bank,IMF"
+        ).split(","),
         "places": ["Nairobi", "Geneva", "Brussels", "Jakarta", "Lima", "Cairo", "Hanoi", "Warsaw"],
-        "events": [
-            "calls for ceasefire",
-            "pledges flood relief",
-            "hosts climate summit",
-            "warns of food shortages",
-            "approves emergency loan",
-            "sends election observers",
-            "launches vaccination drive",
-            "brokers prisoner exchange",
-        ],
-        "topics": [
-            "Diplomacy",
-            "Climate",
-            "Humanitarian aid",
-            "Elections",
-            "Health",
-            "Migration",
-            "Conflict",
-            "Development",
-        ],
-        "words": [
-            "officials",
-            "government",
-            "talks",
-            "delegation",
-            "region",
-            "crisis",
-            "agreement",
-            "refugees",
-            "ministers",
-            "summit",
-            "aid",
-            "border",
-            "population",
-            "envoy",
-            "negotiations",
-        ],
+        "events": (
+            "calls for ceasefire,pledges flood relief,hosts climate summit,warns of food "
+            "shortages,approves emergency loan,sends election observers,launches "
+            "vaccination drive,brokers prisoner exchange"
+        ).split(","),
+        "topics": (
+            "Diplomacy,Climate,Humanitarian aid,Elections,Health,Migration,Conflict,Development"
+        ).split(","),
+        "words": (
+            "officials government talks delegation region crisis agreement refugees "
+            "ministers summit aid border population envoy negotiations"
+        ).split(" "),
     },
     "politics": {
-        "actors": [
-            "Prime Minister Ellery",
-            "Senator Whitcombe",
-            "Governor Alvarez",
-            "Finance Minister Osei",
-            "Opposition leader Brandt",
-            "Mayor Lindqvist",
-            "Speaker Okoye",
-            "President Marchetti",
-        ],
-        "places": [
-            "Washington",
-            "Westminster",
-            "Ottawa",
-            "Canberra",
-            "Berlin",
-            "Madrid",
-            "Rome",
-            "Stockholm",
-        ],
-        "events": [
-            "unveils budget plan",
-            "survives confidence vote",
-            "announces cabinet reshuffle",
-            "proposes tax reform",
-            "faces ethics inquiry",
-            "calls early election",
-            "signs housing bill",
-            "rejects spending cuts",
-        ],
-        "topics": [
-            "Budget",
-            "Elections",
-            "Tax",
-            "Housing",
-            "Parliament",
-            "Healthcare",
-            "Education",
-            "Immigration",
-        ],
-        "words": [
-            "lawmakers",
-            "voters",
-            "bill",
-            "policy",
-            "campaign",
-            "coalition",
-            "committee",
-            "debate",
-            "reform",
-            "legislation",
-            "poll",
-            "party",
-            "minister",
-            "spending",
-            "parliament",
-            "constituency",
-        ],
+        "actors": (
+            "Prime Minister Ellery,Senator Whitcombe,Governor Alvarez,Finance Minister "
+            "Osei,Opposition leader Brandt,Mayor Lindqvist,Speaker Okoye,President "
+            "Marchetti"
+        ).split(","),
+        "places": ("Washington Westminster Ottawa Canberra Berlin Madrid Rome Stockholm").split(
+            " "
+        ),
+        "events": (
+            "unveils budget plan,survives confidence vote,announces cabinet reshuffle,"
+            "proposes tax reform,faces ethics inquiry,calls early election,signs housing "
+            "bill,rejects spending cuts"
+        ).split(","),
+        "topics": (
+            "Budget Elections Tax Housing Parliament Healthcare Education Immigration"
+        ).split(" "),
+        "words": (
+            "lawmakers voters bill policy campaign coalition committee debate reform "
+            "legislation poll party minister spending parliament constituency"
+        ).split(" "),
     },
     "sports": {
-        "actors": [
-            "Riverside United",
-            "Harbor City FC",
-            "Northern Lions",
-            "Capital Comets",
-            "Valley Rangers",
-            "Eastside Eagles",
-            "Coastal Sharks",
-            "Highland Wolves",
-        ],
-        "places": [
-            "Manchester",
-            "Madrid",
-            "Melbourne",
-            "Boston",
-            "Buenos Aires",
-            "Munich",
-            "Osaka",
-            "Cape Town",
-        ],
-        "events": [
-            "win cup final on penalties",
-            "sign star striker",
-            "sack head coach",
-            "clinch league title",
-            "suffer shock defeat",
-            "break attendance record",
-            "reach semi-finals",
-            "appoint new captain",
-        ],
-        "topics": [
-            "Football",
-            "Transfers",
-            "Championship",
-            "Coaching",
-            "Injuries",
-            "Tournaments",
-            "Basketball",
-            "Tennis",
-        ],
-        "words": [
-            "season",
-            "match",
-            "fans",
-            "coach",
-            "squad",
-            "goal",
-            "victory",
-            "league",
-            "players",
-            "injury",
-            "stadium",
-            "tournament",
-            "title",
-            "defence",
-            "training",
-            "transfer",
-        ],
+        "actors": (
+            "Riverside United,Harbor City FC,Northern Lions,Capital Comets,Valley Rangers,"
+            "Eastside Eagles,Coastal Sharks,Highland Wolves"
+        ).split(","),
+        "places": ("Manchester,Madrid,Melbourne,Boston,Buenos Aires,Munich,Osaka,Cape Town").split(
+            ","
+        ),
+        "events": (
+            "win cup final on penalties,sign star striker,sack head coach,clinch league "
+            "title,suffer shock defeat,break attendance record,reach semi-finals,appoint "
+            "new captain"
+        ).split(","),
+        "topics": (
+            "Football Transfers Championship Coaching Injuries Tournaments Basketball Tennis"
+        ).split(" "),
+        "words": (
+            "season match fans coach squad goal victory league players injury stadium "
+            "tournament title defence training transfer"
+        ).split(" "),
     },
     "culture": {
-        "actors": [
-            "National Gallery",
-            "Royal Opera",
-            "Festival of Lights",
-            "Meridian Film Awards",
-            "Bluebird Records",
-            "City Ballet",
-            "Crescent Theatre",
-            "Harborview Museum",
-        ],
-        "places": [
-            "Vienna",
-            "Edinburgh",
-            "Cannes",
-            "Kyoto",
-            "Venice",
-            "Marrakesh",
-            "Montreal",
-            "Lisbon",
-        ],
-        "events": [
-            "opens blockbuster exhibition",
-            "announces award shortlist",
-            "restores lost masterpiece",
-            "cancels sold-out tour",
-            "premieres new opera",
-            "breaks box-office record",
-            "returns looted artefacts",
-            "celebrates centenary",
-        ],
+        "actors": (
+            "National Gallery,Royal Opera,Festival of Lights,Meridian Film Awards,Bluebird "
+            "Records,City Ballet,Crescent Theatre,Harborview Museum"
+        ).split(","),
+        "places": ("Vienna Edinburgh Cannes Kyoto Venice Marrakesh Montreal Lisbon").split(" "),
+        "events": (
+            "opens blockbuster exhibition,announces award shortlist,restores lost "
+            "masterpiece,cancels sold-out tour,premieres new opera,breaks box-office "
+            "record,returns looted artefacts,celebrates centenary"
+        ).split(","),
         "topics": ["Art", "Film", "Music", "Theatre", "Books", "Museums", "Festivals", "Heritage"],
-        "words": [
-            "audience",
-            "artists",
-            "critics",
-            "premiere",
-            "collection",
-            "curator",
-            "performance",
-            "visitors",
-            "tickets",
-            "director",
-            "stage",
-            "gallery",
-            "season",
-            "festival",
-            "director",
-        ],
+        "words": (
+            "audience artists critics premiere collection curator performance visitors "
+            "tickets director stage gallery season festival director"
+        ).split(" "),
     },
 }
 
@@ -495,7 +185,7 @@ SENTENCES = [
     "Analysts in {place} said the move reflected {noun} and {noun2}.",
     "The announcement came after weeks of speculation about {noun} and {noun2}.",
     "\u201cWe are confident about the {noun},\u201d a spokesperson for {actor} said.",
-    "{person}, who follows {topic_lower} closely, called it \u201ca significant moment for {noun}\u201d.",
+    "{person}, who follows {topic_lower} closely, called it \u201ca significant moment\u201d.",
     "Officials in {place} declined to comment on the {noun} or the {noun2}.",
     "The figures were {adj} than expected, according to people familiar with the {noun}.",
     "It is the {ordinal} such {noun} this year, after a similar episode in {month}.",
@@ -504,27 +194,13 @@ SENTENCES = [
     "The decision affects roughly {number} {noun_plural} across the region.",
     "Further details are expected when {actor} publishes its report later this month.",
 ]
-CLAIMS = [
-    "the plan would go ahead as scheduled",
-    "talks had reached an advanced stage",
-    "it expected conditions to improve next year",
-    "the results showed the strategy was working",
-    "it would review the decision in the coming weeks",
-]
+CLAIMS = (
+    "the plan would go ahead as scheduled,talks had reached an advanced stage,it "
+    "expected conditions to improve next year,the results showed the strategy was "
+    "working,it would review the decision in the coming weeks"
+).split(",")
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-]
+MONTHS = ("January February March April May June July August September October November").split(" ")
 ORDINALS = ["second", "third", "fourth", "fifth"]
 ADJECTIVES = ["stronger", "weaker", "higher", "lower", "better", "worse"]
 
@@ -672,14 +348,14 @@ class CorpusGenerator:
         )
 
     def _paragraph(self, rng, vocab, actor, place, topics) -> str:
+        templates = rng.sample(SENTENCES, k=rng.randint(2, 5))
         return " ".join(
-            self._sentence(rng, vocab, actor, place, topics) for _ in range(rng.randint(2, 5))
+            self._sentence(rng, vocab, actor, place, topics, template) for template in templates
         )
 
-    def _sentence(self, rng, vocab, actor, place, topics) -> str:
-        words = vocab["words"]
-        noun, noun2 = rng.sample(words, k=2)
-        return rng.choice(SENTENCES).format(
+    def _sentence(self, rng, vocab, actor, place, topics, template=None) -> str:
+        noun, noun2 = rng.sample(vocab["words"], k=2)
+        return (template or rng.choice(SENTENCES)).format(
             actor=actor,
             place=place,
             weekday=rng.choice(WEEKDAYS),

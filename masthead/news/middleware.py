@@ -23,7 +23,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "object-src 'none'",
         "base-uri 'self'",
         "form-action 'self'",
-        "frame-ancestors 'self'",
+        "frame-ancestors 'none'",
     ]
 )
 
@@ -60,11 +60,15 @@ class PageCacheMiddleware:
             response["X-Cache"] = "hit"
             return response
         response = self.get_response(request)
-        if response.status_code == 200 and not response.streaming and not response.cookies:
-            if "private" not in response.get("Cache-Control", ""):
-                headers = [(k, v) for k, v in response.items() if k.lower() != "set-cookie"]
-                cache.set(key, (200, headers, response.content), self.seconds)
-                response["X-Cache"] = "miss"
+        if (
+            response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+            and "private" not in response.get("Cache-Control", "")
+        ):
+            headers = [(k, v) for k, v in response.items() if k.lower() != "set-cookie"]
+            cache.set(key, (200, headers, response.content), self.seconds)
+            response["X-Cache"] = "miss"
         return response
 
     @staticmethod

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.core.cache import cache
+
+from masthead.demo.services import corpus_generate
+from masthead.news.models import ArticlePage, ChannelPage, HomePage
+
+CORPUS_SIZE = 60
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: runs once, in the SQLite pass")
+
+
+@pytest.fixture(scope="session")
+def corpus(django_db_setup, django_db_blocker):
+    """A small demo corpus, generated once per test session and shared read-only."""
+    with django_db_blocker.unblock():
+        if not ArticlePage.objects.exists():
+            corpus_generate(articles=CORPUS_SIZE, seed=11, with_images=True)
+        yield HomePage.objects.get()
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def home(corpus, db) -> HomePage:
+    return corpus
+
+
+@pytest.fixture
+def stocks(home) -> ChannelPage:
+    return ChannelPage.objects.get(slug="stocks")
+
+
+@pytest.fixture
+def make_article(stocks):
+    """Publish a new article through Wagtail's normal path (revision + publish)."""
+
+    def make(title="A fresh article about copper", channel=None, **fields) -> ArticlePage:
+        parent = channel or stocks
+        fields.setdefault("dek", "Copper prices rose for a third day.")
+        fields.setdefault(
+            "body", [("paragraph", "<p>Traders in London bought copper futures.</p>")]
+        )
+        article = ArticlePage(title=title, live=False, **fields)
+        parent.add_child(instance=article)
+        article.save_revision().publish()
+        article.refresh_from_db()
+        return article
+
+    return make
+
+
+FIXED_NOW = datetime(2025, 4, 9, 0, 11, 29, tzinfo=UTC)

@@ -1,0 +1,76 @@
+from datetime import UTC, datetime
+
+from django.core.management import call_command
+from wagtail.models import Page
+
+from masthead.demo.corpus import CorpusGenerator, channels
+from masthead.news.models import ArticlePage, ChannelPage
+
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+
+
+def sample(seed: int, count: int = 300):
+    return list(CorpusGenerator(seed=seed, now=NOW).articles(count))
+
+
+def test_the_same_seed_gives_the_same_corpus():
+    assert sample(3) == sample(3)
+    assert sample(3) != sample(4)
+
+
+def test_the_corpus_has_nested_channels():
+    tree = channels()
+    assert len(tree) >= 8
+    assert any(channel.parent for channel in tree)
+
+
+def test_stories_have_several_articles_including_syndicated_copies():
+    articles = sample(5, 500)
+    by_story: dict[int, list] = {}
+    for article in articles:
+        by_story.setdefault(article.story, []).append(article)
+    assert sum(len(group) > 1 for group in by_story.values()) > len(by_story) / 4
+    copies = [a for a in articles if a.is_syndicated]
+    assert copies
+    for copy in copies:
+        original = by_story[copy.story][0]
+        assert copy.source_name != original.source_name
+        assert copy.paragraphs == original.paragraphs[: len(copy.paragraphs)]
+
+
+def test_articles_vary_in_length_and_spread_over_weeks():
+    articles = sample(6, 500)
+    lengths = {len(a.paragraphs) for a in articles}
+    assert min(lengths) <= 4 and max(lengths) >= 10
+    ages = [(NOW - a.published_at).days for a in articles]
+    assert max(ages) >= 21 and min(ages) == 0
+    assert all(a.published_at <= NOW for a in articles)
+    assert all(a.byline or a.source_name for a in articles)
+    assert all(len(a.tags) >= 3 for a in articles)
+
+
+def test_generate_builds_a_valid_page_tree(db, home):
+    before = ArticlePage.objects.count()
+    call_command("generate", articles=500, seed=21, no_images=True, batch_size=120)
+    assert ArticlePage.objects.count() == before + 500
+    problems = Page.find_problems()
+    assert not any(problems), problems
+    for channel in ChannelPage.objects.all():
+        assert channel.numchild == channel.get_children().count()
+    article = ArticlePage.objects.order_by("-pk").first()
+    assert article.url_path == f"{article.get_parent().url_path}{article.slug}/"
+    assert article.tags.exists()
+
+
+def test_generated_articles_are_searchable(client, home):
+    call_command("generate", articles=50, seed=22, no_images=True)
+    article = ArticlePage.objects.order_by("-pk").first()
+    word = article.title.split()[0]
+    response = client.get("/search/", {"q": word})
+    assert article.pk in [a.pk for a in response.context["results"].paginator.object_list[0:100]]
+
+
+def test_if_empty_generates_nothing_on_a_site_with_articles(db, home, capsys):
+    before = ArticlePage.objects.count()
+    call_command("generate", articles=10, if_empty=True)
+    assert ArticlePage.objects.count() == before

@@ -1,0 +1,17 @@
+"""Test settings: production defaults with a handful of overrides."""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "masthead-tests-only-" + "x" * 40)
+os.environ.setdefault("MASTHEAD_HTTPS", "0")
+os.environ.setdefault("MASTHEAD_VAR_DIR", tempfile.mkdtemp(prefix="masthead-test-var-"))
+
+from masthead.settings import *  # noqa: E402,F403
+
+# Tasks run inline so a publish is indexed before the test looks for it.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+if REDIS_URL:  # noqa: F405
+    CACHES["default"]["KEY_PREFIX"] = "masthead-test"  # noqa: F405
