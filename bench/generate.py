@@ -1,0 +1,97 @@
+"""Speed of bulk corpus creation, and the database size it leaves, at growing corpus sizes.
+
+    python bench/generate.py [--sizes 10000,100000] [--database sqlite|postgres]
+
+Each size starts from a fresh database (SQLite under bench/var/, or a fresh PostgreSQL database
+`masthead_bench` on 127.0.0.1) and runs `masthead generate --articles N` without images. The table
+shows articles per second over the whole run, the rate of the last tenth of it (to see whether
+creation slows down as the tree and the search index grow), and the database size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+POSTGRES = "postgres://postgres@127.0.0.1:5432/masthead_bench"
+
+
+def run(var: Path, database_url: str, *args: str) -> str:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "masthead.settings",
+        "MASTHEAD_VAR_DIR": str(var),
+        "DEBUG": "0",
+        "SECRET_KEY": "benchmark-only-secret-key-" + "z" * 40,
+        "MASTHEAD_HTTPS": "0",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": "",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "masthead.cli", *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def fresh_database(database: str, var: Path) -> str:
+    shutil.rmtree(var, ignore_errors=True)
+    var.mkdir(parents=True)
+    if database == "sqlite":
+        return ""
+    for statement in ("DROP DATABASE IF EXISTS masthead_bench", "CREATE DATABASE masthead_bench"):
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", statement],
+            check=True,
+        )
+    return POSTGRES
+
+
+def measure(size: int, database: str) -> dict:
+    var = ROOT / "bench" / "var" / f"generate-{database}"
+    url = fresh_database(database, var)
+    run(var, url, "migrate", "--noinput", "-v0")
+    head = size - max(size // 10, 1)
+    started = time.perf_counter()
+    run(var, url, "generate", "--articles", str(head), "--seed", "1", "--no-images")
+    middle = time.perf_counter()
+    out = run(var, url, "generate", "--articles", str(size - head), "--seed", "2", "--no-images")
+    finished = time.perf_counter()
+    size_mb = float(re.search(r"database ([\d,.]+) MB", out).group(1).replace(",", ""))
+    return {
+        "size": size,
+        "rate": size / (finished - started),
+        "tail_rate": (size - head) / (finished - middle),
+        "seconds": finished - started,
+        "mb": size_mb,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    args = parser.parse_args()
+    header = f"{'articles':>10}{'seconds':>10}{'articles/s':>12}{'last 10 %/s':>13}{'db MB':>9}{'KB/article':>12}"
+    print(f"\nbulk corpus creation on {args.database} (process start-up included)\n")
+    print(header)
+    print("-" * len(header))
+    for size in (int(s) for s in args.sizes.split(",")):
+        r = measure(size, args.database)
+        print(
+            f"{r['size']:>10,}{r['seconds']:>10.1f}{r['rate']:>12,.0f}{r['tail_rate']:>13,.0f}"
+            f"{r['mb']:>9,.1f}{r['mb'] * 1000 / r['size']:>12.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
