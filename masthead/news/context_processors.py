@@ -3,10 +3,11 @@ from django.http import HttpRequest
 from wagtail.models import Site
 
 from masthead.news import selectors
+from masthead.news.cache import content_generation
 
 
 def site(request: HttpRequest) -> dict:
-    """Site name and navigation for every template; navigation is read lazily, once."""
+    """Site name, navigation and the content generation (for fragment cache keys), lazily."""
 
     def navigation():
         wagtail_site = Site.find_for_request(request)
@@ -16,4 +17,8 @@ def site(request: HttpRequest) -> dict:
             else []
         )
 
-    return {"site_name": settings.MASTHEAD_SITE_NAME, "navigation": navigation}
+    return {
+        "site_name": settings.MASTHEAD_SITE_NAME,
+        "navigation": navigation,
+        "content_generation": content_generation,
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import models
@@ -18,6 +19,7 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
+from wagtail.url_routing import RouteResult
 
 from masthead.news import feeds, selectors, structured_data
 from masthead.news.blocks import ArticleBodyBlock
@@ -41,10 +43,23 @@ class HomePage(Page):
     subpage_types = ["news.ChannelPage"]
     max_count = 1
 
+    def route(self, request: HttpRequest, path_components: list[str]) -> RouteResult:
+        """Resolve a whole URL with one indexed lookup instead of a query pair per level.
+
+        Channel sub-routes (feeds) have no page of their own and fall back to the tree walk.
+        """
+        if path_components:
+            url_path = f"{self.url_path}{'/'.join(path_components)}/"
+            page = selectors.page_for_url_path(url_path=url_path)
+            if page is not None:
+                return page.route(request, [])  # checks it is live; resolves index routes
+        return super().route(request, path_components)
+
     def get_context(self, request: HttpRequest, *args, **kwargs) -> dict:
         context = super().get_context(request, *args, **kwargs)
-        context["top_stories"] = selectors.article_list_top_stories(home=self)
-        context["sections"] = selectors.channel_list_sections(home=self)
+        # Callables: the template calls them only when its fragment cache misses.
+        context["top_stories"] = partial(selectors.article_list_top_stories, home=self)
+        context["sections"] = partial(selectors.channel_list_sections, home=self)
         return context
 
 

@@ -86,3 +86,12 @@ def channel_list_navigation(*, site_root: Page) -> list[Page]:
 def page_list_breadcrumbs(*, page: Page) -> list[Page]:
     """The page's ancestors from the home page down to its parent."""
     return list(page.get_ancestors().filter(depth__gt=1).only("title", "url_path", "path", "depth"))
+
+
+def page_for_url_path(*, url_path: str) -> Page | None:
+    """The page (as its specific class) at `url_path`; one query for articles, two otherwise."""
+    article = _articles().filter(url_path=url_path).first()
+    if article is not None:
+        return article
+    page = Page.objects.filter(url_path=url_path).first()
+    return page.specific if page is not None else None

@@ -12,7 +12,7 @@ from taggit.models import Tag
 
 from masthead.news import feeds, selectors, sitemaps
 from masthead.news.models import ChannelPage
-from masthead.news.pagination import paginate
+from masthead.news.pagination import paginate, paginate_counted
 from masthead.news.search import MAX_QUERY_LENGTH, ORDERS, SearchRequest, article_search
 
 
@@ -77,7 +77,7 @@ def _search_request(request: HttpRequest) -> tuple[SearchRequest, list[str]]:
 @require_safe
 def search(request: HttpRequest) -> HttpResponse:
     search_request, messages = _search_request(request)
-    page, message = paginate(
+    page, message = paginate_counted(
         request, article_search(request=search_request), settings.MASTHEAD_PAGE_SIZE
     )
     if message:

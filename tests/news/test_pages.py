@@ -29,7 +29,7 @@ def test_pinned_stories_come_first_in_their_order_then_the_latest(client, home):
     PinnedStory.objects.create(home=home, article=oldest[1], sort_order=0)
     PinnedStory.objects.create(home=home, article=oldest[0], sort_order=1)
     latest = ArticlePage.objects.live().order_by("-published_at").first()
-    top = client.get("/").context["top_stories"]
+    top = client.get("/").context["top_stories"]()
     assert [a.pk for a in top[:3]] == [oldest[1].pk, oldest[0].pk, latest.pk]
 
 
