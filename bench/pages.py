@@ -93,8 +93,16 @@ def serve(var: Path, cache_seconds: int):
     port = free_port()
     server = subprocess.Popen(
         [
-            sys.executable, "-m", "gunicorn", "masthead.wsgi",
-            "--bind", f"127.0.0.1:{port}", "--workers", "2", "--log-level", "error",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "masthead.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--log-level",
+            "error",
         ],
         env=environment(var, MASTHEAD_PAGE_CACHE_SECONDS=str(cache_seconds)),
     )
@@ -110,14 +118,18 @@ def serve(var: Path, cache_seconds: int):
 
 
 def article_path(var: Path) -> str:
-    return masthead(
-        var,
-        "shell",
-        "-c",
-        "from masthead.news.models import ArticlePage;"
-        "print(ArticlePage.objects.live().filter(lead_image__isnull=False)"
-        ".order_by('-published_at')[10].url)",
-    ).strip().splitlines()[-1]
+    return (
+        masthead(
+            var,
+            "shell",
+            "-c",
+            "from masthead.news.models import ArticlePage;"
+            "print(ArticlePage.objects.live().filter(lead_image__isnull=False)"
+            ".order_by('-published_at')[10].url)",
+        )
+        .strip()
+        .splitlines()[-1]
+    )
 
 
 def main() -> None:

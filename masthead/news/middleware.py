@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
+from wagtail.models import Site
 
 from masthead.news.cache import content_generation
 
@@ -75,6 +76,28 @@ class PageCacheMiddleware:
     def _key(request: HttpRequest) -> str:
         raw = f"{request.get_host()}{request.get_full_path()}".encode()
         return f"page:{content_generation()}:{hashlib.blake2b(raw, digest_size=16).hexdigest()}"
+
+
+class SiteCacheMiddleware:
+    """Serve Wagtail's Site lookup (and its specific root page) from the cache.
+
+    Wagtail resolves the Site with a query on every request and then loads the root page's
+    specific class with another; both change only when content does.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        key = f"site:{content_generation()}:{request._get_raw_host()}:{request.get_port()}"
+        site = cache.get(key)
+        if site is None:
+            site = Site.find_for_request(request)
+            if site is not None:
+                site.root_page = site.root_page.specific
+                cache.set(key, site, 600)
+        request._wagtail_site = site
+        return self.get_response(request)
 
 
 class SecurityHeadersMiddleware:

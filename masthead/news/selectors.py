@@ -7,9 +7,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.apps import apps
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
 from wagtail.models import Page
+
+from masthead.news.cache import content_generation
 
 if TYPE_CHECKING:
     from masthead.news.models import ArticlePage, ChannelPage, HomePage
@@ -84,14 +87,35 @@ def channel_list_navigation(*, site_root: Page) -> list[Page]:
 
 
 def page_list_breadcrumbs(*, page: Page) -> list[Page]:
-    """The page's ancestors from the home page down to its parent."""
-    return list(page.get_ancestors().filter(depth__gt=1).only("title", "url_path", "path", "depth"))
+    """The page's ancestors from the home page down to its parent (cached per parent)."""
+
+    def ancestors() -> list[Page]:
+        return list(
+            page.get_ancestors().filter(depth__gt=1).only("title", "url_path", "path", "depth")
+        )
+
+    key = f"breadcrumbs:{content_generation()}:{page.path[: -page.steplen]}"
+    return cache.get_or_set(key, ancestors, timeout=600)
 
 
 def page_for_url_path(*, url_path: str) -> Page | None:
-    """The page (as its specific class) at `url_path`; one query for articles, two otherwise."""
-    article = _articles().filter(url_path=url_path).first()
+    """The page (as its specific class) at `url_path`.
+
+    The home page and channels come from a cached map (they are few and read on every
+    request); an article costs one query; any other page two.
+    """
+    sections = cache.get_or_set(
+        f"sections-by-url:{content_generation()}", _sections_by_url_path, timeout=600
+    )
+    if url_path in sections:
+        return sections[url_path]
+    article = _articles().filter(url_path=url_path).select_related("lead_image").first()
     if article is not None:
         return article
     page = Page.objects.filter(url_path=url_path).first()
     return page.specific if page is not None else None
+
+
+def _sections_by_url_path() -> dict[str, Page]:
+    models = [apps.get_model("news", "HomePage"), apps.get_model("news", "ChannelPage")]
+    return {page.url_path: page for model in models for page in model.objects.live()}
