@@ -172,6 +172,10 @@ class ArticlePage(Page):
     def save(self, *args, **kwargs):
         if self.live and self.published_at is None:
             self.published_at = self.first_published_at or timezone.now()
+        if not self.column and not self.source_name and self.path:
+            # The channel's desk ("Markets Desk") is the column line unless the editor sets one.
+            parent = self.get_parent()
+            self.column = getattr(parent.specific, "column", "") if parent else ""
         return super().save(*args, **kwargs)
 
     @property

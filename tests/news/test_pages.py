@@ -189,3 +189,8 @@ def test_pages_carry_caching_and_security_headers(client, home):
     assert "default-src 'self'" in response["Content-Security-Policy"]
     assert response["X-Content-Type-Options"] == "nosniff"
     assert client.get(article.url, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+
+
+def test_an_article_without_a_column_takes_its_channels_desk(make_article):
+    assert make_article(title="Desk line").column == "Markets Desk"
+    assert make_article(title="Own line", column="Opinion").column == "Opinion"
