@@ -62,9 +62,22 @@ MASTHEAD_PAGE_CACHE_SECONDS = envint("MASTHEAD_PAGE_CACHE_SECONDS", 0)
 MASTHEAD_CACHE_CONTROL_MAX_AGE = envint("MASTHEAD_CACHE_CONTROL_MAX_AGE", 60)
 MASTHEAD_PAGE_SIZE = envint("MASTHEAD_PAGE_SIZE", 20)
 MASTHEAD_NEWS_SITEMAP_HOURS = 48
+# Reactions readers can give, as "slug:Label" pairs; the default is the one "veryGood!" button.
+MASTHEAD_REACTION_KINDS = dict(
+    pair.split(":", 1) for pair in envlist("MASTHEAD_REACTION_KINDS", "verygood:veryGood!")
+)
+MASTHEAD_HISTORY_RETENTION_DAYS = envint("MASTHEAD_HISTORY_RETENTION_DAYS", 90)
+MASTHEAD_VIEW_DEDUP_SECONDS = envint("MASTHEAD_VIEW_DEDUP_SECONDS", 30 * 60)
+MASTHEAD_RANKING_CACHE_SECONDS = envint("MASTHEAD_RANKING_CACHE_SECONDS", 60)
+# Reaction writes allowed per reader and per IP address ("count/period", period s|m|h).
+MASTHEAD_REACTION_RATE_READER = os.getenv("MASTHEAD_REACTION_RATE_READER", "30/m")
+MASTHEAD_REACTION_RATE_IP = os.getenv("MASTHEAD_REACTION_RATE_IP", "120/m")
+MASTHEAD_EVENT_RATE_IP = os.getenv("MASTHEAD_EVENT_RATE_IP", "600/m")
 
 INSTALLED_APPS = [
     "masthead.news",
+    "masthead.engagement",
+    "masthead.api",
     "masthead.demo",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -97,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "masthead.news.middleware.SecurityHeadersMiddleware",
+    "masthead.api.middleware.ApiLimitsMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "masthead.news.middleware.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -222,9 +236,8 @@ CSRF_COOKIE_SECURE = MASTHEAD_HTTPS
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31_536_000 if MASTHEAD_HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = MASTHEAD_HTTPS
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "1" if MASTHEAD_HTTPS else "0")
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if envbool("MASTHEAD_BEHIND_PROXY", "0") else None
-)
+MASTHEAD_BEHIND_PROXY = envbool("MASTHEAD_BEHIND_PROXY", "0")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if MASTHEAD_BEHIND_PROXY else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SESSION_COOKIE_HTTPONLY = True

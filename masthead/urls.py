@@ -8,6 +8,8 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from masthead.api.api import api
+from masthead.engagement import views as engagement_views
 from masthead.news import views
 from masthead.news.sitemaps import SITEMAPS
 
@@ -15,6 +17,9 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("api/v1/", api.urls),
+    path("articles/<int:article_id>/react/", engagement_views.react, name="react"),
+    path("events/pixel/<int:article_id>.gif", engagement_views.view_pixel, name="view_pixel"),
     path("search/", views.search, name="search"),
     path("tags/<slug:slug>/", views.tag_index, name="tag"),
     path("tags/<slug:slug>/feed/", views.tag_rss, name="tag_rss"),

@@ -13,7 +13,16 @@ from wagtail.models import Site
 from masthead.news.cache import content_generation
 
 # Paths that are never public pages: the admin, and anything personal or per-request.
-PRIVATE_PREFIXES = ("/admin/", "/django-admin/", "/static/", "/media/", "/api/", "/search/")
+PRIVATE_PREFIXES = (
+    "/admin/",
+    "/django-admin/",
+    "/static/",
+    "/media/",
+    "/api/",
+    "/search/",
+    "/articles/",
+    "/events/",
+)
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",

@@ -176,7 +176,7 @@ def test_the_article_body_renders_every_block_type(client, make_article):
 def test_widget_slots_are_empty_until_their_features_exist(client, home):
     article = ArticlePage.objects.live()[0]
     html = client.get(article.url).content.decode()
-    for word in ("Related", "Ranking", "Recommendation", "veryGood"):
+    for word in ("Related", "Recommendation", "Readers of this also read"):
         assert word not in html
 
 

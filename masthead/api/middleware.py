@@ -1,0 +1,19 @@
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+# The API takes small JSON documents; anything bigger is refused before it is read.
+MAX_BODY = 16 * 1024
+
+
+class ApiLimitsMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                return JsonResponse({"error": "bad Content-Length"}, status=400)
+            if length > MAX_BODY:
+                return JsonResponse({"error": f"body larger than {MAX_BODY} bytes"}, status=413)
+        return self.get_response(request)

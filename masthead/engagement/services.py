@@ -1,0 +1,124 @@
+"""Writes of reader activity: views, widget clicks, reactions and history retention."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from masthead.engagement import counters, ranking
+from masthead.engagement.models import Reaction, ReaderView, WidgetClick
+from masthead.engagement.readers import Reader
+from masthead.news.models import ArticlePage
+
+WIDGETS = ("related", "ranking", "recommendation", "like", "story", "tags")
+
+
+class UnknownArticle(Exception):
+    pass
+
+
+class UnknownReactionKind(Exception):
+    pass
+
+
+def _live_article(article_id: int) -> ArticlePage:
+    article = ArticlePage.objects.live().filter(pk=article_id).only("id", "path").first()
+    if article is None:
+        raise UnknownArticle(article_id)
+    return article
+
+
+def view_record(*, reader: Reader, article_id: int, at: datetime | None = None) -> bool:
+    """Count a view of a live article; False if this reader's view was already counted recently."""
+    article = _live_article(article_id)
+    event = counters.ViewEvent(
+        article_id=article.pk,
+        path=article.path,
+        reader_id=reader.id,
+        is_private=reader.is_private,
+        at=at or timezone.now(),
+    )
+    return counters.backend().record_view(event)
+
+
+def click_record(
+    *, reader: Reader, widget: str, article_id: int, target_id: int, at: datetime | None = None
+) -> bool:
+    """Record a click on a widget item, once per reader, article, widget and target in the window."""
+    if widget not in WIDGETS:
+        raise ValueError(f"unknown widget {widget!r}")
+    article = _live_article(article_id)
+    target = _live_article(target_id)
+    at = at or timezone.now()
+    from django.core.cache import cache
+
+    key = f"click:{counters.seen_key(reader.id, widget, article.pk, target.pk)}"
+    if not cache.add(key, 1, timeout=settings.MASTHEAD_VIEW_DEDUP_SECONDS):
+        return False
+    WidgetClick.objects.create(widget=widget, article=article, target=target, clicked_at=at)
+    return True
+
+
+@dataclass(frozen=True)
+class ReactionState:
+    kind: str
+    label: str
+    count: int
+    active: bool
+
+
+def reaction_set(
+    *, reader: Reader, article_id: int, kind: str, active: bool, at: datetime | None = None
+) -> ReactionState:
+    """Make the reader's reaction of `kind` present (active) or absent; idempotent.
+
+    The reaction row and the exact total change in one transaction, so an acknowledged
+    reaction is durable and the count always equals the rows.
+    """
+    if kind not in settings.MASTHEAD_REACTION_KINDS:
+        raise UnknownReactionKind(kind)
+    article = _live_article(article_id)
+    at = at or timezone.now()
+    name = f"reaction:{kind}"
+    with transaction.atomic():
+        if active:
+            try:
+                with transaction.atomic():
+                    Reaction.objects.create(article=article, reader_id=reader.id, kind=kind)
+                delta = 1
+            except IntegrityError:
+                delta = 0
+        else:
+            delta = -Reaction.objects.filter(
+                article=article, reader_id=reader.id, kind=kind
+            ).delete()[0]
+        if delta:
+            counters.counters_add(deltas={(article.pk, name): delta})
+            counters.activity_add(
+                rows={(article.pk, ranking.hour_start(at), article.path): (0, delta)}
+            )
+    if delta:
+        counters.backend().note_reaction(
+            article_id=article.pk, path=article.path, delta=delta, at=at
+        )
+    from masthead.engagement.selectors import reaction_counts
+
+    return ReactionState(
+        kind=kind,
+        label=settings.MASTHEAD_REACTION_KINDS[kind],
+        count=reaction_counts(article_id=article.pk)[kind],
+        active=active,
+    )
+
+
+def history_purge(*, now: datetime | None = None) -> int:
+    """Delete reader history older than the retention period, and expired de-duplication marks."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.MASTHEAD_HISTORY_RETENTION_DAYS)
+    deleted = ReaderView.objects.filter(viewed_at__lt=cutoff).delete()[0]
+    counters.backend().forget_seen(before=now)
+    return deleted
