@@ -5,7 +5,7 @@ from typing import Literal
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware, get_token
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Query, Schema, Status
 from ninja.throttling import SimpleRateThrottle
 from pydantic import Field
 
@@ -113,19 +113,21 @@ def _same_origin(request: HttpRequest) -> bool:
 )
 def events(request: HttpRequest, response: HttpResponse, event: EventIn):
     if not _same_origin(request):
-        return 403, {"error": "cross-site event"}
+        return Status(403, {"error": "cross-site event"})
     reader = reader_for_request(request)
     reader_remember(response, reader)
     if is_bot(request):
-        return 202, {"counted": False}
+        return Status(202, {"counted": False})
     if event.type == "view":
-        return 202, {"counted": services.view_record(reader=reader, article_id=event.article)}
+        return Status(
+            202, {"counted": services.view_record(reader=reader, article_id=event.article)}
+        )
     if event.widget not in services.WIDGETS or event.target is None:
-        return 422, {"error": "a click needs a known widget and a target article"}
+        return Status(422, {"error": "a click needs a known widget and a target article"})
     counted = services.click_record(
         reader=reader, widget=event.widget, article_id=event.article, target_id=event.target
     )
-    return 202, {"counted": counted}
+    return Status(202, {"counted": counted})
 
 
 def _reactions(reader, article_id: int) -> list[dict]:
@@ -152,12 +154,15 @@ def reader_context(request: HttpRequest, response: HttpResponse, article_id: int
     reader = reader_for_request(request)
     reader_remember(response, reader)
     response["Cache-Control"] = "private, no-store"
-    return 200, {
-        "article": article_id,
-        "private": reader.is_private,
-        "reactions": _reactions(reader, article_id),
-        "csrf_token": get_token(request),
-    }
+    return Status(
+        200,
+        {
+            "article": article_id,
+            "private": reader.is_private,
+            "reactions": _reactions(reader, article_id),
+            "csrf_token": get_token(request),
+        },
+    )
 
 
 @api.put(
@@ -173,13 +178,13 @@ def reaction_put(
     request: HttpRequest, response: HttpResponse, article_id: int, kind: str, body: ReactionIn
 ):
     if CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {}) is not None:
-        return 403, {"error": "CSRF check failed; reload the page"}
+        return Status(403, {"error": "CSRF check failed; reload the page"})
     reader = reader_for_request(request)
     state = services.reaction_set(
         reader=reader, article_id=article_id, kind=kind, active=body.active
     )
     reader_remember(response, reader)
-    return 200, state.__dict__
+    return Status(200, state.__dict__)
 
 
 @api.get("/ranking", response={200: list[RankedOut], 404: Error}, summary="Most read now")
@@ -187,23 +192,26 @@ def ranking(
     request: HttpRequest,
     channel: str = "",
     window: Literal["1h", "24h", "7d"] = "24h",
-    limit: int = Field(8, ge=1, le=50),
+    limit: int = Query(8, ge=1, le=50),
 ):
     if channel:
         lookup = {"pk": int(channel)} if channel.isdigit() else {"slug": channel[:100]}
         within = ChannelPage.objects.live().filter(**lookup).first()
         if within is None:
-            return 404, {"error": "no such channel"}
+            return Status(404, {"error": "no such channel"})
     else:
         within = HomePage.objects.live().first()
     items = discovery.ranking(within=within, window=window, limit=limit)
-    return 200, [
-        {
-            "id": i.article.pk,
-            "title": i.article.title,
-            "url": i.article.get_url(request),
-            "reason": i.reason,
-            "score": round(i.score, 3),
-        }
-        for i in items
-    ]
+    return Status(
+        200,
+        [
+            {
+                "id": i.article.pk,
+                "title": i.article.title,
+                "url": i.article.get_url(request),
+                "reason": i.reason,
+                "score": round(i.score, 3),
+            }
+            for i in items
+        ],
+    )

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.core.files.images import ImageFile
 from django.db import connection
 from django.utils import timezone
@@ -172,3 +173,47 @@ def database_size() -> int | None:
             cursor.execute("SELECT pg_database_size(current_database())")
             return cursor.fetchone()[0]
     return None
+
+
+@dataclass(frozen=True)
+class TrafficReport:
+    sessions: int
+    views_sent: int
+    views_counted: int
+    reactions: int
+    seconds: float
+
+
+def traffic_simulate(
+    *, readers: int, hours: int, seed: int, now: datetime | None = None
+) -> TrafficReport:
+    """Replay synthetic readers' sessions through the same services as real beacons and clicks."""
+    from masthead.demo.traffic import Item, reader_id, traffic_sessions
+    from masthead.engagement import counters, services
+    from masthead.engagement.readers import Reader
+
+    started = time.perf_counter()
+    now = now or timezone.now()
+    rows = ArticlePage.objects.live().values_list("id", "path", "published_at")
+    items = [Item(id=pk, channel=path[:12], published_at=at) for pk, path, at in rows if at]
+    sessions = views = counted = reactions = 0
+    for session in traffic_sessions(items=items, readers=readers, hours=hours, now=now, seed=seed):
+        reader = Reader(
+            id=reader_id(seed, session.reader), is_private=session.is_private, is_new=False
+        )
+        sessions += 1
+        for article_id, at in session.views:
+            views += 1
+            counted += services.view_record(reader=reader, article_id=article_id, at=at)
+        for article_id, at in session.reactions:
+            reactions += 1
+            services.reaction_set(
+                reader=reader,
+                article_id=article_id,
+                kind=next(iter(settings.MASTHEAD_REACTION_KINDS)),
+                active=True,
+                at=at,
+            )
+    counters.backend().flush()
+    content_generation_bump()
+    return TrafficReport(sessions, views, counted, reactions, time.perf_counter() - started)

@@ -72,7 +72,13 @@ def _upsert_increments(
         f"ON CONFLICT ({', '.join(key_columns[:2])}) DO UPDATE SET {updates}"
     )
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [(*key, *amounts) for key, amounts in rows.items()])
+        cursor.executemany(sql, [_db_values(*key, *amounts) for key, amounts in rows.items()])
+
+
+def _db_values(*values: object) -> tuple:
+    """Parameters for raw SQL, datetimes in the form the ORM stores them on this database."""
+    adapt = connection.ops.adapt_datetimefield_value
+    return tuple(adapt(v) if isinstance(v, datetime) else v for v in values)
 
 
 def counters_add(*, deltas: dict[tuple[int, str], int]) -> None:
@@ -146,7 +152,7 @@ class SqlCounters:
                     f"INSERT INTO {table} (key, expires_at) VALUES (%s, %s) "  # noqa: S608
                     f"ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at "
                     f"WHERE {table}.expires_at <= %s",
-                    [seen_key(event.reader_id, event.article_id), expires, event.at],
+                    _db_values(seen_key(event.reader_id, event.article_id), expires, event.at),
                 )
                 if cursor.rowcount == 0:
                     return False

@@ -1,6 +1,7 @@
 """Pages that work without JavaScript: the reaction form and the view-counting pixel."""
 
 import base64
+import contextlib
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
@@ -68,9 +69,7 @@ def view_pixel(request: HttpRequest, article_id: int) -> HttpResponse:
         reader = reader_for_request(request)
     except ForgedReader:
         return response
-    try:
+    with contextlib.suppress(services.UnknownArticle):
         services.view_record(reader=reader, article_id=article_id)
-    except services.UnknownArticle:
-        pass
     reader_remember(response, reader)
     return response

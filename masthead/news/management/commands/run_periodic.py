@@ -4,18 +4,28 @@ import time
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from masthead.engagement import counters, services
+
+# (name, every N seconds, job)
+JOBS = [
+    ("publish scheduled pages", 60, lambda: call_command("publish_scheduled", verbosity=0)),
+    ("flush queued events", 5, lambda: counters.backend().flush()),
+    ("purge old reader history", 3600, services.history_purge),
+]
+
 
 class Command(BaseCommand):
     help = (
-        "Run the periodic jobs (scheduled publishing and expiry) every --interval seconds. "
-        "Without a long-running process, run `masthead publish_scheduled` from cron instead."
+        "Run the periodic jobs: scheduled publishing and expiry (every minute), moving queued "
+        "events into SQL (every 5 s) and reader-history retention (hourly). Without a "
+        "long-running process, run `masthead publish_scheduled`, `masthead flush_events` and "
+        "`masthead purge_history` from cron instead."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--interval", type=int, default=60)
-        parser.add_argument("--once", action="store_true", help="Run the jobs once and exit.")
+        parser.add_argument("--once", action="store_true", help="Run every job once and exit.")
 
-    def handle(self, *args, interval, once, **options):
+    def handle(self, *args, once, **options):
         stopping = False
 
         def stop(*_):
@@ -24,11 +34,16 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        due = dict.fromkeys((name for name, _, _ in JOBS), 0.0)
         while not stopping:
-            call_command("publish_scheduled", verbosity=0)
+            now = time.monotonic()
+            for name, every, job in JOBS:
+                if now >= due[name]:
+                    try:
+                        job()
+                    except Exception as error:  # one failing job must not stop the others
+                        self.stderr.write(f"{name} failed: {error!r}")
+                    due[name] = now + every
             if once:
                 return
-            for _ in range(interval):
-                if stopping:
-                    return
-                time.sleep(1)
+            time.sleep(1)
