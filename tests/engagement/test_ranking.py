@@ -1,0 +1,156 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from masthead import discovery
+from masthead.engagement import ranking, selectors, services
+from masthead.engagement.readers import Reader
+from masthead.news.models import ArticlePage, ChannelPage
+
+NOW = datetime(2026, 3, 2, 12, 40, tzinfo=UTC)
+
+
+def test_hour_weights_decay_with_a_quarter_window_half_life():
+    weights = ranking.hour_weights(window=timedelta(hours=24), now=NOW)
+    this_hour = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    assert weights[this_hour] == pytest.approx(2 ** (-(10 / 60) / 6))  # middle capped at now
+    assert weights[this_hour - timedelta(hours=6)] == pytest.approx(2 ** (-(6 + 10 / 60) / 6))
+    assert min(weights) == datetime(2026, 3, 1, 12, tzinfo=UTC)  # overlaps the window's start
+    assert len(ranking.hour_weights(window=timedelta(hours=1), now=NOW)) == 2
+
+
+def readers(n: int, prefix: str) -> list[Reader]:
+    return [Reader(id=f"{prefix}{i:031x}"[-32:], is_private=False, is_new=False) for i in range(n)]
+
+
+@pytest.fixture
+def trio(home):
+    stocks = ChannelPage.objects.get(slug="stocks")
+    sports = ChannelPage.objects.get(slug="sports")
+    a = ArticlePage.objects.live().child_of(stocks).order_by("pk")[0]
+    b = ArticlePage.objects.live().child_of(stocks).order_by("pk")[1]
+    c = ArticlePage.objects.live().child_of(sports).order_by("pk")[0]
+    return a, b, c
+
+
+def play(trio, flushed):
+    """A fixed sequence: a is read a lot a day ago; b a little now; c moderately an hour ago."""
+    a, b, c = trio
+    for r in readers(30, "a"):
+        services.view_record(reader=r, article_id=a.pk, at=NOW - timedelta(hours=20))
+    for r in readers(6, "b"):
+        services.view_record(reader=r, article_id=b.pk, at=NOW - timedelta(minutes=5))
+    services.reaction_set(
+        reader=readers(1, "b")[0],
+        article_id=b.pk,
+        kind="verygood",
+        active=True,
+        at=NOW - timedelta(minutes=4),
+    )
+    for r in readers(14, "c"):
+        services.view_record(reader=r, article_id=c.pk, at=NOW - timedelta(minutes=70))
+    flushed()
+
+
+def order(window: str, within: str) -> list[int]:
+    return [
+        r.article.pk
+        for r in selectors.ranking_compute(window=window, within_path=within, limit=8, now=NOW)
+    ]
+
+
+def test_rankings_follow_decay_and_windows(trio, home, flushed):
+    a, b, c = trio
+    play(trio, flushed)
+    # Scores by hand (bucket middles: b 10 min ago, c 70 min, a 20 h 10 min):
+    # 1 h (half-life 15 min): b 11 * 2**(-10/15) = 6.9, c 14 * 2**(-70/15) = 0.55, a outside.
+    assert order("1h", home.path) == [b.pk, c.pk]
+    # 24 h (6 h): c 14 * 0.874 = 12.2, b 11 * 0.981 = 10.8, a 30 * 0.097 = 2.9.
+    assert order("24h", home.path) == [c.pk, b.pk, a.pk]
+    # 7 d (42 h): a 30 * 0.717 = 21.5, c 14 * 0.981 = 13.7, b 11 * 1.0 = 11.0.
+    assert order("7d", home.path) == [a.pk, c.pk, b.pk]
+
+
+def test_a_channel_ranking_includes_its_sub_channels_only(trio, home, flushed):
+    a, b, c = trio
+    play(trio, flushed)
+    markets = ChannelPage.objects.get(slug="markets")
+    sports = ChannelPage.objects.get(slug="sports")
+    assert order("7d", markets.path) == [a.pk, b.pk]
+    assert order("7d", sports.path) == [c.pk]
+
+
+def test_withdrawn_reactions_stop_counting(trio, home, flushed):
+    a, b, c = trio
+    reader = readers(1, "z")[0]
+    services.reaction_set(
+        reader=reader, article_id=a.pk, kind="verygood", active=True, at=NOW - timedelta(minutes=3)
+    )
+    assert order("1h", home.path) == [a.pk]
+    services.reaction_set(
+        reader=reader, article_id=a.pk, kind="verygood", active=False, at=NOW - timedelta(minutes=2)
+    )
+    assert order("1h", home.path) == []
+
+
+def test_unpublished_articles_drop_out_of_the_ranking(trio, home, flushed):
+    a, b, c = trio
+    play(trio, flushed)
+    ArticlePage.objects.get(pk=c.pk).unpublish()
+    assert c.pk not in order("24h", home.path)
+
+
+def test_the_discovery_interface_gives_reasons(trio, home, flushed):
+    for r in readers(2, "r"):
+        services.view_record(reader=r, article_id=trio[0].pk)
+    flushed()
+    stocks = ChannelPage.objects.get(slug="stocks")
+    items = discovery.ranking(within=stocks, window="7d")
+    assert items and all(item.reason == "Trending in Stocks" for item in items)
+
+
+def test_the_ranking_widget_appears_on_home_channel_and_article_pages(client, trio, home, flushed):
+    a, b, c = trio
+    for r in readers(3, "w"):
+        services.view_record(reader=r, article_id=a.pk)
+    flushed()
+    for path in ("/", "/markets/", b.url):
+        html = client.get(path).content.decode()
+        assert 'data-widget="ranking"' in html, path
+        assert f'data-target="{a.pk}"' in html, path
+
+
+def test_the_ranking_api(client, trio, home, flushed):
+    a, b, c = trio
+    for r in readers(3, "x"):
+        services.view_record(reader=r, article_id=c.pk)
+    flushed()
+    data = client.get("/api/v1/ranking", {"window": "24h", "limit": 3}).json()
+    assert data[0]["id"] == c.pk and data[0]["url"] == c.url and data[0]["reason"] == "Most read"
+    assert client.get("/api/v1/ranking", {"channel": "sports"}).json()[0]["id"] == c.pk
+    assert client.get("/api/v1/ranking", {"channel": "stocks"}).json() == []
+
+
+@pytest.mark.parametrize(
+    "params,status",
+    [
+        ({"window": "2h"}, 422),
+        ({"limit": 0}, 422),
+        ({"limit": 500}, 422),
+        ({"channel": "nope"}, 404),
+        ({"limit": "x"}, 422),
+    ],
+)
+def test_bad_ranking_parameters_get_a_clear_error(client, home, params, status):
+    response = client.get("/api/v1/ranking", params)
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
+
+
+def test_the_openapi_document_lists_the_endpoints(client, db):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert {
+        "/api/v1/events",
+        "/api/v1/ranking",
+        "/api/v1/articles/{article_id}/reader-context",
+    } <= set(paths)
