@@ -187,6 +187,17 @@ return {ARGV[2], items}
 """
 
 
+# Marks a reader's view of an article as seen until ARGV[2] (epoch seconds) unless an earlier
+# mark still covers the event's own time ARGV[1]; returns 1 when the view counts. Comparing
+# event times (not Redis's clock) keeps replays of past traffic de-duplicated correctly.
+SEEN = """
+local mark = redis.call('GET', KEYS[1])
+if mark and tonumber(mark) > tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1
+"""
+
+
 class RedisCounters:
     name = "redis"
     QUEUE = "masthead:events:queue"
@@ -199,6 +210,7 @@ class RedisCounters:
 
         self.redis = redis.Redis.from_url(url)
         self.claim = self.redis.register_script(CLAIM)
+        self.seen = self.redis.register_script(SEEN)
 
     @staticmethod
     def rank_key(prefix: str, hour: datetime) -> str:
@@ -212,7 +224,9 @@ class RedisCounters:
 
     def record_view(self, event: ViewEvent) -> bool:
         key = f"masthead:seen:{seen_key(event.reader_id, event.article_id)}"
-        if not self.redis.set(key, 1, nx=True, ex=settings.MASTHEAD_VIEW_DEDUP_SECONDS):
+        window = settings.MASTHEAD_VIEW_DEDUP_SECONDS
+        until = event.at.timestamp() + window
+        if not self.seen(keys=[key], args=[event.at.timestamp(), until, window]):
             return False
         payload = {**asdict(event), "at": event.at.isoformat()}
         pipe = self.redis.pipeline(transaction=True)
