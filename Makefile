@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/masthead
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install demo serve worker test test-sqlite test-scale lint bench-pages clean
+.PHONY: install demo serve test lint bench-pages bench-events clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,12 +19,13 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
-# Migrate, create an admin (printed once), generate the demo corpus if the site is empty, then
-# serve on http://$(HOST):$(PORT) with the task worker and the publishing scheduler alongside.
+# Migrate, create an admin (printed once), generate the demo corpus if the site is empty, send
+# a little synthetic reader traffic (so Ranking and counts are alive), then serve on http://$(HOST):$(PORT) with the task worker and the publishing scheduler alongside.
 demo: install
 	DEBUG=1 $(BIN)/masthead migrate --noinput -v0
 	DEBUG=1 $(BIN)/masthead ensure_admin
 	DEBUG=1 $(BIN)/masthead generate --articles 2000 --seed 1 --if-empty
+	DEBUG=1 $(BIN)/masthead simulate --readers 200 --hours 24 --seed $$(date +%s)
 	@echo "Masthead is at http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/)"
 	trap 'kill 0' INT TERM EXIT; \
 	DEBUG=1 $(BIN)/masthead db_worker >var/worker.log 2>&1 & \
@@ -54,6 +55,9 @@ lint: install
 
 bench-pages: install
 	$(BIN)/python bench/pages.py
+
+bench-events: install
+	$(BIN)/python bench/events.py
 
 clean:
 	rm -rf $(VENV) var test-output

@@ -26,7 +26,10 @@ def corpus(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
+    from masthead.engagement.services import live_path_forget
+
     cache.clear()
+    live_path_forget()
     yield
 
 

@@ -187,13 +187,19 @@ return {ARGV[2], items}
 """
 
 
-# Marks a reader's view of an article as seen until ARGV[2] (epoch seconds) unless an earlier
-# mark still covers the event's own time ARGV[1]; returns 1 when the view counts. Comparing
-# event times (not Redis's clock) keeps replays of past traffic de-duplicated correctly.
-SEEN = """
+# One round trip per view: unless an earlier mark still covers the event's own time (ARGV[1]),
+# mark the reader's view of the article as seen until ARGV[2], queue the event (ARGV[4]) and add
+# it to the hourly ranking sets (KEYS[3..]); returns 1 when the view counts. Comparing event
+# times, not Redis's clock, keeps replays of past traffic de-duplicated correctly.
+RECORD_VIEW = """
 local mark = redis.call('GET', KEYS[1])
 if mark and tonumber(mark) > tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+redis.call('RPUSH', KEYS[2], ARGV[4])
+for i = 3, #KEYS do
+  redis.call('ZINCRBY', KEYS[i], 1, ARGV[5])
+  redis.call('EXPIRE', KEYS[i], ARGV[6])
+end
 return 1
 """
 
@@ -210,7 +216,7 @@ class RedisCounters:
 
         self.redis = redis.Redis.from_url(url)
         self.claim = self.redis.register_script(CLAIM)
-        self.seen = self.redis.register_script(SEEN)
+        self.record = self.redis.register_script(RECORD_VIEW)
 
     @staticmethod
     def rank_key(prefix: str, hour: datetime) -> str:
@@ -223,23 +229,25 @@ class RedisCounters:
             pipe.expire(key, self.RANK_TTL)
 
     def record_view(self, event: ViewEvent) -> bool:
-        key = f"masthead:seen:{seen_key(event.reader_id, event.article_id)}"
         window = settings.MASTHEAD_VIEW_DEDUP_SECONDS
-        until = event.at.timestamp() + window
-        if not self.seen(keys=[key], args=[event.at.timestamp(), until, window]):
-            return False
-        payload = {**asdict(event), "at": event.at.isoformat()}
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.rpush(self.QUEUE, json.dumps(payload))
-        self._rank(
-            pipe,
-            path=event.path,
-            hour=ranking.hour_start(event.at),
-            amount=1,
-            article_id=event.article_id,
+        hour = ranking.hour_start(event.at)
+        payload = json.dumps({**asdict(event), "at": event.at.isoformat()})
+        counted = self.record(
+            keys=[
+                f"masthead:seen:{seen_key(event.reader_id, event.article_id)}",
+                self.QUEUE,
+                *(self.rank_key(prefix, hour) for prefix in scopes(event.path)),
+            ],
+            args=[
+                event.at.timestamp(),
+                event.at.timestamp() + window,
+                window,
+                payload,
+                event.article_id,
+                self.RANK_TTL,
+            ],
         )
-        pipe.execute()
-        return True
+        return bool(counted)
 
     def note_reaction(self, *, article_id: int, path: str, delta: int, at: datetime) -> None:
         pipe = self.redis.pipeline(transaction=True)

@@ -1,0 +1,363 @@
+"""Reader events: how many views per second are accepted, and how fast Ranking answers.
+
+    python bench/events.py [--views 20000] [--http-seconds 10] [--ranking-articles 100000]
+
+1. Backend only: N views from distinct readers through `services.view_record` (the code path of
+   the beacon endpoint, minus HTTP), on SQLite, PostgreSQL and Redis (PostgreSQL and Redis when
+   reachable), then a flush; the total in SQL must equal N.
+2. End to end: `wrk` POSTs view beacons to /api/v1/events on gunicorn (2 workers, DEBUG off) on
+   loopback, each from a new reader; afterwards the stored total must equal the 202 answers.
+3. Ranking: hourly activity equivalent to 10,000,000 views spread over the articles of a
+   100,000-article site (built with `bench/generate.py` under bench/var/), then the Ranking
+   query: recomputed (what the periodic refresh pays) and served (what a page request pays).
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+POSTGRES = "postgres://postgres@127.0.0.1:5432/masthead_events_bench"
+REDIS = "redis://127.0.0.1:6379/14"
+UA = "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Safari/537.36"
+
+
+def env(var: Path, database_url: str = "", redis_url: str = "", **extra) -> dict:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "masthead.settings",
+        "MASTHEAD_VAR_DIR": str(var),
+        "DEBUG": "0",
+        "SECRET_KEY": "benchmark-only-secret-key-" + "z" * 40,
+        "MASTHEAD_HTTPS": "0",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "LOG_LEVEL": "ERROR",
+        # One load generator on one address: lift the per-address event limit for the run.
+        "MASTHEAD_EVENT_RATE_IP": "100000000/m",
+        **extra,
+    }
+
+
+def masthead(environment: dict, *args: str) -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "masthead.cli", *args],
+        env=environment,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def reachable(database: str) -> bool:
+    import socket
+
+    port = 5432 if database == "postgres" else 6379
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def fresh_site(name: str, database_url: str, redis_url: str, articles: int = 2000) -> dict:
+    var = ROOT / "bench" / "var" / f"events-{name}"
+    shutil.rmtree(var, ignore_errors=True)
+    var.mkdir(parents=True)
+    if database_url:
+        for sql in (
+            "DROP DATABASE IF EXISTS masthead_events_bench",
+            "CREATE DATABASE masthead_events_bench",
+        ):
+            subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True)
+    environment = env(var, database_url, redis_url)
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
+    masthead(environment, "migrate", "--noinput", "-v0")
+    masthead(environment, "collectstatic", "--noinput", "-v0")
+    masthead(environment, "generate", "--articles", str(articles), "--seed", "1", "--no-images")
+    return environment
+
+
+BACKEND_SCRIPT = """
+import time, django
+django.setup()
+from django.conf import settings
+from masthead.engagement import counters, selectors, services
+from masthead.engagement.readers import Reader
+from masthead.news.models import ArticlePage
+ids = list(ArticlePage.objects.live().values_list("pk", flat=True))
+n = {views}
+start = time.perf_counter()
+for i in range(n):
+    services.view_record(reader=Reader(id=f"{{i:032x}}", is_private=False, is_new=False), article_id=ids[i % len(ids)])
+accepted = time.perf_counter() - start
+start = time.perf_counter()
+counters.backend().flush()
+flushed = time.perf_counter() - start
+total = sum(c for c in selectors.ArticleCounter.objects.filter(name="view").values_list("count", flat=True))
+print(f"RESULT {{n}} {{accepted:.6f}} {{flushed:.6f}} {{total}}")
+"""
+
+
+def backend_only(name: str, environment: dict, views: int) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", BACKEND_SCRIPT.format(views=views)],
+        env=environment,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    n, accepted, flushed, total = re.search(r"RESULT (\d+) ([\d.]+) ([\d.]+) (\d+)", out).groups()
+    return {
+        "name": name,
+        "rate": int(n) / float(accepted),
+        "flush": float(flushed),
+        "lost": int(n) - int(total),
+    }
+
+
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["User-Agent"] = "{ua}"
+local ids = {{{ids}}}
+local accepted = 0
+request = function()
+  return wrk.format(nil, "/api/v1/events", nil, '{{"type":"view","article":' .. ids[math.random(#ids)] .. '}}')
+end
+response = function(status, headers, body)
+  if status == 202 and string.find(body, "true") then accepted = accepted + 1 end
+end
+done = function(summary, latency, requests)
+  io.write("NON202 ", summary.errors.status, "\\n")
+end
+"""
+
+
+def end_to_end(name: str, environment: dict, seconds: int) -> dict:
+    import socket
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    ids = (
+        masthead(
+            environment,
+            "shell",
+            "-c",
+            "from masthead.news.models import ArticlePage;"
+            "print(','.join(map(str, ArticlePage.objects.live().values_list('pk', flat=True)[:500])))",
+        )
+        .strip()
+        .splitlines()[-1]
+    )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "masthead.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--log-level",
+            "error",
+        ],
+        env=environment,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/robots.txt", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+            script.write(WRK_SCRIPT.format(ua=UA, ids=ids))
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                "-c8",
+                f"-d{seconds}s",
+                "--latency",
+                "-s",
+                script.name,
+                f"http://127.0.0.1:{port}",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()
+    masthead(environment, "flush_events")
+    total = int(
+        masthead(
+            environment,
+            "shell",
+            "-c",
+            "from django.db.models import Sum;from masthead.engagement.models import ArticleCounter;"
+            "print(ArticleCounter.objects.filter(name='view').aggregate(s=Sum('count'))['s'] or 0)",
+        )
+        .strip()
+        .splitlines()[-1]
+    )
+    scale = {"us": 1e-3, "ms": 1, "s": 1e3}[p99[1]]
+    return {
+        "name": name,
+        "rate": rate,
+        "p99": float(p99[0]) * scale,
+        "requests": requests,
+        "errors": int(errors.group(1)) if errors else 0,
+        "stored": total,
+    }
+
+
+RANKING_SCRIPT = """
+import random, statistics, time, django
+django.setup()
+from datetime import timedelta
+from django.db import connection
+from django.utils import timezone
+from masthead.engagement import counters, ranking, selectors
+from masthead.engagement.models import ArticleActivity
+from masthead.news.models import ArticlePage, ChannelPage
+rng = random.Random(1)
+now = timezone.now()
+ArticleActivity.objects.all().delete()
+rows = []
+articles = list(ArticlePage.objects.live().values_list("pk", "path", "published_at"))
+recent = [a for a in articles if a[2] and a[2] > now - timedelta(days=8)]
+# 10,000,000 views: each recent article is read for 48 hours after publication, Zipf-like appeal.
+weights = [1 / (rank ** 1.1) for rank in range(1, len(recent) + 1)]
+rng.shuffle(weights)
+scale = {events} / sum(w * sum(0.5 ** (h / 12) for h in range(48)) for w in weights)
+for (pk, path, published), w in zip(recent, weights):
+    start = ranking.hour_start(published)
+    for h in range(48):
+        hour = start + timedelta(hours=h)
+        if hour > now:
+            break
+        views = int(w * scale * 0.5 ** (h / 12) + rng.random())
+        if views:
+            rows.append(ArticleActivity(article_id=pk, hour=hour, path=path, view_count=views, reaction_count=views // 50))
+ArticleActivity.objects.bulk_create(rows, batch_size=5000)
+total = sum(r.view_count for r in rows)
+backend = counters.backend()
+if backend.name == "redis":
+    backend.redis.flushdb()
+    backend.rebuild_ranking(since=now - timedelta(days=8))
+home = ArticlePage.objects.first().get_ancestors().get(depth=2)
+markets = ChannelPage.objects.get(slug="markets")
+def timed(fn, runs):
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter(); fn(); samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.99) - 1]
+for window in ("1h", "24h", "7d"):
+    for scope, page in (("site", home), ("markets", markets)):
+        compute = timed(lambda: selectors.ranking_compute(window=window, within_path=page.path, limit=8), 20)
+        selectors.ranking_list(window=window, within_path=page.path, limit=8)
+        served = timed(lambda: selectors.ranking_list(window=window, within_path=page.path, limit=8), 2000)
+        print(f"ROW {{window}} {{scope}} {{compute[0]:.2f}} {{compute[1]:.2f}} {{served[0]:.3f}} {{served[1]:.3f}}")
+print(f"EVENTS {{total}} ROWS {{len(rows)}}")
+"""
+
+
+def ranking_bench(name: str, environment: dict, events: int) -> list[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", RANKING_SCRIPT.format(events=events)],
+        env=environment,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    meta = re.search(r"EVENTS (\d+) ROWS (\d+)", out).groups()
+    lines = [
+        f"\nRanking on {name}: {int(meta[0]):,} views of history in {int(meta[1]):,} hourly rows"
+    ]
+    lines.append(
+        f"{'window':<7}{'scope':<9}{'recompute p50':>15}{'p99 ms':>9}{'served p50':>12}{'p99 ms':>9}"
+    )
+    for window, scope, c50, c99, s50, s99 in re.findall(
+        r"ROW (\S+) (\S+) (\S+) (\S+) (\S+) (\S+)", out
+    ):
+        lines.append(
+            f"{window:<7}{scope:<9}{float(c50):>15.2f}{float(c99):>9.2f}{float(s50):>12.3f}{float(s99):>9.3f}"
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--views", type=int, default=20_000)
+    parser.add_argument("--http-seconds", type=int, default=10)
+    parser.add_argument("--ranking-articles", type=int, default=100_000)
+    parser.add_argument("--ranking-events", type=int, default=10_000_000)
+    parser.add_argument(
+        "--skip", default="", help="comma list of parts to skip: backend,http,ranking"
+    )
+    args = parser.parse_args()
+    skip = set(args.skip.split(","))
+    setups = [("SQLite", "", "")]
+    if reachable("postgres"):
+        setups.append(("PostgreSQL", POSTGRES, ""))
+        if reachable("redis"):
+            setups.append(("Redis + PostgreSQL", POSTGRES, REDIS))
+    sites = {}
+    if "backend" not in skip:
+        print(f"\nBackend only: {args.views:,} views from distinct readers, one process\n")
+        print(f"{'backend':<22}{'views/s':>10}{'flush s':>9}{'lost':>6}")
+        for name, database_url, redis_url in setups:
+            sites[name] = fresh_site(name.split()[0].lower(), database_url, redis_url)
+            r = backend_only(name, sites[name], args.views)
+            print(f"{r['name']:<22}{r['rate']:>10,.0f}{r['flush']:>9.2f}{r['lost']:>6}")
+    if "http" not in skip and shutil.which("wrk"):
+        print(
+            f"\nEnd to end: wrk -t2 -c8 -d{args.http_seconds}s POST /api/v1/events, gunicorn 2 workers\n"
+        )
+        print(
+            f"{'backend':<22}{'events/s':>10}{'p99 ms':>8}{'requests':>10}{'errors':>8}{'stored':>9}"
+        )
+        for name, database_url, redis_url in setups:
+            environment = fresh_site(name.split()[0].lower(), database_url, redis_url)
+            r = end_to_end(name, environment, args.http_seconds)
+            print(
+                f"{r['name']:<22}{r['rate']:>10,.0f}{r['p99']:>8.1f}{r['requests']:>10,}{r['errors']:>8}{r['stored']:>9,}"
+            )
+    if "ranking" not in skip:
+        var = ROOT / "bench" / "var" / "generate-sqlite"
+        if not (var / "masthead.sqlite3").exists():
+            print(
+                f"\nRanking: run `python bench/generate.py --sizes {args.ranking_articles}` first."
+            )
+            return
+        for line in ranking_bench("SQLite", env(var), args.ranking_events):
+            print(line)
+        if reachable("redis"):
+            for line in ranking_bench(
+                "Redis (SQLite site)", env(var, "", REDIS), args.ranking_events
+            ):
+                print(line)
+
+
+if __name__ == "__main__":
+    main()
