@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from masthead.engagement import counters, ranking
 from masthead.engagement.models import ArticleCounter, Reaction
-from masthead.news.cache import content_generation
 from masthead.news.models import ArticlePage
 
 
@@ -45,26 +44,45 @@ class RankedArticle:
     score: float
 
 
-def ranking_compute(
-    *, window: str, within_path: str, limit: int, now: datetime | None = None
-) -> list[RankedArticle]:
-    """The most-read live articles under `within_path` (a tree path) for a window, best first."""
+# Lists are computed this much longer than shown, so unpublished articles can be dropped.
+RANKING_DEPTH = 50
+
+
+def ranking_top(
+    *, window: str, within_path: str, now: datetime | None = None
+) -> list[tuple[int, float]]:
+    """(article id, score) pairs, best first: the scan of hourly activity that the periodic
+    refresh pays (`ranking_refresh`), never a page request except on a cold cache."""
     now = now or timezone.now()
-    # Ask for extra rows: some may be unpublished or expired since they were read.
-    top = counters.backend().top(
-        window=ranking.WINDOWS[window], prefix=within_path, now=now, limit=limit * 2 + 10
+    return counters.backend().top(
+        window=ranking.WINDOWS[window], prefix=within_path, now=now, limit=RANKING_DEPTH
     )
+
+
+def _live_ranked(top: list[tuple[int, float]], limit: int) -> list[RankedArticle]:
     articles = (
         ArticlePage.objects.live().defer("body").in_bulk([article_id for article_id, _ in top])
     )
     return [RankedArticle(articles[pk], score) for pk, score in top if pk in articles][:limit]
 
 
+def ranking_compute(
+    *, window: str, within_path: str, limit: int, now: datetime | None = None
+) -> list[RankedArticle]:
+    """The most-read live articles under `within_path` (a tree path) for a window, best first."""
+    return _live_ranked(ranking_top(window=window, within_path=within_path, now=now), limit)
+
+
+def ranking_cache_key(*, window: str, within_path: str) -> str:
+    return f"ranking:{window}:{within_path}"
+
+
 def ranking_list(*, window: str, within_path: str, limit: int) -> list[RankedArticle]:
-    """Ranking as served to pages: cached for MASTHEAD_RANKING_CACHE_SECONDS."""
-    key = f"ranking:{content_generation()}:{window}:{within_path}:{limit}"
-    return cache.get_or_set(
-        key,
-        lambda: ranking_compute(window=window, within_path=within_path, limit=limit),
-        timeout=settings.MASTHEAD_RANKING_CACHE_SECONDS,
-    )
+    """Ranking as served to pages: a cache lookup of the list the periodic refresh computed,
+    then one query for the articles still live."""
+    key = ranking_cache_key(window=window, within_path=within_path)
+    top = cache.get(key)
+    if top is None:  # cold cache: compute once here, then the refresh keeps it warm
+        top = ranking_top(window=window, within_path=within_path)
+        cache.set(key, top, timeout=settings.MASTHEAD_RANKING_CACHE_SECONDS)
+    return _live_ranked(top, limit)

@@ -147,3 +147,23 @@ def history_purge(*, now: datetime | None = None) -> int:
     deleted = ReaderView.objects.filter(viewed_at__lt=cutoff).delete()[0]
     counters.backend().forget_seen(before=now)
     return deleted
+
+
+def ranking_refresh() -> int:
+    """Recompute every Ranking list (site-wide and each channel, every window) into the cache.
+
+    Run every MASTHEAD_RANKING_CACHE_SECONDS by `masthead run_periodic`; lists live three
+    periods, so pages keep being served from the cache if one refresh is late.
+    """
+    from django.core.cache import cache
+
+    from masthead.engagement.selectors import ranking_cache_key, ranking_top
+    from masthead.news.models import ChannelPage, HomePage
+
+    scopes = [*HomePage.objects.live(), *ChannelPage.objects.live()]
+    for page in scopes:
+        for window in ranking.WINDOWS:
+            top = ranking_top(window=window, within_path=page.path)
+            key = ranking_cache_key(window=window, within_path=page.path)
+            cache.set(key, top, timeout=3 * settings.MASTHEAD_RANKING_CACHE_SECONDS)
+    return len(scopes)

@@ -154,3 +154,19 @@ def test_the_openapi_document_lists_the_endpoints(client, db):
         "/api/v1/ranking",
         "/api/v1/articles/{article_id}/reader-context",
     } <= set(paths)
+
+
+def test_pages_serve_the_list_the_periodic_refresh_computed(client, trio, home, flushed):
+    from django.core.management import call_command
+
+    a, b, c = trio
+    for r in readers(2, "p"):
+        services.view_record(reader=r, article_id=a.pk)
+    flushed()
+    call_command("refresh_ranking")
+    for r in readers(5, "q"):
+        services.view_record(reader=r, article_id=c.pk)
+    flushed()
+    assert [i.article.pk for i in discovery.ranking(within=home)] == [a.pk]  # not rescanned
+    call_command("run_periodic", once=True)
+    assert [i.article.pk for i in discovery.ranking(within=home)] == [c.pk, a.pk]

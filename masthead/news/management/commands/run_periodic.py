@@ -1,6 +1,7 @@
 import signal
 import time
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -10,6 +11,7 @@ from masthead.engagement import counters, services
 JOBS = [
     ("publish scheduled pages", 60, lambda: call_command("publish_scheduled", verbosity=0)),
     ("flush queued events", 5, lambda: counters.backend().flush()),
+    ("refresh rankings", settings.MASTHEAD_RANKING_CACHE_SECONDS, services.ranking_refresh),
     ("purge old reader history", 3600, services.history_purge),
 ]
 
@@ -17,9 +19,10 @@ JOBS = [
 class Command(BaseCommand):
     help = (
         "Run the periodic jobs: scheduled publishing and expiry (every minute), moving queued "
-        "events into SQL (every 5 s) and reader-history retention (hourly). Without a "
-        "long-running process, run `masthead publish_scheduled`, `masthead flush_events` and "
-        "`masthead purge_history` from cron instead."
+        "events into SQL (every 5 s), recomputing Ranking lists (every "
+        "MASTHEAD_RANKING_CACHE_SECONDS) and reader-history retention (hourly). Without a "
+        "long-running process, run `masthead publish_scheduled`, `masthead flush_events`, "
+        "`masthead refresh_ranking` and `masthead purge_history` from cron instead."
     )
 
     def add_arguments(self, parser):
