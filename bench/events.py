@@ -297,13 +297,13 @@ def ranking_bench(name: str, environment: dict, events: int) -> list[str]:
         f"\nRanking on {name}: {int(meta[0]):,} views of history in {int(meta[1]):,} hourly rows"
     ]
     lines.append(
-        f"{'window':<7}{'scope':<9}{'recompute p50':>15}{'p99 ms':>9}{'served p50':>12}{'p99 ms':>9}"
+        f"{'window':<7}{'scope':<9}{'refresh p50':>13}{'max ms':>9}{'served p50':>12}{'p99 ms':>9}"
     )
     for window, scope, c50, c99, s50, s99 in re.findall(
         r"ROW (\S+) (\S+) (\S+) (\S+) (\S+) (\S+)", out
     ):
         lines.append(
-            f"{window:<7}{scope:<9}{float(c50):>15.2f}{float(c99):>9.2f}{float(s50):>12.3f}{float(s99):>9.3f}"
+            f"{window:<7}{scope:<9}{float(c50):>13.1f}{float(c99):>9.1f}{float(s50):>12.3f}{float(s99):>9.3f}"
         )
     return lines
 

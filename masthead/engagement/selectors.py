@@ -60,10 +60,17 @@ def ranking_top(
 
 
 def _live_ranked(top: list[tuple[int, float]], limit: int) -> list[RankedArticle]:
-    articles = (
-        ArticlePage.objects.live().defer("body").in_bulk([article_id for article_id, _ in top])
-    )
-    return [RankedArticle(articles[pk], score) for pk, score in top if pk in articles][:limit]
+    """The first `limit` of `top` that are still live; usually one small query."""
+    live = ArticlePage.objects.live().only("id", "title", "url_path", "path", "depth")
+    found: dict[int, ArticlePage] = {}
+    start, step = 0, max(limit * 2, 8)
+    while start < len(top):
+        chunk = [article_id for article_id, _ in top[start : start + step]]
+        found.update(live.in_bulk(chunk))
+        start += step
+        if sum(1 for article_id, _ in top[:start] if article_id in found) >= limit:
+            break
+    return [RankedArticle(found[pk], score) for pk, score in top if pk in found][:limit]
 
 
 def ranking_compute(
