@@ -63,8 +63,10 @@ def site_url(tmp_path_factory):
     server.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Module-scoped: Playwright's sync API runs an event loop, which must be gone before the
+    database tests that follow (Django refuses synchronous queries inside a running loop)."""
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian's chromium is not installed (apt-get install chromium).")
     from playwright.sync_api import sync_playwright
