@@ -14,78 +14,35 @@
 """
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from harness import VAR, environment, gunicorn, masthead, masthead_print, psql, reachable, stop
+
 POSTGRES = "postgres://postgres@127.0.0.1:5432/masthead_events_bench"
 REDIS = "redis://127.0.0.1:6379/14"
 UA = "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Safari/537.36"
 
 
-def env(var: Path, database_url: str = "", redis_url: str = "", **extra) -> dict:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "masthead.settings",
-        "MASTHEAD_VAR_DIR": str(var),
-        "DEBUG": "0",
-        "SECRET_KEY": "benchmark-only-secret-key-" + "z" * 40,
-        "MASTHEAD_HTTPS": "0",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "LOG_LEVEL": "ERROR",
-        # One load generator on one address: lift the per-address event limit for the run.
-        "MASTHEAD_EVENT_RATE_IP": "100000000/m",
-        **extra,
-    }
-
-
-def masthead(environment: dict, *args: str) -> str:
-    return subprocess.run(
-        [sys.executable, "-m", "masthead.cli", *args],
-        env=environment,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-
-
-def reachable(database: str) -> bool:
-    import socket
-
-    port = 5432 if database == "postgres" else 6379
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
 def fresh_site(name: str, database_url: str, redis_url: str, articles: int = 2000) -> dict:
-    var = ROOT / "bench" / "var" / f"events-{name}"
+    var = VAR / f"events-{name}"
     shutil.rmtree(var, ignore_errors=True)
     var.mkdir(parents=True)
     if database_url:
-        for sql in (
-            "DROP DATABASE IF EXISTS masthead_events_bench",
-            "CREATE DATABASE masthead_events_bench",
-        ):
-            subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True)
-    environment = env(var, database_url, redis_url)
+        psql("DROP DATABASE IF EXISTS masthead_events_bench")
+        psql("CREATE DATABASE masthead_events_bench")
+    env = environment(var, database_url, redis_url)
     if redis_url:
         import redis
 
         redis.Redis.from_url(redis_url).flushdb()
-    masthead(environment, "migrate", "--noinput", "-v0")
-    masthead(environment, "collectstatic", "--noinput", "-v0")
-    masthead(environment, "generate", "--articles", str(articles), "--seed", "1", "--no-images")
-    return environment
+    masthead(env, "migrate", "--noinput", "-v0")
+    masthead(env, "collectstatic", "--noinput", "-v0")
+    masthead(env, "generate", "--articles", str(articles), "--seed", "1", "--no-images")
+    return env
 
 
 BACKEND_SCRIPT = """
@@ -109,10 +66,10 @@ print(f"RESULT {{n}} {{accepted:.6f}} {{flushed:.6f}} {{total}}")
 """
 
 
-def backend_only(name: str, environment: dict, views: int) -> dict:
+def backend_only(name: str, env: dict, views: int) -> dict:
     out = subprocess.run(
         [sys.executable, "-c", BACKEND_SCRIPT.format(views=views)],
-        env=environment,
+        env=env,
         check=True,
         capture_output=True,
         text=True,
@@ -144,81 +101,35 @@ end
 """
 
 
-def end_to_end(name: str, environment: dict, seconds: int) -> dict:
-    import socket
-    import urllib.request
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    ids = (
-        masthead(
-            environment,
-            "shell",
-            "-c",
-            "from masthead.news.models import ArticlePage;"
-            "print(','.join(map(str, ArticlePage.objects.live().values_list('pk', flat=True)[:500])))",
-        )
-        .strip()
-        .splitlines()[-1]
+def end_to_end(name: str, env: dict, seconds: int) -> dict:
+    ids = masthead_print(
+        env,
+        "from masthead.news.models import ArticlePage;"
+        "print(','.join(map(str, ArticlePage.objects.live().values_list('pk', flat=True)[:500])))",
     )
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "masthead.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--log-level",
-            "error",
-        ],
-        env=environment,
-    )
+    server, base = gunicorn(env)
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/robots.txt", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(WRK_SCRIPT.format(ua=UA, ids=ids))
         out = subprocess.run(
-            [
-                "wrk",
-                "-t2",
-                "-c8",
-                f"-d{seconds}s",
-                "--latency",
-                "-s",
-                script.name,
-                f"http://127.0.0.1:{port}",
-            ],
+            ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", "-s", script.name, base],
             check=True,
             capture_output=True,
             text=True,
         ).stdout
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop(server)
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()
-    masthead(environment, "flush_events")
+    masthead(env, "flush_events")
     total = int(
-        masthead(
-            environment,
-            "shell",
-            "-c",
+        masthead_print(
+            env,
             "from django.db.models import Sum;from masthead.engagement.models import ArticleCounter;"
             "print(ArticleCounter.objects.filter(name='view').aggregate(s=Sum('count'))['s'] or 0)",
         )
-        .strip()
-        .splitlines()[-1]
     )
     scale = {"us": 1e-3, "ms": 1, "s": 1e3}[p99[1]]
     return {
@@ -283,11 +194,11 @@ print(f"EVENTS {{total}} ROWS {{len(rows)}}")
 """
 
 
-def ranking_bench(name: str, environment: dict, events: int) -> list[str]:
-    masthead(environment, "migrate", "--noinput", "-v0")
+def ranking_bench(name: str, env: dict, events: int) -> list[str]:
+    masthead(env, "migrate", "--noinput", "-v0")
     out = subprocess.run(
         [sys.executable, "-c", RANKING_SCRIPT.format(events=events)],
-        env=environment,
+        env=env,
         check=True,
         capture_output=True,
         text=True,
@@ -320,9 +231,9 @@ def main() -> None:
     args = parser.parse_args()
     skip = set(args.skip.split(","))
     setups = [("SQLite", "", "")]
-    if reachable("postgres"):
+    if reachable(5432):
         setups.append(("PostgreSQL", POSTGRES, ""))
-        if reachable("redis"):
+        if reachable(6379):
             setups.append(("Redis + PostgreSQL", POSTGRES, REDIS))
     sites = {}
     if "backend" not in skip:
@@ -340,19 +251,19 @@ def main() -> None:
             f"{'backend':<22}{'events/s':>10}{'p99 ms':>8}{'requests':>10}{'errors':>8}{'stored':>9}"
         )
         for name, database_url, redis_url in setups:
-            environment = fresh_site(name.split()[0].lower(), database_url, redis_url)
-            r = end_to_end(name, environment, args.http_seconds)
+            env = fresh_site(name.split()[0].lower(), database_url, redis_url)
+            r = end_to_end(name, env, args.http_seconds)
             print(
                 f"{r['name']:<22}{r['rate']:>10,.0f}{r['p99']:>8.1f}{r['requests']:>10,}{r['errors']:>8}{r['stored']:>9,}"
             )
     if "ranking" not in skip:
-        var = ROOT / "bench" / "var" / "generate-sqlite"
+        var = VAR / "generate-sqlite"
         if not (var / "masthead.sqlite3").exists():
             print(
                 f"\nRanking: run `python bench/generate.py --sizes {args.ranking_articles}` first."
             )
             return
-        for line in ranking_bench("SQLite", env(var), args.ranking_events):
+        for line in ranking_bench("SQLite", environment(var), args.ranking_events):
             print(line)
         if reachable("redis"):
             for line in ranking_bench(

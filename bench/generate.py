@@ -11,35 +11,13 @@ creation slows down as the tree and the search index grow), and the database siz
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from harness import VAR, environment, masthead, psql
+
 POSTGRES = "postgres://postgres@127.0.0.1:5432/masthead_bench"
-
-
-def run(var: Path, database_url: str, *args: str) -> str:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "masthead.settings",
-        "MASTHEAD_VAR_DIR": str(var),
-        "DEBUG": "0",
-        "SECRET_KEY": "benchmark-only-secret-key-" + "z" * 40,
-        "MASTHEAD_HTTPS": "0",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": "",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "masthead.cli", *args],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
 
 
 def fresh_database(database: str, var: Path) -> str:
@@ -47,11 +25,8 @@ def fresh_database(database: str, var: Path) -> str:
     var.mkdir(parents=True)
     if database == "sqlite":
         return ""
-    for statement in ("DROP DATABASE IF EXISTS masthead_bench", "CREATE DATABASE masthead_bench"):
-        subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", statement],
-            check=True,
-        )
+    psql("DROP DATABASE IF EXISTS masthead_bench")
+    psql("CREATE DATABASE masthead_bench")
     return POSTGRES
 
 
@@ -63,15 +38,15 @@ def generated(out: str) -> tuple[int, float, float]:
 
 
 def measure(size: int, database: str) -> dict:
-    var = ROOT / "bench" / "var" / f"generate-{database}"
-    url = fresh_database(database, var)
-    run(var, url, "migrate", "--noinput", "-v0")
+    var = VAR / f"generate-{database}"
+    env = environment(var, fresh_database(database, var))
+    masthead(env, "migrate", "--noinput", "-v0")
     head = size - max(size // 10, 1)
     _, head_seconds, _ = generated(
-        run(var, url, "generate", "--articles", str(head), "--seed", "1", "--no-images")
+        masthead(env, "generate", "--articles", str(head), "--seed", "1", "--no-images")
     )
     tail, tail_seconds, size_mb = generated(
-        run(var, url, "generate", "--articles", str(size - head), "--seed", "2", "--no-images")
+        masthead(env, "generate", "--articles", str(size - head), "--seed", "2", "--no-images")
     )
     seconds = head_seconds + tail_seconds
     return {

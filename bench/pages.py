@@ -12,64 +12,34 @@ table shows each page's throughput as a share of what the server itself can do h
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def environment(var: Path, **extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "masthead.settings",
-        "MASTHEAD_VAR_DIR": str(var),
-        "DEBUG": "0",
-        "SECRET_KEY": "benchmark-only-secret-key-" + "z" * 40,
-        "MASTHEAD_HTTPS": "0",
-        "DATABASE_URL": "",
-        "REDIS_URL": "",
-        "LOG_LEVEL": "ERROR",
-        **extra,
-    }
-
-
-def masthead(var: Path, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "masthead.cli", *args],
-        env=environment(var),
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return result.stdout
+from harness import VAR, environment, gunicorn, masthead, masthead_print, stop
 
 
 def prepare_site(articles: int) -> Path:
-    var = ROOT / "bench" / "var" / f"pages-{articles}"
+    var = VAR / f"pages-{articles}"
     marker = var / "ready"
+    env = environment(var)
     if not marker.exists():
         shutil.rmtree(var, ignore_errors=True)
         var.mkdir(parents=True)
-        masthead(var, "migrate", "--noinput", "-v0")
-        masthead(var, "collectstatic", "--noinput", "-v0")
-        print(masthead(var, "generate", "--articles", str(articles), "--seed", "1").strip())
+        masthead(env, "migrate", "--noinput", "-v0")
+        print(masthead(env, "generate", "--articles", str(articles), "--seed", "1").strip())
         marker.touch()
+    # A site built by an earlier version catches up with its schema and static files.
+    masthead(env, "migrate", "--noinput", "-v0")
+    masthead(env, "collectstatic", "--noinput", "-v0")
     return var
+
+
+UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
 def wrk(url: str, duration: int, connections: int) -> dict[str, float]:
@@ -89,46 +59,12 @@ def wrk(url: str, duration: int, connections: int) -> dict[str, float]:
     return {"rps": rps, "p50": latency["50"], "p99": latency["99"]}
 
 
-def serve(var: Path, cache_seconds: int):
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "masthead.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--log-level",
-            "error",
-        ],
-        env=environment(var, MASTHEAD_PAGE_CACHE_SECONDS=str(cache_seconds)),
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(base + "/robots.txt", timeout=1)
-            return server, base
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    raise RuntimeError("gunicorn did not start")
-
-
 def article_path(var: Path) -> str:
-    return (
-        masthead(
-            var,
-            "shell",
-            "-c",
-            "from masthead.news.models import ArticlePage;"
-            "print(ArticlePage.objects.live().filter(lead_image__isnull=False)"
-            ".order_by('-published_at')[10].url)",
-        )
-        .strip()
-        .splitlines()[-1]
+    return masthead_print(
+        environment(var),
+        "from masthead.news.models import ArticlePage;"
+        "print(ArticlePage.objects.live().filter(lead_image__isnull=False)"
+        ".order_by('-published_at')[10].url)",
     )
 
 
@@ -158,7 +94,7 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     for cache_seconds in (0, 300):
-        server, base = serve(var, cache_seconds)
+        server, base = gunicorn(environment(var, MASTHEAD_PAGE_CACHE_SECONDS=str(cache_seconds)))
         try:
             baseline = None
             for name, path in pages.items():
@@ -172,8 +108,7 @@ def main() -> None:
                     f"{result['p50']:>9.1f}{result['p99']:>9.1f}{result['rps'] / baseline:>10.1%}"
                 )
         finally:
-            server.terminate()
-            server.wait(timeout=10)
+            stop(server)
 
 
 if __name__ == "__main__":

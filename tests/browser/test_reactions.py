@@ -12,7 +12,9 @@ def open_article(page, url):
     page.wait_for_selector("html[data-reader-ready=true]")
 
 
-def test_a_reader_reacts_sees_the_count_rise_keeps_it_after_reload_and_withdraws(page, site_url, output_dir):
+def test_a_reader_reacts_sees_the_count_rise_keeps_it_after_reload_and_withdraws(
+    page, site_url, output_dir
+):
     page.goto(f"{site_url}/world/")
     article_url = page.locator(".card__title a").first.get_attribute("href")
     open_article(page, site_url + article_url)

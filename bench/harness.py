@@ -1,0 +1,101 @@
+"""What every benchmark needs: a production-mode environment, the masthead command, gunicorn."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VAR = ROOT / "bench" / "var"
+
+
+def environment(var: Path, database_url: str = "", redis_url: str = "", **extra: str) -> dict:
+    """Settings for a benchmark site under `var`: DEBUG off, plain HTTP on loopback."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "masthead.settings",
+        "MASTHEAD_VAR_DIR": str(var),
+        "DEBUG": "0",
+        "SECRET_KEY": "benchmark-only-secret-key-" + "z" * 40,
+        "MASTHEAD_HTTPS": "0",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "LOG_LEVEL": "ERROR",
+        # One load generator on one address: lift the per-address event limit for the run.
+        "MASTHEAD_EVENT_RATE_IP": "100000000/m",
+        **extra,
+    }
+
+
+def masthead(env: dict, *args: str) -> str:
+    """Run a `masthead` management command; its standard output."""
+    return subprocess.run(
+        [sys.executable, "-m", "masthead.cli", *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def masthead_print(env: dict, code: str) -> str:
+    """The last line a snippet run in `masthead shell` prints."""
+    return masthead(env, "shell", "-c", code).strip().splitlines()[-1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def gunicorn(env: dict, workers: int = 2) -> tuple[subprocess.Popen, str]:
+    """Start gunicorn on a free loopback port; the process and its base URL once it answers."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "masthead.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "error",
+        ],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(base + "/robots.txt", timeout=1)
+            return server, base
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def reachable(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def psql(statement: str) -> None:
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", statement],
+        check=True,
+    )
