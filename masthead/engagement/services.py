@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from masthead.engagement import counters, ranking
 from masthead.engagement.models import Reaction, ReaderView, WidgetClick
 from masthead.engagement.readers import Reader
-from masthead.news.models import ArticlePage
+from masthead.engagement.selectors import ranking_cache_key, ranking_top, reaction_counts
+from masthead.news.models import ArticlePage, ChannelPage, HomePage
 
 WIDGETS = ("related", "ranking", "recommendation", "like", "story", "tags")
 
@@ -79,8 +81,6 @@ def click_record(
     article = _live_article(article_id)
     target = _live_article(target_id)
     at = at or timezone.now()
-    from django.core.cache import cache
-
     key = f"click:{counters.seen_key(reader.id, widget, article.pk, target.pk)}"
     if not cache.add(key, 1, timeout=settings.MASTHEAD_VIEW_DEDUP_SECONDS):
         return False
@@ -130,8 +130,6 @@ def reaction_set(
         counters.backend().note_reaction(
             article_id=article.pk, path=article.path, delta=delta, at=at
         )
-    from masthead.engagement.selectors import reaction_counts
-
     return ReactionState(
         kind=kind,
         label=settings.MASTHEAD_REACTION_KINDS[kind],
@@ -155,11 +153,6 @@ def ranking_refresh() -> int:
     Run every MASTHEAD_RANKING_CACHE_SECONDS by `masthead run_periodic`; lists live three
     periods, so pages keep being served from the cache if one refresh is late.
     """
-    from django.core.cache import cache
-
-    from masthead.engagement.selectors import ranking_cache_key, ranking_top
-    from masthead.news.models import ChannelPage, HomePage
-
     scopes = [*HomePage.objects.live(), *ChannelPage.objects.live()]
     for page in scopes:
         for window in ranking.WINDOWS:
