@@ -130,19 +130,6 @@ def events(request: HttpRequest, response: HttpResponse, event: EventIn):
     return Status(202, {"counted": counted})
 
 
-def _reactions(reader, article_id: int) -> list[dict]:
-    counts = selectors.reaction_counts(article_id=article_id)
-    mine = (
-        set()
-        if reader.is_new
-        else selectors.reader_reaction_kinds(reader_id=reader.id, article_id=article_id)
-    )
-    return [
-        {"kind": kind, "label": label, "count": counts[kind], "active": kind in mine}
-        for kind, label in settings.MASTHEAD_REACTION_KINDS.items()
-    ]
-
-
 @api.get(
     "/articles/{article_id}/reader-context",
     response={200: ReaderContextOut, 403: Error, 404: Error},
@@ -159,7 +146,9 @@ def reader_context(request: HttpRequest, response: HttpResponse, article_id: int
         {
             "article": article_id,
             "private": reader.is_private,
-            "reactions": _reactions(reader, article_id),
+            "reactions": selectors.reaction_states(
+                article_id=article_id, reader_id=None if reader.is_new else reader.id
+            ),
             "csrf_token": get_token(request),
         },
     )

@@ -33,6 +33,16 @@ def reader_reaction_kinds(*, reader_id: str, article_id: int) -> set[str]:
     )
 
 
+def reaction_states(*, article_id: int, reader_id: str | None = None) -> list[dict]:
+    """Every configured kind with its label, exact count and whether this reader chose it."""
+    counts = reaction_counts(article_id=article_id)
+    mine = reader_reaction_kinds(reader_id=reader_id, article_id=article_id) if reader_id else set()
+    return [
+        {"kind": kind, "label": label, "count": counts[kind], "active": kind in mine}
+        for kind, label in settings.MASTHEAD_REACTION_KINDS.items()
+    ]
+
+
 def view_count(*, article_id: int) -> int:
     row = ArticleCounter.objects.filter(article_id=article_id, name=counters.VIEW).first()
     return row.count if row else 0

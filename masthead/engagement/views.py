@@ -39,16 +39,9 @@ def react(request: HttpRequest, article_id: int) -> HttpResponse:
         response = redirect(article.get_url(request) + "#reactions", permanent=False)
         response.status_code = 303
     else:
-        counts = selectors.reaction_counts(article_id=article.pk)
-        mine = (
-            set()
-            if reader.is_new
-            else selectors.reader_reaction_kinds(reader_id=reader.id, article_id=article.pk)
+        kinds = selectors.reaction_states(
+            article_id=article.pk, reader_id=None if reader.is_new else reader.id
         )
-        kinds = [
-            {"kind": kind, "label": label, "count": counts[kind], "active": kind in mine}
-            for kind, label in settings.MASTHEAD_REACTION_KINDS.items()
-        ]
         response = TemplateResponse(
             request, "engagement/react.html", {"article": article, "kinds": kinds}
         )

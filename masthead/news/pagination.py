@@ -67,13 +67,12 @@ def paginate(request: HttpRequest, items: Sequence, per_page: int) -> tuple[List
     start = (number - 1) * per_page
     rows = list(items[start : start + per_page + 1])
     if not rows and number > 1:
-        return paginate_first(items, per_page), "There is no such page; showing the first one."
+        rows, number, message = (
+            list(items[: per_page + 1]),
+            1,
+            "There is no such page; showing the first one.",
+        )
     return ListingPage(rows[:per_page], number, len(rows) > per_page), message
-
-
-def paginate_first(items: Sequence, per_page: int) -> ListingPage:
-    rows = list(items[: per_page + 1])
-    return ListingPage(rows[:per_page], 1, len(rows) > per_page)
 
 
 def paginate_counted(request: HttpRequest, items, per_page: int) -> tuple[CountedPage, str]:
