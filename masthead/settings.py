@@ -77,6 +77,7 @@ MASTHEAD_EVENT_RATE_IP = os.getenv("MASTHEAD_EVENT_RATE_IP", "600/m")
 INSTALLED_APPS = [
     "masthead.news",
     "masthead.engagement",
+    "masthead.discovery",
     "masthead.api",
     "masthead.demo",
     "wagtail.contrib.forms",

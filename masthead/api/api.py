@@ -9,7 +9,7 @@ from ninja import NinjaAPI, Query, Schema, Status
 from ninja.throttling import SimpleRateThrottle
 from pydantic import Field
 
-from masthead import discovery
+from masthead.discovery import interface as discovery
 from masthead.engagement import selectors, services
 from masthead.engagement.readers import (
     ForgedReader,

@@ -1,9 +1,5 @@
-"""Discovery: the one interface templates and the API use for every article list.
+"""Discovery: Related, Ranking, Recommendation, Like and story clusters.
 
-Ranking is here now; Related, Recommendation, Like and story clusters plug in beside it.
-Every list goes through `one_per_story` before it is shown.
+`masthead.discovery.interface` is the one interface templates and the API use for every article
+list; `engine` holds the numbers, `services` keeps the precomputed lists up to date.
 """
-
-from masthead.discovery.interface import DiscoveryItem, one_per_story, ranking
-
-__all__ = ["DiscoveryItem", "one_per_story", "ranking"]

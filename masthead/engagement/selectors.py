@@ -94,12 +94,18 @@ def ranking_cache_key(*, window: str, within_path: str) -> str:
     return f"ranking:{window}:{within_path}"
 
 
+def ranking_cached_top(*, window: str, within_path: str) -> list[tuple[int, float]]:
+    """(article id, score) pairs as the periodic refresh left them in the cache; computed once
+    here when the cache is cold."""
+    key = ranking_cache_key(window=window, within_path=within_path)
+    top = cache.get(key)
+    if top is None:
+        top = ranking_top(window=window, within_path=within_path)
+        cache.set(key, top, timeout=settings.MASTHEAD_RANKING_CACHE_SECONDS)
+    return top
+
+
 def ranking_list(*, window: str, within_path: str, limit: int) -> list[RankedArticle]:
     """Ranking as served to pages: a cache lookup of the list the periodic refresh computed,
     then one query for the articles still live."""
-    key = ranking_cache_key(window=window, within_path=within_path)
-    top = cache.get(key)
-    if top is None:  # cold cache: compute once here, then the refresh keeps it warm
-        top = ranking_top(window=window, within_path=within_path)
-        cache.set(key, top, timeout=settings.MASTHEAD_RANKING_CACHE_SECONDS)
-    return _live_ranked(top, limit)
+    return _live_ranked(ranking_cached_top(window=window, within_path=within_path), limit)

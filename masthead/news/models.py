@@ -157,6 +157,11 @@ class ArticlePage(Page):
             ],
             "Source",
         ),
+        InlinePanel(
+            "related_overrides",
+            label="Related: pinned or blocked articles",
+            help_text="Pinned articles lead the Related list in this order; blocked ones never appear.",
+        ),
     ]
     search_fields = Page.search_fields + [
         index.SearchField("dek"),

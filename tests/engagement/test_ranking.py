@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from masthead import discovery
+from masthead.discovery import interface as discovery
 from masthead.engagement import ranking, selectors, services
 from masthead.engagement.readers import Reader
 from masthead.news.models import ArticlePage, ChannelPage

@@ -1,6 +1,6 @@
 from django import template
 
-from masthead import discovery
+from masthead.discovery import interface as discovery
 from masthead.engagement import selectors
 
 register = template.Library()

@@ -1,0 +1,358 @@
+"""The numbers behind Related, Like, Recommendation and story clusters.
+
+Plain numpy/scipy/scikit-learn and datasketch over arrays; no Django, so the evaluation and the
+benchmarks run the very code the site runs.
+
+- Article vectors: hashed TF-IDF (sublinear tf, idf from the corpus, unseen words count as rare)
+  plus a 128-dimension LSA projection of it. Content similarity is the mean of the two cosines:
+  TF-IDF rewards shared names, LSA shared subject (docs/evaluation.md has the figures).
+- Related: LSA candidates by exact blocked matrix products, re-scored with TF-IDF, tag overlap and
+  closeness in time; one item per story.
+- Stories: online clustering in publication order. A MinHash/LSH near-duplicate joins its story;
+  otherwise the nearest story centroid active within the time window, if close enough.
+- Co-visitation: item-to-item cosine over reader sessions.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from datasketch import MinHash, MinHashLSH
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.preprocessing import normalize
+
+from masthead.discovery.text import shingles, terms
+
+N_FEATURES = 2**20
+DIMENSIONS = 128
+LSA_VOCABULARY = 50_000
+FIT_SAMPLE = 100_000
+CANDIDATES = 50  # LSA neighbours re-scored per article
+RELATED_KEEP = 20  # stored per article, so pins, blocks and unpublishing still leave 10
+BLOCK = 512
+
+# Related score = content * (1 - TIME_WEIGHT + TIME_WEIGHT * 2^(-gap/TIME_HALF_LIFE)) + TAG_WEIGHT * tag Jaccard
+TIME_WEIGHT = 0.2
+TIME_HALF_LIFE = 30 * 86400.0
+TAG_WEIGHT = 0.15
+
+NUM_PERM = 64
+NEAR_DUPLICATE = 0.6  # estimated Jaccard of word 3-gram shingles
+STORY_THRESHOLD = 0.82  # content similarity to the closest article of the story
+HEADLINE_THRESHOLD = 0.4  # the same when one of the two is no longer than a headline
+SHORT_TERMS = 12  # distinct terms below which a text counts as headline-only
+STORY_CANDIDATES = 20  # closest articles in the window (by LSA) compared in full
+STORY_WINDOW = 3 * 86400.0
+
+_hasher = HashingVectorizer(
+    analyzer=terms, n_features=N_FEATURES, alternate_sign=False, norm=None, dtype=np.float32
+)
+
+
+@dataclass
+class Model:
+    """What a corpus teaches: word rarity and the LSA projection. Refitted by a full rebuild."""
+
+    idf: np.ndarray  # float32 per hashed feature
+    columns: np.ndarray  # int32 features the projection uses
+    components: np.ndarray  # float32, dims x len(columns)
+    documents: int
+
+    def sparse(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """L2-normalised TF-IDF rows."""
+        X = _hasher.transform(texts).tocsr()
+        np.log(X.data, out=X.data)
+        X.data += 1
+        X = X @ sp.diags(self.idf)
+        return normalize(X, copy=False).astype(np.float32).tocsr()
+
+    def dense(self, X: sp.csr_matrix) -> np.ndarray:
+        """L2-normalised LSA rows (zero rows stay zero)."""
+        Z = np.asarray(X[:, self.columns] @ self.components.T, dtype=np.float32)
+        return normalize(Z, copy=False)
+
+    def to_bytes(self) -> bytes:
+        out = io.BytesIO()
+        np.savez(
+            out,
+            idf=self.idf,
+            columns=self.columns,
+            components=self.components,
+            documents=np.array(self.documents),
+        )
+        return out.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Model:
+        with np.load(io.BytesIO(data)) as f:
+            return cls(f["idf"], f["columns"], f["components"], int(f["documents"]))
+
+
+def model_fit(texts: Sequence[str], *, dims: int = DIMENSIONS, seed: int = 0) -> Model:
+    """Fit word rarity and the LSA projection on `texts` (a sample of them when there are many)."""
+    rng = np.random.default_rng(seed)
+    if len(texts) > FIT_SAMPLE:
+        texts = [texts[i] for i in sorted(rng.choice(len(texts), FIT_SAMPLE, replace=False))]
+    counts = _hasher.transform(texts).tocsc()
+    n = max(len(texts), 1)
+    df = np.diff(counts.indptr).astype(np.float64)
+    idf = (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
+    usable = np.flatnonzero((df >= 2) & (df <= max(2, 0.5 * n)))
+    if len(usable) < 2:
+        usable = np.flatnonzero(df >= 1)
+    columns = usable[np.argsort(-df[usable], kind="stable")[:LSA_VOCABULARY]].astype(np.int32)
+    columns.sort()
+    model = Model(idf, columns, np.zeros((0, len(columns)), np.float32), len(texts))
+    X = model.sparse(texts)[:, columns]
+    k = max(1, min(dims, X.shape[0] - 1, X.shape[1] - 1))
+    if X.nnz and k >= 1 and min(X.shape) > 1:
+        svd = TruncatedSVD(k, algorithm="randomized", n_iter=4, random_state=seed).fit(X)
+        model.components = svd.components_.astype(np.float32)
+    else:
+        model.components = np.eye(1, len(columns), dtype=np.float32)
+    return model
+
+
+@dataclass
+class Corpus:
+    """Articles as rows: vectors and what scoring needs besides text."""
+
+    ids: np.ndarray  # int64 article ids
+    X: sp.csr_matrix  # TF-IDF rows
+    Z: np.ndarray  # LSA rows
+    published: np.ndarray  # float64 epoch seconds
+    tags: sp.csr_matrix  # binary article x tag
+    story: np.ndarray  # int64 story id per row (-1: none)
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+
+def pair_scores(corpus: Corpus, rows: np.ndarray, cands: np.ndarray) -> np.ndarray:
+    """Related score of each (row, candidate) pair; both arrays of row positions, same shape."""
+    rows, cands = rows.ravel(), cands.ravel()
+    sparse_cos = np.asarray(corpus.X[rows].multiply(corpus.X[cands]).sum(axis=1)).ravel()
+    dense_cos = np.einsum("ij,ij->i", corpus.Z[rows], corpus.Z[cands])
+    content = 0.5 * sparse_cos + 0.5 * dense_cos
+    gap = np.abs(corpus.published[rows] - corpus.published[cands])
+    recency = 1 - TIME_WEIGHT + TIME_WEIGHT * np.exp2(-gap / TIME_HALF_LIFE)
+    T = corpus.tags
+    if T.shape[1]:
+        shared = np.asarray(T[rows].multiply(T[cands]).sum(axis=1)).ravel()
+        sizes = np.diff(T.indptr)
+        union = sizes[rows] + sizes[cands] - shared
+        jaccard = np.divide(shared, union, out=np.zeros_like(shared, dtype=np.float64), where=union > 0)
+    else:
+        jaccard = 0.0
+    return (content * recency + TAG_WEIGHT * jaccard).astype(np.float32)
+
+
+@dataclass
+class Neighbours:
+    items: list[list[tuple[int, float]]] = field(default_factory=list)  # (row, score), best first
+    floors: list[float] = field(default_factory=list)  # LSA similarity of the last candidate
+
+
+def related_rows(corpus: Corpus, rows: Iterable[int], *, keep: int = RELATED_KEEP) -> Neighbours:
+    """Related neighbours of the given rows, over the whole corpus."""
+    rows = np.fromiter(rows, dtype=np.int64)
+    result = Neighbours()
+    n = corpus.size
+    c = min(CANDIDATES, n - 1)
+    for start in range(0, len(rows), BLOCK):
+        block = rows[start : start + BLOCK]
+        if c <= 0:
+            result.items.extend([] for _ in block)
+            result.floors.extend(-1.0 for _ in block)
+            continue
+        S = corpus.Z[block] @ corpus.Z.T
+        S[np.arange(len(block)), block] = -np.inf
+        cands = np.argpartition(-S, c - 1, axis=1)[:, :c]
+        lsa = np.take_along_axis(S, cands, axis=1)
+        floors = lsa.min(axis=1)
+        scores = pair_scores(corpus, np.repeat(block, c), cands).reshape(len(block), c)
+        for i, row in enumerate(block):
+            order = np.lexsort((corpus.ids[cands[i]], -scores[i]))
+            own = corpus.story[row]
+            seen: set[int] = set()
+            chosen: list[tuple[int, float]] = []
+            for j in order:
+                cand = int(cands[i, j])
+                story = int(corpus.story[cand])
+                if story >= 0 and (story == own or story in seen):
+                    continue
+                if story >= 0:
+                    seen.add(story)
+                chosen.append((cand, float(scores[i, j])))
+                if len(chosen) == keep:
+                    break
+            result.items.append(chosen)
+            result.floors.append(float(floors[i]))
+    return result
+
+
+def affected_rows(corpus: Corpus, z: np.ndarray, floors: np.ndarray) -> np.ndarray:
+    """Rows whose candidate set a vector `z` enters (its LSA similarity beats their floor)."""
+    return np.flatnonzero(corpus.Z @ z >= floors)
+
+
+def minhash(text: str) -> MinHash:
+    m = MinHash(num_perm=NUM_PERM, seed=1)
+    m.update_batch([s.encode("utf-8") for s in shingles(text)])
+    return m
+
+
+def minhash_bytes(m: MinHash) -> bytes:
+    return m.hashvalues.astype(np.uint32).tobytes()
+
+
+def minhash_load(data: bytes) -> MinHash:
+    return MinHash(num_perm=NUM_PERM, seed=1, hashvalues=np.frombuffer(data, np.uint32).astype(np.uint64))
+
+
+class StoryIndex:
+    """Online story clustering; feed articles in publication order.
+
+    An article joins the story of an earlier one within the time window when it is a
+    near-duplicate of it (MinHash/LSH) or close enough in content (single link). Articles of
+    headline length only are held to a lower bar: short texts share fewer words.
+    """
+
+    def __init__(
+        self,
+        *,
+        threshold: float = STORY_THRESHOLD,
+        headline_threshold: float = HEADLINE_THRESHOLD,
+        window: float = STORY_WINDOW,
+        near_duplicate: float = NEAR_DUPLICATE,
+    ):
+        self.threshold, self.headline_threshold = threshold, headline_threshold
+        self.window, self.near_duplicate = window, near_duplicate
+        self.lsh = MinHashLSH(threshold=near_duplicate, num_perm=NUM_PERM)
+        self.signatures: dict[int, MinHash] = {}
+        self.story_of: dict[int, int] = {}
+        self.keys: list[int] = []
+        self.rows: list[sp.csr_matrix] = []
+        self.Z = np.zeros((0, 0), np.float32)
+        self.times = np.zeros(0)
+        self._next = 1
+
+    def __len__(self) -> int:
+        return len(set(self.story_of.values()))
+
+    def restore(self, key: int, story: int, signature: MinHash, x, z, published: float) -> None:
+        """Put back an article already assigned to `story` (loading stored state)."""
+        self._remember(key, story, signature, x, z, published)
+        self._next = max(self._next, story + 1)
+
+    def add(self, key: int, signature: MinHash, x, z, published: float) -> tuple[int, str]:
+        """Assign `key` to a story; returns (story id, how: "duplicate" | "event" | "new")."""
+        story, how = self._match(key, signature, x, z, published)
+        if story is None:
+            story, how = self._next, "new"
+            self._next += 1
+        self._remember(key, story, signature, x, z, published)
+        return story, how
+
+    def _match(self, key, signature, x, z, published) -> tuple[int | None, str]:
+        best, best_j = None, self.near_duplicate
+        for other in self.lsh.query(signature):
+            j = signature.jaccard(self.signatures[other])
+            if other != key and j >= best_j:
+                best, best_j = other, j
+        if best is not None:
+            return self.story_of[best], "duplicate"
+        n = len(self.keys)
+        if not n or not np.any(z):
+            return None, "new"
+        window = np.flatnonzero(np.abs(self.times[:n] - published) <= self.window)
+        if not len(window):
+            return None, "new"
+        dense = self.Z[window] @ z
+        top = window[np.argsort(-dense)[:STORY_CANDIDATES]]
+        sparse = np.asarray(sp.vstack([self.rows[i] for i in top]) @ x.T.toarray()).ravel()
+        sims = 0.5 * sparse + 0.5 * (self.Z[top] @ z)
+        i = int(np.argmax(sims))
+        short = min(x.nnz, self.rows[top[i]].nnz) < SHORT_TERMS
+        if sims[i] >= (self.headline_threshold if short else self.threshold):
+            return self.story_of[self.keys[top[i]]], "event"
+        return None, "new"
+
+    def _remember(self, key, story, signature, x, z, published) -> None:
+        self.story_of[key] = story
+        if key in self.signatures:
+            return
+        self.signatures[key] = signature
+        self.lsh.insert(key, signature)
+        n = len(self.keys)
+        if n >= len(self.Z):
+            grow = max(64, n)
+            self.Z = np.vstack([self.Z.reshape(-1, len(z)), np.zeros((grow, len(z)), np.float32)])
+            self.times = np.concatenate([self.times, np.full(grow, np.inf)])
+        self.Z[n], self.times[n] = z, published
+        self.keys.append(key)
+        self.rows.append(x)
+
+
+def covisitation(
+    sessions: Iterable[Sequence[int]], *, keep: int = RELATED_KEEP, min_count: int = 2
+) -> dict[int, list[tuple[int, float]]]:
+    """Item-to-item cosine over sessions: for each item, the items read in the same sessions."""
+    rows, cols, items = [], [], {}
+    for s, session in enumerate(sessions):
+        for item in set(session):
+            rows.append(s)
+            cols.append(items.setdefault(item, len(items)))
+    if not items:
+        return {}
+    ids = np.empty(len(items), np.int64)
+    for item, i in items.items():
+        ids[i] = item
+    B = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(max(rows) + 1, len(items)))
+    C = (B.T @ B).tocsr()
+    pop = C.diagonal().copy()
+    C.setdiag(0)
+    C.data[C.data < min_count] = 0
+    C.eliminate_zeros()
+    C = C.tocoo()
+    sims = C.data / np.sqrt(pop[C.row] * pop[C.col])
+    out: dict[int, list[tuple[int, float]]] = {}
+    order = np.lexsort((ids[C.col], -sims, C.row))
+    for k in order:
+        lst = out.setdefault(int(ids[C.row[k]]), [])
+        if len(lst) < keep:
+            lst.append((int(ids[C.col[k]]), float(sims[k])))
+    return out
+
+
+# Recommendation: each source gives candidates with a score in [0, 1]; the blend is a weighted
+# sum. Weights chosen by `masthead evaluate --tune` (docs/evaluation.md).
+RECOMMEND_WEIGHTS = {
+    "covisit": 1.0,
+    "content": 0.5,
+    "trending_channel": 1.0,
+    "trending": 0.5,
+    "fresh": 0.5,
+    "picks": 0.3,
+}
+
+
+def blend(sources: dict[str, dict[int, float]], weights: dict[str, float]) -> dict[int, float]:
+    """Weighted sum of per-source scores, each source scaled so its best candidate scores 1."""
+    total: dict[int, float] = {}
+    for name, scores in sources.items():
+        w = weights.get(name, 0.0)
+        if not w or not scores:
+            continue
+        top = max(scores.values())
+        if top <= 0:
+            continue
+        for item, score in scores.items():
+            total[item] = total.get(item, 0.0) + w * score / top
+    return total
