@@ -41,7 +41,9 @@ def fresh_site(name: str, database_url: str, redis_url: str, articles: int = 200
         redis.Redis.from_url(redis_url).flushdb()
     masthead(env, "migrate", "--noinput", "-v0")
     masthead(env, "collectstatic", "--noinput", "-v0")
-    masthead(env, "generate", "--articles", str(articles), "--seed", "1", "--no-images")
+    masthead(
+        env, "generate", "--articles", str(articles), "--seed", "1", "--no-images", "--no-discovery"
+    )
     return env
 
 

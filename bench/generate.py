@@ -43,10 +43,21 @@ def measure(size: int, database: str) -> dict:
     masthead(env, "migrate", "--noinput", "-v0")
     head = size - max(size // 10, 1)
     _, head_seconds, _ = generated(
-        masthead(env, "generate", "--articles", str(head), "--seed", "1", "--no-images")
+        masthead(
+            env, "generate", "--articles", str(head), "--seed", "1", "--no-images", "--no-discovery"
+        )
     )
     tail, tail_seconds, size_mb = generated(
-        masthead(env, "generate", "--articles", str(size - head), "--seed", "2", "--no-images")
+        masthead(
+            env,
+            "generate",
+            "--articles",
+            str(size - head),
+            "--seed",
+            "2",
+            "--no-images",
+            "--no-discovery",
+        )
     )
     seconds = head_seconds + tail_seconds
     return {

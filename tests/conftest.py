@@ -6,6 +6,8 @@ import pytest
 from django.core.cache import cache
 
 from masthead.demo.services import corpus_generate
+from masthead.discovery import services as discovery_services
+from masthead.discovery.services import index_rebuild
 from masthead.news.models import ArticlePage, ChannelPage, HomePage
 
 CORPUS_SIZE = 60
@@ -21,6 +23,7 @@ def corpus(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         if not ArticlePage.objects.exists():
             corpus_generate(articles=CORPUS_SIZE, seed=11, with_images=True)
+            index_rebuild()
         yield HomePage.objects.get()
 
 
@@ -30,6 +33,7 @@ def fresh_cache():
 
     cache.clear()
     live_path_forget()
+    discovery_services._state = None
     yield
 
 

@@ -66,19 +66,34 @@ class ReactionOut(Schema):
     active: bool
 
 
-class ReaderContextOut(Schema):
-    article: int
-    private: bool
-    reactions: list[ReactionOut]
-    csrf_token: str
-
-
 class RankedOut(Schema):
     id: int
     title: str
     url: str
     reason: str
     score: float
+
+
+class ReaderContextOut(Schema):
+    article: int
+    private: bool
+    reactions: list[ReactionOut]
+    recommendation: list[RankedOut]
+    recommendation_personal: bool
+    csrf_token: str
+
+
+def _items(request: HttpRequest, items) -> list[dict]:
+    return [
+        {
+            "id": i.article.pk,
+            "title": i.article.title,
+            "url": i.article.get_url(request),
+            "reason": i.reason,
+            "score": round(i.score, 3),
+        }
+        for i in items
+    ]
 
 
 @api.exception_handler(ForgedReader)
@@ -136,7 +151,8 @@ def events(request: HttpRequest, response: HttpResponse, event: EventIn):
     summary="What is personal on an article page: the reader's reactions, live counts, CSRF token",
 )
 def reader_context(request: HttpRequest, response: HttpResponse, article_id: int):
-    if not ArticlePage.objects.live().filter(pk=article_id).exists():
+    article = ArticlePage.objects.live().filter(pk=article_id).only("id", "title").first()
+    if article is None:
         raise services.UnknownArticle(article_id)
     reader = reader_for_request(request)
     reader_remember(response, reader)
@@ -149,6 +165,8 @@ def reader_context(request: HttpRequest, response: HttpResponse, article_id: int
             "reactions": selectors.reaction_states(
                 article_id=article_id, reader_id=None if reader.is_new else reader.id
             ),
+            "recommendation": _items(request, discovery.recommend(reader, article)),
+            "recommendation_personal": discovery.is_personal(reader),
             "csrf_token": get_token(request),
         },
     )
@@ -190,17 +208,24 @@ def ranking(
             return Status(404, {"error": "no such channel"})
     else:
         within = HomePage.objects.live().first()
-    items = discovery.ranking(within=within, window=window, limit=limit)
+    return Status(200, _items(request, discovery.ranking(within=within, window=window, limit=limit)))
+
+
+@api.get(
+    "/articles/{article_id}/discovery",
+    response={200: dict[str, list[RankedOut]], 404: Error},
+    summary="An article's Related, Like (readers of this also read) and story lists",
+)
+def article_discovery(request: HttpRequest, article_id: int):
+    article = ArticlePage.objects.live().filter(pk=article_id).first()
+    if article is None:
+        return Status(404, {"error": "no such article"})
+    lists = discovery.article_lists(article)
     return Status(
         200,
-        [
-            {
-                "id": i.article.pk,
-                "title": i.article.title,
-                "url": i.article.get_url(request),
-                "reason": i.reason,
-                "score": round(i.score, 3),
-            }
-            for i in items
-        ],
+        {
+            "related": _items(request, lists.related),
+            "like": _items(request, lists.also_read),
+            "story": _items(request, lists.story),
+        },
     )

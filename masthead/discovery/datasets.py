@@ -49,7 +49,14 @@ def bbc() -> list[Text]:
     with gzip.open(_path("bbc-news", "bbc_news.jsonl.gz"), "rt") as f:
         rows = [json.loads(line) for line in f]
     return [
-        Text(r["id"], r["title"], r["body"], frozenset([r["category"]]), 0.0, group_of.get(r["id"], ""))
+        Text(
+            r["id"],
+            r["title"],
+            r["body"],
+            frozenset([r["category"]]),
+            0.0,
+            group_of.get(r["id"], ""),
+        )
         for r in rows
     ]
 
@@ -68,8 +75,14 @@ def reuters() -> list[Text]:
                 at = 0.0
             labels = frozenset(r.get("topics") or [])
             out.append(
-                Text(str(r["newid"]), r.get("title") or "", r.get("body") or "", labels, at,
-                     group_of.get(r["newid"], ""))
+                Text(
+                    str(r["newid"]),
+                    r.get("title") or "",
+                    r.get("body") or "",
+                    labels,
+                    at,
+                    group_of.get(r["newid"], ""),
+                )
             )
     return out
 
@@ -80,7 +93,14 @@ def uci_headlines() -> list[Text]:
         rows = list(csv.DictReader(f))
     rows.sort(key=lambda r: (int(r["TIMESTAMP"]), int(r["ID"])))
     return [
-        Text(r["ID"], r["TITLE"], "", frozenset([r["CATEGORY"]]), int(r["TIMESTAMP"]) / 1000, r["STORY"])
+        Text(
+            r["ID"],
+            r["TITLE"],
+            "",
+            frozenset([r["CATEGORY"]]),
+            int(r["TIMESTAMP"]) / 1000,
+            r["STORY"],
+        )
         for r in rows
     ]
 
@@ -103,8 +123,13 @@ def mind() -> tuple[list[Impression], dict[str, Text]]:
             at = datetime.strptime(when, "%m/%d/%Y %I:%M:%S %p").timestamp()
             items = [s.rsplit("-", 1) for s in shown.split()]
             impressions.append(
-                Impression(user, at, history.split(), [i for i, _ in items],
-                           {i for i, c in items if c == "1"})
+                Impression(
+                    user,
+                    at,
+                    history.split(),
+                    [i for i, _ in items],
+                    {i for i, c in items if c == "1"},
+                )
             )
     impressions.sort(key=lambda i: i.time)
     news = {}

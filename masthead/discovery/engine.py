@@ -147,7 +147,9 @@ def pair_scores(corpus: Corpus, rows: np.ndarray, cands: np.ndarray) -> np.ndarr
         shared = np.asarray(T[rows].multiply(T[cands]).sum(axis=1)).ravel()
         sizes = np.diff(T.indptr)
         union = sizes[rows] + sizes[cands] - shared
-        jaccard = np.divide(shared, union, out=np.zeros_like(shared, dtype=np.float64), where=union > 0)
+        jaccard = np.divide(
+            shared, union, out=np.zeros_like(shared, dtype=np.float64), where=union > 0
+        )
     else:
         jaccard = 0.0
     return (content * recency + TAG_WEIGHT * jaccard).astype(np.float32)
@@ -202,8 +204,11 @@ def affected_rows(corpus: Corpus, z: np.ndarray, floors: np.ndarray) -> np.ndarr
     return np.flatnonzero(corpus.Z @ z >= floors)
 
 
+MINHASH_SCHEME = "affine32"
+
+
 def minhash(text: str) -> MinHash:
-    m = MinHash(num_perm=NUM_PERM, seed=1)
+    m = MinHash(num_perm=NUM_PERM, seed=1, scheme=MINHASH_SCHEME)
     m.update_batch([s.encode("utf-8") for s in shingles(text)])
     return m
 
@@ -213,7 +218,9 @@ def minhash_bytes(m: MinHash) -> bytes:
 
 
 def minhash_load(data: bytes) -> MinHash:
-    return MinHash(num_perm=NUM_PERM, seed=1, hashvalues=np.frombuffer(data, np.uint32).astype(np.uint64))
+    return MinHash(
+        num_perm=NUM_PERM, seed=1, hashvalues=np.frombuffer(data, np.uint32), scheme=MINHASH_SCHEME
+    )
 
 
 class StoryIndex:
@@ -314,7 +321,9 @@ def covisitation(
     ids = np.empty(len(items), np.int64)
     for item, i in items.items():
         ids[i] = item
-    B = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(max(rows) + 1, len(items)))
+    B = sp.csr_matrix(
+        (np.ones(len(rows), np.float32), (rows, cols)), shape=(max(rows) + 1, len(items))
+    )
     C = (B.T @ B).tocsr()
     pop = C.diagonal().copy()
     C.setdiag(0)
@@ -334,12 +343,13 @@ def covisitation(
 # Recommendation: each source gives candidates with a score in [0, 1]; the blend is a weighted
 # sum. Weights chosen by `masthead evaluate --tune` (docs/evaluation.md).
 RECOMMEND_WEIGHTS = {
-    "covisit": 1.0,
-    "content": 0.5,
-    "trending_channel": 1.0,
-    "trending": 0.5,
-    "fresh": 0.5,
+    "covisit": 0.25,
+    "content": 0.25,
+    "trending_channel": 0.5,
+    "trending": 4.0,
+    "fresh": 2.0,
     "picks": 0.3,
+    "ctr": 1.0,  # click-through, where what was shown is logged (offline logs such as MIND)
 }
 
 

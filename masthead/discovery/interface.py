@@ -90,9 +90,7 @@ def _live(ids) -> dict[int, ArticlePage]:
 def article_lists(article: ArticlePage) -> ArticleLists:
     """Related, Like and the article's story for one article page (four small queries)."""
     profile = (
-        ArticleProfile.objects.filter(pk=article.pk)
-        .values("story", "related", "also_read")
-        .first()
+        ArticleProfile.objects.filter(pk=article.pk).values("story", "related", "also_read").first()
     )
     if profile is None:  # not indexed yet: the update task is on its way
         return ArticleLists([], [], [])
@@ -142,7 +140,9 @@ def story(article: ArticlePage) -> list[DiscoveryItem]:
     return article_lists(article).story
 
 
-def ranking(*, within: Page, window: str = WINDOW, limit: int = RANKING_SIZE) -> list[DiscoveryItem]:
+def ranking(
+    *, within: Page, window: str = WINDOW, limit: int = RANKING_SIZE
+) -> list[DiscoveryItem]:
     """Most read now under `within`: the home page (site-wide) or a channel (with sub-channels)."""
     is_site = within.depth <= 2
     reason = REASONS["trending"] if is_site else f"Trending in {within.title}"
@@ -175,8 +175,16 @@ def _fresh_and_picks() -> tuple[list[tuple[int, float]], list[int], dict[str, st
     return found
 
 
+def is_personal(reader: Reader | None) -> bool:
+    """Whether a reader gets a list of their own: not new, and not asking for privacy."""
+    return reader is not None and not reader.is_private and not reader.is_new
+
+
 def recommend(
-    reader: Reader | None, context_article: ArticlePage | None = None, *, limit: int = RECOMMEND_SIZE
+    reader: Reader | None,
+    context_article: ArticlePage | None = None,
+    *,
+    limit: int = RECOMMEND_SIZE,
 ) -> list[DiscoveryItem]:
     """Picked for this reader: from what they read (co-visitation and content neighbours), what
     is trending in their channels, fresh articles and editors' picks, blended.
@@ -192,7 +200,7 @@ def recommend(
     }
     reasons: dict[tuple[str, int], str] = {}
     exclude = {context_article.pk} if context_article else set()
-    personal = reader is not None and not reader.is_private and not reader.is_new
+    personal = is_personal(reader)
     if personal:
         history = list(
             ReaderView.objects.filter(reader_id=reader.id)
@@ -243,8 +251,11 @@ def recommend(
             continue
         source = max(
             (name for name in sources if article_id in sources[name]),
-            key=lambda name: RECOMMEND_WEIGHTS.get(name, 0) * sources[name][article_id]
-            / max(sources[name].values()),
+            key=lambda name: (
+                RECOMMEND_WEIGHTS.get(name, 0)
+                * sources[name][article_id]
+                / max(sources[name].values())
+            ),
         )
         reason = reasons.get((source, article_id), REASONS.get(source, "Picked for you"))
         items.append(DiscoveryItem(live[article_id], reason, total[article_id]))

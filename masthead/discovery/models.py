@@ -42,10 +42,14 @@ class RelatedOverride(Orderable):
 
     PIN, BLOCK = "pin", "block"
 
-    page = ParentalKey("news.ArticlePage", on_delete=models.CASCADE, related_name="related_overrides")
+    page = ParentalKey(
+        "news.ArticlePage", on_delete=models.CASCADE, related_name="related_overrides"
+    )
     article = models.ForeignKey("news.ArticlePage", on_delete=models.CASCADE, related_name="+")
     action = models.CharField(
-        max_length=8, choices=[(PIN, "Pin into Related"), (BLOCK, "Block from Related")], default=PIN
+        max_length=8,
+        choices=[(PIN, "Pin into Related"), (BLOCK, "Block from Related")],
+        default=PIN,
     )
 
     panels = [FieldPanel("article"), FieldPanel("action")]

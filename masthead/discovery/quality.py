@@ -19,7 +19,7 @@ def bcubed(predicted: Sequence, gold: Sequence) -> tuple[float, float, float]:
         by_pred[p].add(i)
         by_gold[g].add(i)
     precision = recall = 0.0
-    for i, (p, g) in enumerate(zip(predicted, gold, strict=True)):
+    for p, g in zip(predicted, gold, strict=True):
         shared = len(by_pred[p] & by_gold[g])
         precision += shared / len(by_pred[p])
         recall += shared / len(by_gold[g])
@@ -54,7 +54,13 @@ def story_quality(texts: Sequence[Text], **options) -> dict:
     predicted = stories(texts, **options)
     gold = [t.group or f"own:{t.id}" for t in texts]
     p, r, f = bcubed(predicted, gold)
-    return {"items": len(texts), "precision": p, "recall": r, "f1": f, "clusters": len(set(predicted))}
+    return {
+        "items": len(texts),
+        "precision": p,
+        "recall": r,
+        "f1": f,
+        "clusters": len(set(predicted)),
+    }
 
 
 def related_quality(texts: Sequence[Text], ks: Sequence[int] = (5, 10)) -> dict:
@@ -68,7 +74,11 @@ def related_quality(texts: Sequence[Text], ks: Sequence[int] = (5, 10)) -> dict:
     ]
     n = len(texts)
     corpus = engine.Corpus(
-        np.arange(n), X, Z, np.array([t.published for t in texts]), sp.csr_matrix((n, 0)),
+        np.arange(n),
+        X,
+        Z,
+        np.array([t.published for t in texts]),
+        sp.csr_matrix((n, 0)),
         np.asarray(story),
     )
     neighbours = engine.related_rows(corpus, range(n), keep=max(ks))

@@ -160,7 +160,8 @@ class _State:
     def related_json(self, row: int, items: list[tuple[int, float]]) -> list:
         c = self.corpus
         return [
-            [int(c.ids[j]), round(score, 4), self.reason(row, j), int(c.story[j])] for j, score in items
+            [int(c.ids[j]), round(score, 4), self.reason(row, j), int(c.story[j])]
+            for j, score in items
         ]
 
 
@@ -189,8 +190,14 @@ def _load() -> _State | None:
         ArticleProfile.objects.filter(model=model_row)
         .order_by("published_at", "article_id")
         .values_list(
-            "article_id", "terms", "vector", "signature", "story", "published_at",
-            "channel_path", "related_floor",
+            "article_id",
+            "terms",
+            "vector",
+            "signature",
+            "story",
+            "published_at",
+            "channel_path",
+            "related_floor",
         )
     )
     ids = [p[0] for p in profiles]
@@ -205,13 +212,23 @@ def _load() -> _State | None:
     published = np.array([p[5].timestamp() for p in profiles])
     if profiles:
         state.add_rows(
-            ids, X, Z.reshape(-1, dims), published, [p[6] for p in profiles],
-            [tags.get(i, []) for i in ids], [p[4] for p in profiles], [p[7] for p in profiles],
+            ids,
+            X,
+            Z.reshape(-1, dims),
+            published,
+            [p[6] for p in profiles],
+            [tags.get(i, []) for i in ids],
+            [p[4] for p in profiles],
+            [p[7] for p in profiles],
         )
     c = state.corpus
     for row, (article_id, _, _, signature, story, *_) in enumerate(profiles):
         state.stories.restore(
-            article_id, story, engine.minhash_load(bytes(signature)), c.X[row], c.Z[row],
+            article_id,
+            story,
+            engine.minhash_load(bytes(signature)),
+            c.X[row],
+            c.Z[row],
             c.published[row],
         )
     state.mark = mark
@@ -264,14 +281,18 @@ def index_rebuild(*, refit: bool = True) -> dict:
             for i, (d, s) in enumerate(zip(docs, signatures, strict=True))
         ]
         state.add_rows(
-            [d.id for d in docs], X, Z, np.array([d.published_at.timestamp() for d in docs]),
-            [d.channel_path for d in docs], [d.tags for d in docs], stories, [0.0] * len(docs),
+            [d.id for d in docs],
+            X,
+            Z,
+            np.array([d.published_at.timestamp() for d in docs]),
+            [d.channel_path for d in docs],
+            [d.tags for d in docs],
+            stories,
+            [0.0] * len(docs),
         )
         neighbours = engine.related_rows(state.corpus, range(len(docs)))
         state.floors = np.asarray(neighbours.floors, np.float32)
-        also_read = {
-            p: a for p, a in ArticleProfile.objects.values_list("article_id", "also_read")
-        }
+        also_read = {p: a for p, a in ArticleProfile.objects.values_list("article_id", "also_read")}
         profiles = []
         for row, (doc, signature) in enumerate(zip(docs, signatures, strict=True)):
             profile = _profile(state, row, doc, signature)
@@ -322,7 +343,14 @@ def _article_update(state: _State, article_id: int) -> str:
         if old_row is None:
             story, _ = state.stories.add(doc.id, signature, X, Z[0], published)
             state.add_rows(
-                [doc.id], X, Z, np.array([published]), [doc.channel_path], [doc.tags], [story], [0.0]
+                [doc.id],
+                X,
+                Z,
+                np.array([published]),
+                [doc.channel_path],
+                [doc.tags],
+                [story],
+                [0.0],
             )
             row = c.size - 1
             outcome = "added"
@@ -409,7 +437,10 @@ def also_read_refresh(*, now: datetime | None = None) -> int:
     lists = engine.covisitation(reader_sessions(since=now - ALSO_READ_LOOKBACK))
     changed = []
     for profile in ArticleProfile.objects.only("article_id", "also_read"):
-        new = [[i, round(s, 4), "Readers of this also read"] for i, s in lists.get(profile.article_id, [])]
+        new = [
+            [i, round(s, 4), "Readers of this also read"]
+            for i, s in lists.get(profile.article_id, [])
+        ]
         if new != profile.also_read:
             profile.also_read = new
             changed.append(profile)

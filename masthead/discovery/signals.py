@@ -27,5 +27,9 @@ def article_changed(sender, instance, **kwargs) -> None:
 
 def connect() -> None:
     for signal, name in ((page_published, "published"), (page_unpublished, "unpublished")):
-        signal.connect(article_changed, sender=ArticlePage, dispatch_uid=f"masthead-discovery-{name}")
-    post_delete.connect(article_changed, sender=ArticlePage, dispatch_uid="masthead-discovery-deleted")
+        signal.connect(
+            article_changed, sender=ArticlePage, dispatch_uid=f"masthead-discovery-{name}"
+        )
+    post_delete.connect(
+        article_changed, sender=ArticlePage, dispatch_uid="masthead-discovery-deleted"
+    )

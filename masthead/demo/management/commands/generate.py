@@ -1,5 +1,8 @@
+import time
+
 from django.core.management.base import BaseCommand, CommandError
 
+from masthead.discovery.services import index_rebuild
 from masthead.demo.services import corpus_generate
 from masthead.news.models import ArticlePage
 
@@ -15,8 +18,15 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true", help="Do nothing if articles exist.")
         parser.add_argument("--no-images", action="store_true", help="Skip the demo lead images.")
         parser.add_argument("--batch-size", type=int, default=2000)
+        parser.add_argument(
+            "--no-discovery",
+            action="store_true",
+            help="Skip rebuilding Related, Like and story clusters afterwards.",
+        )
 
-    def handle(self, *args, articles, seed, if_empty, no_images, batch_size, **options):
+    def handle(
+        self, *args, articles, seed, if_empty, no_images, batch_size, no_discovery, **options
+    ):
         if articles < 1:
             raise CommandError("--articles must be at least 1.")
         if if_empty and ArticlePage.objects.exists():
@@ -39,3 +49,10 @@ class Command(BaseCommand):
             f"Generated {report.articles:,} articles in {report.seconds:.1f} s "
             f"({report.per_second:,.0f} articles/s){size}."
         )
+        if not no_discovery:
+            started = time.perf_counter()
+            result = index_rebuild()
+            self.stdout.write(
+                f"Discovery: {result['articles']:,} articles in {result['stories']:,} stories "
+                f"in {time.perf_counter() - started:.1f} s."
+            )

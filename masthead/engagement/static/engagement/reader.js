@@ -21,6 +21,29 @@
     button.classList.toggle("reaction--active", state.active);
   }
 
+  // The cached page carries the non-personal list; the reader's own replaces it.
+  function showRecommendation(items) {
+    var box = document.querySelector('[data-widget="recommendation"]');
+    if (!box || !items || !items.length) { return; }
+    var list = document.createElement("ul");
+    items.forEach(function (item) {
+      var li = document.createElement("li");
+      var link = document.createElement("a");
+      link.href = item.url;
+      link.dataset.target = item.id;
+      link.textContent = item.title;
+      var reason = document.createElement("span");
+      reason.className = "widget__reason";
+      reason.textContent = item.reason;
+      li.appendChild(link);
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(reason);
+      list.appendChild(li);
+    });
+    box.querySelector("ul").replaceWith(list);
+    box.dataset.personal = "true";
+  }
+
   function say(message) {
     var box = document.querySelector("[data-reactions]");
     var note = box.querySelector(".reactions__note") || box.appendChild(document.createElement("span"));
@@ -78,6 +101,7 @@
         var button = document.querySelector('[data-reactions] [data-kind="' + state.kind + '"]');
         if (button) { showReaction(button, state); }
       });
+      if (context.recommendation_personal) { showRecommendation(context.recommendation); }
       document.documentElement.dataset.readerReady = "true";
     });
   document.addEventListener("click", react);

@@ -1,0 +1,156 @@
+import json
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+
+from masthead.discovery import datasets, engine, logs, quality
+from masthead.discovery import evaluate as ev
+
+LOGS = ("mind", "simulated", "site")
+QUALITY = ("stories", "related")
+IMPRESSION_COLUMNS = ("auc", "mrr", "ndcg@5", "ndcg@10", "hr@5", "hr@10", "coverage", "age_hours")
+NEXT_CLICK_COLUMNS = (
+    "hr@5",
+    "mrr@5",
+    "ndcg@5",
+    "hr@10",
+    "mrr@10",
+    "ndcg@10",
+    "coverage",
+    "age_hours",
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Replay click logs in time order and score Recommendation against baselines; score story "
+        "clusters and Related on labelled news sets. Prints tables and writes JSON."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--log", choices=[*LOGS, "all", "none"], default="all")
+        parser.add_argument("--quality", choices=[*QUALITY, "all", "none"], default="all")
+        parser.add_argument("--moments", type=int, default=3000, help="clicks scored per log")
+        parser.add_argument("--readers", type=int, default=500, help="simulated readers")
+        parser.add_argument("--hours", type=int, default=72, help="simulated hours")
+        parser.add_argument("--seed", type=int, default=3)
+        parser.add_argument("--json", type=Path, default=Path("var/evaluation.json"))
+
+    def handle(self, *args, **o):
+        results = {"weights": engine.RECOMMEND_WEIGHTS}
+        for name in LOGS if o["log"] == "all" else [] if o["log"] == "none" else [o["log"]]:
+            result = self.log(name, o)
+            if result:
+                results[name] = result
+        for name in (
+            QUALITY if o["quality"] == "all" else [] if o["quality"] == "none" else [o["quality"]]
+        ):
+            results[name] = getattr(self, name)()
+        o["json"].parent.mkdir(parents=True, exist_ok=True)
+        o["json"].write_text(json.dumps(results, indent=2, default=float))
+        self.stdout.write(f"\nWrote {o['json']}")
+
+    def log(self, name: str, o: dict) -> dict | None:
+        started = time.perf_counter()
+        try:
+            if name == "mind":
+                catalogue, events = logs.mind_log()
+            elif name == "simulated":
+                catalogue, events = logs.simulated_log(
+                    readers=o["readers"], hours=o["hours"], seed=o["seed"]
+                )
+            else:
+                catalogue, events = logs.site_log()
+        except datasets.DatasetMissing as error:
+            self.stdout.write(f"\n## {name}: skipped: {error}")
+            return None
+        if len(events) < 100:
+            self.stdout.write(f"\n## {name}: skipped: {len(events)} clicks (need 100)")
+            return None
+        moments = ev.replay(catalogue, events, max_moments=o["moments"], seed=o["seed"])
+        half = len(moments) // 2
+        impressions = moments[0].impression
+        metric = "mrr" if impressions else "mrr@10"
+        tuned = ev.tune(catalogue, moments[:half], engine.RECOMMEND_WEIGHTS, metric=metric)
+        algorithms = ev.algorithms(tuned)
+        algorithms["masthead (site weights)"] = lambda s: ev.blend_arrays(
+            s, engine.RECOMMEND_WEIGHTS
+        )
+        table = ev.evaluate(catalogue, moments[half:], algorithms)
+        columns = IMPRESSION_COLUMNS if impressions else NEXT_CLICK_COLUMNS
+        self.stdout.write(
+            f"\n## {name}: {len(catalogue.ids):,} items, {len(events):,} events; "
+            f"{len(moments) - half:,} scored after tuning the blend on the {half:,} before "
+            f"({time.perf_counter() - started:.0f} s)\n"
+        )
+        self.table(table, columns)
+        baselines = {k: v for k, v in table.items() if k in ev.BASELINES}
+        gains = {}
+        for column in (metric, "ndcg@10"):
+            best = max(baselines, key=lambda k: baselines[k][column])
+            ours = table["masthead"][column]
+            gains[column] = {"best_baseline": best, "ratio": ours / baselines[best][column]}
+            self.stdout.write(
+                f"masthead {column} {ours:.3f} vs best baseline {best} "
+                f"{baselines[best][column]:.3f}: x{gains[column]['ratio']:.2f}"
+            )
+        self.stdout.write(f"tuned weights: {tuned}")
+        return {
+            "table": table,
+            "tuned_weights": tuned,
+            "gains": gains,
+            "items": len(catalogue.ids),
+            "events": len(events),
+            "scored": len(moments) - half,
+        }
+
+    def table(self, table: dict, columns) -> None:
+        self.stdout.write("| algorithm | " + " | ".join(columns) + " |")
+        self.stdout.write("|---|" + "---:|" * len(columns))
+        for name, row in table.items():
+            cells = " | ".join(f"{row.get(c, float('nan')):.3f}" for c in columns)
+            self.stdout.write(f"| {name} | {cells} |")
+
+    def stories(self) -> dict:
+        out = {}
+        self.stdout.write("\n## Story clusters (B-cubed against gold groups)\n")
+        self.stdout.write("| data | items | clusters | precision | recall | F1 | seconds |")
+        self.stdout.write("|---|---:|---:|---:|---:|---:|---:|")
+        for name, load in (
+            ("UCI same-story headlines", datasets.uci_headlines),
+            ("BBC exact-duplicate groups", datasets.bbc),
+            ("Reuters exact-duplicate groups", datasets.reuters),
+        ):
+            try:
+                texts = sorted(load(), key=lambda t: t.published)
+            except datasets.DatasetMissing as error:
+                self.stdout.write(f"| {name} | skipped: {error} |")
+                continue
+            started = time.perf_counter()
+            q = quality.story_quality(texts)
+            q["seconds"] = time.perf_counter() - started
+            out[name] = q
+            self.stdout.write(
+                f"| {name} | {q['items']:,} | {q['clusters']:,} | {q['precision']:.3f} | "
+                f"{q['recall']:.3f} | {q['f1']:.3f} | {q['seconds']:.0f} |"
+            )
+        return out
+
+    def related(self) -> dict:
+        out = {}
+        self.stdout.write("\n## Related: neighbours sharing the article's label\n")
+        self.stdout.write("| data | items | precision@5 | precision@10 |")
+        self.stdout.write("|---|---:|---:|---:|")
+        for name, load in (("BBC categories", datasets.bbc), ("Reuters topics", datasets.reuters)):
+            try:
+                texts = sorted(load(), key=lambda t: t.published)
+            except datasets.DatasetMissing as error:
+                self.stdout.write(f"| {name} | skipped: {error} |")
+                continue
+            q = quality.related_quality(texts)
+            out[name] = q
+            self.stdout.write(
+                f"| {name} | {q['items']:,} | {q['precision@5']:.3f} | {q['precision@10']:.3f} |"
+            )
+        return out
