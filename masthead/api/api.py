@@ -208,7 +208,9 @@ def ranking(
             return Status(404, {"error": "no such channel"})
     else:
         within = HomePage.objects.live().first()
-    return Status(200, _items(request, discovery.ranking(within=within, window=window, limit=limit)))
+    return Status(
+        200, _items(request, discovery.ranking(within=within, window=window, limit=limit))
+    )
 
 
 @api.get(

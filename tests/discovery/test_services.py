@@ -1,0 +1,113 @@
+"""Precomputed lists on the database: incremental updates, rebuilds, co-visitation."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from masthead.discovery import services
+from masthead.discovery.models import ArticleProfile
+from masthead.engagement.models import ReaderView
+from masthead.news.models import ArticlePage
+
+pytestmark = pytest.mark.django_db
+
+COPPER = [("paragraph", "<p>Copper futures climbed in London as smelters cut output.</p>")] * 3
+
+
+def lists() -> dict[int, tuple[list, int]]:
+    return {
+        p.article_id: ([row[0] for row in p.related], p.story)
+        for p in ArticleProfile.objects.order_by("article_id")
+    }
+
+
+def test_every_live_article_has_a_profile_after_the_session_corpus_rebuild(corpus):
+    live = set(ArticlePage.objects.live().values_list("id", flat=True))
+    assert set(ArticleProfile.objects.values_list("article_id", flat=True)) == live
+    assert all(len(p.related) == services.engine.RELATED_KEEP for p in ArticleProfile.objects.all())
+
+
+def test_incremental_publish_equals_a_full_rebuild_with_the_same_model(make_article):
+    services.index_rebuild()
+    article = make_article(title="Copper smelters cut output", body=COPPER)
+    assert services.article_update(article_id=article.pk) == "added"
+    incremental = lists()
+    assert article.pk in incremental
+    services.index_rebuild(refit=False)
+    assert lists() == incremental
+
+
+def test_a_withdrawn_article_leaves_every_list(make_article):
+    services.index_rebuild()
+    article = make_article(title="Copper smelters cut output", body=COPPER)
+    services.article_update(article_id=article.pk)
+    article.unpublish()
+    assert services.article_update(article_id=article.pk) == "removed"
+    assert not ArticleProfile.objects.filter(pk=article.pk).exists()
+    assert all(article.pk not in related for related, _ in lists().values())
+    before = lists()
+    services.index_rebuild(refit=False)
+    assert lists() == before
+
+
+def test_an_edit_is_reindexed_in_place(make_article):
+    services.index_rebuild()
+    article = make_article(title="Copper smelters cut output", body=COPPER)
+    services.article_update(article_id=article.pk)
+    article.title = "Copper smelters cut output again"
+    article.save_revision().publish()
+    assert services.article_update(article_id=article.pk) == "changed"
+    changed = lists()
+    services.index_rebuild(refit=False)
+    assert {k: v[0] for k, v in lists().items()} == {k: v[0] for k, v in changed.items()}
+
+
+def test_a_second_process_sees_profiles_written_by_another(make_article):
+    services.index_rebuild()
+    services._state = None  # a fresh worker loads what is stored
+    article = make_article(title="Copper smelters cut output", body=COPPER)
+    assert services.article_update(article_id=article.pk) == "added"
+
+
+def test_publishing_queues_the_update_task(make_article, django_capture_on_commit_callbacks):
+    services.index_rebuild()
+    with django_capture_on_commit_callbacks(execute=True):
+        article = make_article(title="Copper smelters cut output", body=COPPER)
+    assert ArticleProfile.objects.filter(pk=article.pk).exists()
+
+
+def test_also_read_comes_from_reader_sessions(corpus):
+    services.index_rebuild()
+    a, b, c = ArticlePage.objects.live().order_by("id")[:3]
+    now = timezone.now()
+    views = []
+    for reader in range(3):
+        for minute, article in enumerate((a, b)):
+            views.append(
+                ReaderView(
+                    reader_id=f"r{reader}",
+                    article=article,
+                    viewed_at=now - timedelta(minutes=30 - minute),
+                )
+            )
+    # c is read by the same readers, but a day apart: another session
+    views += [
+        ReaderView(reader_id=f"r{r}", article=c, viewed_at=now - timedelta(days=1))
+        for r in range(3)
+    ]
+    ReaderView.objects.bulk_create(views)
+    assert services.also_read_refresh(now=now) >= 2
+    also = ArticleProfile.objects.get(pk=a.pk).also_read
+    assert [row[0] for row in also] == [b.pk]
+    assert also[0][1] == pytest.approx(1.0)
+    assert also[0][2] == "Readers of this also read"
+
+
+def test_stream_text_keeps_words_and_drops_markup_and_urls():
+    raw = [
+        {"type": "paragraph", "value": "<p>Rates &amp; <b>bonds</b></p>", "id": "1"},
+        {"type": "embed", "value": "https://example.com/video", "id": "2"},
+        {"type": "quote", "value": {"quote": "Hold", "attribution": "A. Person"}, "id": "3"},
+    ]
+    assert services.stream_text(raw) == "Rates & bonds Hold A. Person"
