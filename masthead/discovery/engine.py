@@ -205,10 +205,11 @@ def affected_rows(corpus: Corpus, z: np.ndarray, floors: np.ndarray) -> np.ndarr
 
 
 MINHASH_SCHEME = "affine32"
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1, scheme=MINHASH_SCHEME).permutations
 
 
 def minhash(text: str) -> MinHash:
-    m = MinHash(num_perm=NUM_PERM, seed=1, scheme=MINHASH_SCHEME)
+    m = MinHash(num_perm=NUM_PERM, seed=1, scheme=MINHASH_SCHEME, permutations=_PERMUTATIONS)
     m.update_batch([s.encode("utf-8") for s in shingles(text)])
     return m
 
@@ -219,8 +220,24 @@ def minhash_bytes(m: MinHash) -> bytes:
 
 def minhash_load(data: bytes) -> MinHash:
     return MinHash(
-        num_perm=NUM_PERM, seed=1, hashvalues=np.frombuffer(data, np.uint32), scheme=MINHASH_SCHEME
+        num_perm=NUM_PERM,
+        seed=1,
+        hashvalues=np.frombuffer(data, np.uint32),
+        permutations=_PERMUTATIONS,
+        scheme=MINHASH_SCHEME,
     )
+
+
+def _sparse_dots(rows: list[sp.csr_matrix], x: sp.csr_matrix) -> np.ndarray:
+    """Dot products of single-row sparse vectors with `x` (sorted indices), in one pass."""
+    indices = np.concatenate([r.indices for r in rows])
+    data = np.concatenate([r.data for r in rows])
+    owner = np.repeat(np.arange(len(rows)), [r.nnz for r in rows])
+    if not x.nnz or not len(indices):
+        return np.zeros(len(rows))
+    pos = np.searchsorted(x.indices, indices).clip(max=x.nnz - 1)
+    hit = x.indices[pos] == indices
+    return np.bincount(owner[hit], weights=data[hit] * x.data[pos[hit]], minlength=len(rows))
 
 
 class StoryIndex:
@@ -283,7 +300,7 @@ class StoryIndex:
             return None, "new"
         dense = self.Z[window] @ z
         top = window[np.argsort(-dense)[:STORY_CANDIDATES]]
-        sparse = np.asarray(sp.vstack([self.rows[i] for i in top]) @ x.T.toarray()).ravel()
+        sparse = _sparse_dots([self.rows[i] for i in top], x)
         sims = 0.5 * sparse + 0.5 * (self.Z[top] @ z)
         i = int(np.argmax(sims))
         short = min(x.nnz, self.rows[top[i]].nnz) < SHORT_TERMS

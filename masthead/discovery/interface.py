@@ -32,6 +32,7 @@ HISTORY_SIZE = 20
 FRESH_POOL = 60
 FRESH_HALF_LIFE_HOURS = 12
 WINDOW = "24h"
+LISTS_CACHE_SECONDS = 120
 
 _WIRE_PREFIX = re.compile(r"^(?:[A-Z]{3,}(?: [0-9]+)?-)+")
 _WORD = re.compile(r"\w+")
@@ -88,7 +89,18 @@ def _live(ids) -> dict[int, ArticlePage]:
 
 
 def article_lists(article: ArticlePage) -> ArticleLists:
-    """Related, Like and the article's story for one article page (four small queries)."""
+    """Related, Like and the article's story for one article page: a cache lookup, or four
+    small queries. Publishing anything starts a new cache generation; lists recomputed in the
+    background show within LISTS_CACHE_SECONDS."""
+    key = f"discovery:lists:{article.pk}:{content_generation()}"
+    found = cache.get(key)
+    if found is None:
+        found = _article_lists(article)
+        cache.set(key, found, timeout=LISTS_CACHE_SECONDS)
+    return found
+
+
+def _article_lists(article: ArticlePage) -> ArticleLists:
     profile = (
         ArticleProfile.objects.filter(pk=article.pk).values("story", "related", "also_read").first()
     )

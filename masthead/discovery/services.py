@@ -371,14 +371,19 @@ def _article_update(state: _State, article_id: int) -> str:
     rows = sorted(affected)
     neighbours = engine.related_rows(c, rows)
     now = timezone.now()
-    stored = ArticleProfile.objects.in_bulk([int(c.ids[r]) for r in rows if c.ids[r] != article_id])
+    stored = {
+        a: (related, floor)
+        for a, related, floor in ArticleProfile.objects.filter(
+            article_id__in=[int(c.ids[r]) for r in rows if c.ids[r] != article_id]
+        ).values_list("article_id", "related", "related_floor")
+    }
     with transaction.atomic():
         if outcome == "removed":
             ArticleProfile.objects.filter(article_id=article_id).delete()
-        changed = []
         for r, items, floor in zip(rows, neighbours.items, neighbours.floors, strict=True):
             state.floors[r] = floor
             article = int(c.ids[r])
+            related = state.related_json(r, items)
             if article == article_id:
                 profile = _profile(state, r, doc, signature)
                 profile.also_read = (
@@ -387,16 +392,12 @@ def _article_update(state: _State, article_id: int) -> str:
                     .first()
                     or []
                 )
-                profile.related, profile.related_floor = state.related_json(r, items), floor
+                profile.related, profile.related_floor = related, floor
                 profile.save()
-            elif article in stored:
-                profile = stored[article]
-                profile.related, profile.related_floor = state.related_json(r, items), floor
-                profile.updated_at = now
-                changed.append(profile)
-        ArticleProfile.objects.bulk_update(
-            changed, ["related", "related_floor", "updated_at"], batch_size=WRITE_BATCH
-        )
+            elif article in stored and stored[article] != (related, floor):
+                ArticleProfile.objects.filter(pk=article).update(
+                    related=related, related_floor=floor, updated_at=now
+                )
     state.mark = _mark()
     return outcome
 

@@ -9,6 +9,7 @@ from masthead.discovery import interface, services
 from masthead.discovery.models import ArticleProfile, RelatedOverride
 from masthead.engagement.models import ReaderView
 from masthead.engagement.readers import Reader
+from masthead.news.cache import content_generation_bump
 from masthead.news.models import ArticlePage
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +74,7 @@ def test_editors_pin_and_block_related_items(indexed):
     )
     RelatedOverride.objects.create(page=article, article=far, action=RelatedOverride.PIN)
     RelatedOverride.objects.create(page=article, article=blocked, action=RelatedOverride.BLOCK)
+    content_generation_bump()  # as publishing the page does
     related = interface.article_lists(article).related
     assert related[0].article.pk == far.pk and related[0].reason == "Editor's choice"
     assert blocked.pk not in [i.article.pk for i in related]

@@ -2,8 +2,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from masthead.discovery.services import index_rebuild
 from masthead.demo.services import corpus_generate
+from masthead.discovery.services import index_rebuild
 from masthead.news.models import ArticlePage
 
 
