@@ -69,7 +69,9 @@ class Model:
         np.log(X.data, out=X.data)
         X.data += 1
         X = X @ sp.diags(self.idf)
-        return normalize(X, copy=False).astype(np.float32).tocsr()
+        X = normalize(X, copy=False).astype(np.float32).tocsr()
+        X.sort_indices()
+        return X
 
     def dense(self, X: sp.csr_matrix) -> np.ndarray:
         """L2-normalised LSA rows (zero rows stay zero)."""
