@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/masthead
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install demo serve test lint bench-pages bench-events clean
+.PHONY: install demo serve test lint bench-pages bench-events bench-discovery evaluate clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,14 @@ bench-pages: install
 
 bench-events: install
 	$(BIN)/python bench/events.py
+
+bench-discovery: install
+	$(BIN)/python bench/discovery.py
+
+# Recommendation, story clusters and Related scored offline on MIND, simulated traffic, the site's
+# own log and the labelled news sets in MASTHEAD_DATA_DIR (default ../shared/data).
+evaluate: install
+	DEBUG=1 $(BIN)/masthead evaluate --json var/evaluation.json
 
 clean:
 	rm -rf $(VENV) var test-output

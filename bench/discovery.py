@@ -62,9 +62,7 @@ def engine_run(n: int) -> dict:
     model = engine.model_fit(texts)
     out["fit_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    X = sp.vstack(
-        [model.sparse(texts[i : i + 20_000]) for i in range(0, n, 20_000)], format="csr"
-    )
+    X = sp.vstack([model.sparse(texts[i : i + 20_000]) for i in range(0, n, 20_000)], format="csr")
     Z = model.dense(X)
     out["vectors_s"] = time.perf_counter() - t
 
@@ -154,14 +152,26 @@ def site_run(articles: int, lookups: int) -> dict:
     masthead(env, "migrate", "--noinput", "-v0")
     out = {"articles": articles}
     t = time.perf_counter()
-    masthead(env, "generate", "--articles", str(articles), "--seed", "1", "--no-images",
-             "--if-empty", "--no-discovery")
+    masthead(
+        env,
+        "generate",
+        "--articles",
+        str(articles),
+        "--seed",
+        "1",
+        "--no-images",
+        "--if-empty",
+        "--no-discovery",
+    )
     out["generate_s"] = time.perf_counter() - t
     masthead(env, "simulate", "--readers", "2000", "--hours", "48", "--seed", "1")
     t = time.perf_counter()
     proc = subprocess.run(
         ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "masthead.cli", "discovery_rebuild"],
-        env=env, check=True, capture_output=True, text=True,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     out["rebuild_s"] = time.perf_counter() - t
     out["rebuild_report"] = proc.stdout.strip()
@@ -184,13 +194,17 @@ def main() -> None:
         return
 
     if not args.site_only:
-        print("| articles | fit s | vectors s | stories s | Related s | total s | articles/s | "
-              "stories | peak RSS MB |")
+        print(
+            "| articles | fit s | vectors s | stories s | Related s | total s | articles/s | "
+            "stories | peak RSS MB |"
+        )
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for n in (int(s) for s in args.sizes.split(",")):
             proc = subprocess.run(
                 [sys.executable, __file__, "--_engine", str(n)],
-                check=True, capture_output=True, text=True,
+                check=True,
+                capture_output=True,
+                text=True,
             )
             r = json.loads(proc.stdout.strip().splitlines()[-1])
             mark = " (projected)" if r["stories_projected"] or r["related_projected"] else ""
@@ -203,20 +217,32 @@ def main() -> None:
     if not args.engine_only:
         r = site_run(args.site_articles, args.lookups)
         print(f"\nSite, SQLite, {r['articles']:,} articles: {r['rebuild_report']}")
-        print(f"full rebuild {r['rebuild_s']:.0f} s, peak RSS {r['rebuild_peak_rss_mb']:,.0f} MB; "
-              f"worker loads the stored state in {r['worker_load_s']:.1f} s\n")
+        print(
+            f"full rebuild {r['rebuild_s']:.0f} s, peak RSS {r['rebuild_peak_rss_mb']:,.0f} MB; "
+            f"worker loads the stored state in {r['worker_load_s']:.1f} s\n"
+        )
         print("| what a request or the worker pays | median ms | p99 ms | target p99 |")
         print("|---|---:|---:|---:|")
-        print(f"| Related + Like + story from the database ({r['lookups']:,} articles) | "
-              f"{r['lists_p50_ms']:.2f} | {r['lists_p99_ms']:.2f} | 2 |")
-        print(f"| the same, from the cache (as pages and the API get it) | "
-              f"{r['cached_p50_ms']:.2f} | {r['cached_p99_ms']:.2f} | 2 |")
-        print(f"| personal Recommendation ({r['personal_readers']:,} readers with history) | "
-              f"{r['personal_p50_ms']:.2f} | {r['personal_p99_ms']:.2f} | 20 |")
-        print(f"| non-personal Recommendation (cached page) | {r['shared_p50_ms']:.2f} | "
-              f"{r['shared_p99_ms']:.2f} | |")
-        print(f"| incremental update after one publish (7 runs; max) | "
-              f"{r['update_median_ms']:.0f} | {r['update_max_ms']:.0f} | 500 |")
+        print(
+            f"| Related + Like + story from the database ({r['lookups']:,} articles) | "
+            f"{r['lists_p50_ms']:.2f} | {r['lists_p99_ms']:.2f} | 2 |"
+        )
+        print(
+            f"| the same, from the cache (as pages and the API get it) | "
+            f"{r['cached_p50_ms']:.2f} | {r['cached_p99_ms']:.2f} | 2 |"
+        )
+        print(
+            f"| personal Recommendation ({r['personal_readers']:,} readers with history) | "
+            f"{r['personal_p50_ms']:.2f} | {r['personal_p99_ms']:.2f} | 20 |"
+        )
+        print(
+            f"| non-personal Recommendation (cached page) | {r['shared_p50_ms']:.2f} | "
+            f"{r['shared_p99_ms']:.2f} | |"
+        )
+        print(
+            f"| incremental update after one publish (7 runs; max) | "
+            f"{r['update_median_ms']:.0f} | {r['update_max_ms']:.0f} | 500 |"
+        )
 
 
 if __name__ == "__main__":

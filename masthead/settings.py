@@ -69,6 +69,11 @@ MASTHEAD_REACTION_KINDS = dict(
 MASTHEAD_HISTORY_RETENTION_DAYS = envint("MASTHEAD_HISTORY_RETENTION_DAYS", 90)
 MASTHEAD_VIEW_DEDUP_SECONDS = envint("MASTHEAD_VIEW_DEDUP_SECONDS", 30 * 60)
 MASTHEAD_RANKING_CACHE_SECONDS = envint("MASTHEAD_RANKING_CACHE_SECONDS", 60)
+# Ingestion: limits of every fetch from a source.
+MASTHEAD_INGEST_MAX_BYTES = envint("MASTHEAD_INGEST_MAX_BYTES", 10 * 1024 * 1024)
+MASTHEAD_INGEST_CONNECT_SECONDS = envint("MASTHEAD_INGEST_CONNECT_SECONDS", 5)
+MASTHEAD_INGEST_READ_SECONDS = envint("MASTHEAD_INGEST_READ_SECONDS", 15)
+MASTHEAD_INGEST_TOTAL_SECONDS = envint("MASTHEAD_INGEST_TOTAL_SECONDS", 60)
 # Reaction writes allowed per reader and per IP address ("count/period", period s|m|h).
 MASTHEAD_REACTION_RATE_READER = os.getenv("MASTHEAD_REACTION_RATE_READER", "30/m")
 MASTHEAD_REACTION_RATE_IP = os.getenv("MASTHEAD_REACTION_RATE_IP", "120/m")
@@ -78,6 +83,7 @@ INSTALLED_APPS = [
     "masthead.news",
     "masthead.engagement",
     "masthead.discovery",
+    "masthead.ingest",
     "masthead.api",
     "masthead.demo",
     "wagtail.contrib.forms",

@@ -35,6 +35,7 @@ SESSION_GAP = timedelta(hours=1)
 ALSO_READ_LOOKBACK = timedelta(days=30)
 SIMILAR_REASON = "Similar subject"
 WRITE_BATCH = 1000
+REFIT_AFTER = timedelta(days=1)
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -309,6 +310,12 @@ def index_rebuild(*, refit: bool = True) -> dict:
     return {"articles": len(docs), "stories": len(state.stories), "model": model_row.pk}
 
 
+def current_state() -> _State | None:
+    """The corpus in memory (read-only use: near-duplicate checks, channel centroids)."""
+    with _lock:
+        return _load()
+
+
 def article_update(*, article_id: int) -> str:
     """Bring discovery up to date with one article: published, changed or no longer live."""
     with _lock:
@@ -457,3 +464,19 @@ def article_update_task(article_id: int) -> str:
 @task()
 def also_read_refresh_task() -> int:
     return also_read_refresh()
+
+
+@task()
+def index_rebuild_task() -> dict:
+    return index_rebuild()
+
+
+def refit_if_stale(*, now: datetime | None = None) -> bool:
+    """Queue a full rebuild when the text model is older than REFIT_AFTER (new words and names
+    enter the vocabulary's weights and the LSA projection only at a refit)."""
+    now = now or timezone.now()
+    created = TextModel.objects.order_by("-pk").values_list("created_at", flat=True).first()
+    if created is not None and now - created < REFIT_AFTER:
+        return False
+    index_rebuild_task.enqueue()
+    return True

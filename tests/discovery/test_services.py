@@ -111,3 +111,14 @@ def test_stream_text_keeps_words_and_drops_markup_and_urls():
         {"type": "quote", "value": {"quote": "Hold", "attribution": "A. Person"}, "id": "3"},
     ]
     assert services.stream_text(raw) == "Rates & bonds Hold A. Person"
+
+
+def test_the_text_model_is_refitted_once_a_day(corpus):
+    from masthead.discovery.models import TextModel
+
+    services.index_rebuild()
+    assert services.refit_if_stale() is False
+    old = TextModel.objects.get()
+    TextModel.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
+    assert services.refit_if_stale() is True  # the task ran at once (tests' task backend)
+    assert TextModel.objects.get().pk != old.pk

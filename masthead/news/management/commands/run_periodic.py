@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from masthead.discovery import services as discovery
 from masthead.engagement import counters, services
 
 # (name, every N seconds, job)
@@ -13,6 +14,9 @@ JOBS = [
     ("flush queued events", 5, lambda: counters.backend().flush()),
     ("refresh rankings", settings.MASTHEAD_RANKING_CACHE_SECONDS, services.ranking_refresh),
     ("purge old reader history", 3600, services.history_purge),
+    # Discovery's heavy work runs on the task worker; these only queue it.
+    ("queue Like (co-visitation) lists", 600, discovery.also_read_refresh_task.enqueue),
+    ("queue the daily discovery refit", 3600, discovery.refit_if_stale),
 ]
 
 
@@ -20,9 +24,11 @@ class Command(BaseCommand):
     help = (
         "Run the periodic jobs: scheduled publishing and expiry (every minute), moving queued "
         "events into SQL (every 5 s), recomputing Ranking lists (every "
-        "MASTHEAD_RANKING_CACHE_SECONDS) and reader-history retention (hourly). Without a "
+        "MASTHEAD_RANKING_CACHE_SECONDS), reader-history retention (hourly), and queueing "
+        "discovery's Like lists (every 10 min) and daily refit for the task worker. Without a "
         "long-running process, run `masthead publish_scheduled`, `masthead flush_events`, "
-        "`masthead refresh_ranking` and `masthead purge_history` from cron instead."
+        "`masthead refresh_ranking`, `masthead purge_history` and `masthead discovery_rebuild` "
+        "from cron instead."
     )
 
     def add_arguments(self, parser):

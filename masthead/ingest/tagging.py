@@ -1,0 +1,103 @@
+"""Tags and channel for an incoming item.
+
+Tags: the feed's own categories, the site's existing tags found in the text (a gazetteer built
+from them, matched with an Aho-Corasick automaton) and a few keyphrases (YAKE) that are names.
+Channel: the source's rules, else its default channel, else the nearest channel centroid of the
+site's own articles in discovery's LSA space.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import cached_property
+
+import ahocorasick
+import numpy as np
+import yake
+
+MAX_TAGS = 8
+KEYPHRASES = 3
+_SPACE = re.compile(r"\s+")
+
+
+class Gazetteer:
+    """Whole-word, case-insensitive matches of known names in a text."""
+
+    def __init__(self, names: list[str]):
+        self.automaton = ahocorasick.Automaton()
+        for name in names:
+            key = _SPACE.sub(" ", name.lower()).strip()
+            if len(key) >= 3:
+                self.automaton.add_word(key, name)
+        self.empty = len(self.automaton) == 0
+        if not self.empty:
+            self.automaton.make_automaton()
+
+    def find(self, text: str) -> Counter[str]:
+        found: Counter[str] = Counter()
+        if self.empty:
+            return found
+        low = _SPACE.sub(" ", text.lower())
+        for end, name in self.automaton.iter(low):
+            start = end - len(_SPACE.sub(" ", name.lower()).strip()) + 1
+            before = low[start - 1] if start > 0 else " "
+            after = low[end + 1] if end + 1 < len(low) else " "
+            if not before.isalnum() and not after.isalnum():
+                found[name] += 1
+        return found
+
+
+class Tagger:
+    def __init__(self, known_tags: list[str], *, language: str = "en"):
+        self.gazetteer = Gazetteer(known_tags)
+        self.language = language
+
+    @cached_property
+    def extractor(self):
+        return yake.KeywordExtractor(lan=self.language, n=3, top=10, dedupLim=0.7)
+
+    def suggest(self, *, title: str, text: str, categories: list[str]) -> list[str]:
+        tags: list[str] = []
+
+        def add(name: str):
+            name = _SPACE.sub(" ", name).strip()[:100]
+            if name and name.lower() not in {t.lower() for t in tags}:
+                tags.append(name)
+
+        for category in categories:
+            add(category)
+        found = self.gazetteer.find(f"{title}\n{text}")
+        in_title = self.gazetteer.find(title)
+        for name, count in found.most_common():
+            if count >= 2 or name in in_title:
+                add(name)
+        if text:
+            for phrase, _ in self.extractor.extract_keywords(f"{title}. {text}")[:10]:
+                if len([t for t in tags if t]) >= MAX_TAGS:
+                    break
+                words = phrase.split()
+                # Names only: every word capitalised where the text uses the phrase.
+                if all(w[:1].isupper() for w in words) and phrase in f"{title} {text}":
+                    add(phrase)
+                    if sum(1 for t in tags if t not in categories) >= KEYPHRASES + len(in_title):
+                        break
+        return tags[:MAX_TAGS]
+
+
+class ChannelClassifier:
+    """Nearest centroid of the site's articles per channel, in discovery's LSA space."""
+
+    def __init__(self, vectors: np.ndarray, channels: list[str]):
+        self.channels = sorted(set(channels))
+        index = {c: i for i, c in enumerate(self.channels)}
+        sums = np.zeros((len(self.channels), vectors.shape[1] if len(vectors) else 1), np.float32)
+        if len(vectors):
+            np.add.at(sums, [index[c] for c in channels], vectors)
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        self.centroids = sums / np.maximum(norms, 1e-9)
+
+    def predict(self, z: np.ndarray) -> str | None:
+        if not self.channels or not np.any(z):
+            return None
+        return self.channels[int(np.argmax(self.centroids @ z))]

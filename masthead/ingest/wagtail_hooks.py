@@ -1,0 +1,47 @@
+"""Sources and their items in the Wagtail admin, with each source's health."""
+
+from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from masthead.ingest.models import Item, Source
+
+
+class SourceViewSet(SnippetViewSet):
+    model = Source
+    icon = "site"
+    menu_label = "Sources"
+    list_display = [
+        "name",
+        "format",
+        "policy",
+        DateColumn("last_polled_at", label="Last poll"),
+        Column("items_seen", label="Seen"),
+        Column("items_new", label="New"),
+        Column("items_duplicate", label="Duplicate"),
+        Column("items_held", label="Held"),
+        Column("last_error", label="Last error"),
+        DateColumn("last_error_at", label="Error at"),
+    ]
+    list_filter = ["format", "policy", "enabled"]
+    search_fields = ["name", "url"]
+
+
+class ItemViewSet(SnippetViewSet):
+    model = Item
+    icon = "doc-full"
+    menu_label = "Ingested items"
+    list_display = ["title", "source", "status", "reason", DateColumn("created_at", label="At")]
+    list_filter = ["status", "source"]
+    search_fields = ["title", "url"]
+    inspect_view_enabled = True
+
+
+class IngestionGroup(SnippetViewSetGroup):
+    menu_label = "Ingestion"
+    menu_icon = "download"
+    menu_order = 250
+    items = (SourceViewSet, ItemViewSet)
+
+
+register_snippet(IngestionGroup)
