@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -45,7 +46,27 @@ def parse(body: bytes, fmt: str) -> list[Entry]:
     return _xml_feed(body)
 
 
+_DECLARATION = re.compile(rb"^(\s*<\?xml[^>]*?encoding=[\"'])[^\"']+", re.IGNORECASE)
+
+
+def _utf8(body: bytes) -> bytes:
+    """Feeds that lie about their encoding (Latin-1 bytes declared UTF-8) read as Windows-1252."""
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return body  # UTF-16 with a byte-order mark: the parser handles it
+    try:
+        body.decode("utf-8")
+        return body
+    except UnicodeDecodeError:
+        pass
+    declared = _DECLARATION.match(body)
+    if declared and not declared.group(0).lower().endswith((b"utf-8", b"utf8")):
+        return body  # honestly declared as something else: the parser decodes it
+    text = body.decode("cp1252", errors="replace")
+    return _DECLARATION.sub(rb"\1utf-8", text.encode("utf-8"), count=1)
+
+
 def _xml_feed(body: bytes) -> list[Entry]:
+    body = _utf8(body)
     try:
         SafeElementTree.fromstring(body)
     except DefusedXmlException as error:

@@ -59,15 +59,15 @@ KNOWN_PREFIXES = {
 NAV_LABELS = re.compile(
     r"^\s*(related|related articles|ranking|recommendation|recommended|most read|most popular|"
     r"read more|you may also like|more from|trending|popular|like|tags|share this|advertisement)"
-    r"\s*:?\s*$",
+    r"\s*[:.]?\s*$",
     re.IGNORECASE,
 )
-_TITLE_PREFIX = re.compile(r"^\s*([A-Z][A-Za-z]{2,})-([A-Z][a-z]+)")
+_TITLE_PREFIX = re.compile(r"^\s*([A-Z][A-Za-z]{2,})-([A-Z][A-Za-z]*)")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 # Function words a keyword gets glued to. Short ones (of, to, in, on, a) end too many real names.
 _GLUE = ("the", "and", "for", "with", "was", "that", "from")
 
-STUFFING_SHARE = 0.06  # one content word as this share of all words ...
+STUFFING_SHARE = 0.08  # one content word as this share of all words ...
 STUFFING_MIN = 8  # ... at least this many times
 LINK_SHARE = 0.5  # link text as a share of all text
 NAV_BLOCKS = 2  # navigation headings scraped with the text
@@ -130,7 +130,7 @@ def _glued_keyword(title: str, text: str, raw_html: str, known=None) -> str:
 
 def _stuffing(title: str, text: str, raw_html: str) -> str:
     words = [w.lower() for w in _WORD.findall(text)]
-    if len(words) < 60:
+    if len(words) < 30:
         return ""
     content = [w for w in words if w not in STOP_WORDS and len(w) > 2]
     if not content:
@@ -138,15 +138,11 @@ def _stuffing(title: str, text: str, raw_html: str) -> str:
     word, count = Counter(content).most_common(1)[0]
     if count >= STUFFING_MIN and count / len(words) > STUFFING_SHARE:
         return f"keyword stuffing: {word!r} is {count} of {len(words)} words"
-    trigrams = Counter(zip(words, words[1:], words[2:], strict=False))
-    phrase, repeats = trigrams.most_common(1)[0]
-    if repeats >= 5 and not set(phrase) <= STOP_WORDS:
-        return f"keyword stuffing: {' '.join(phrase)!r} repeated {repeats} times"
     return ""
 
 
 def _navigation(title: str, text: str, raw_html: str) -> str:
-    lines = [line for line in re.split(r"[\n\r]+|(?<=[.!?])\s{2,}", text) if line.strip()]
+    lines = [line for line in re.split(r"[\n\r]+|(?<=[.!?])\s+", text) if line.strip()]
     labels = [line.strip() for line in lines if NAV_LABELS.match(line)]
     root = _fragment(raw_html)
     if root is not None:

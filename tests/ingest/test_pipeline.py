@@ -1,0 +1,228 @@
+"""The pipeline against a real HTTP server on 127.0.0.1: formats, conditional GET, faults,
+back-off, idempotency."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from masthead.ingest import pipeline
+from masthead.ingest.models import Item, Source
+from masthead.news.models import ArticlePage
+
+from .conftest import fixture
+
+pytestmark = pytest.mark.django_db
+
+
+def articles_from(source) -> list[ArticlePage]:
+    ids = Item.objects.filter(source=source).exclude(article=None).values_list("article", flat=True)
+    return list(ArticlePage.objects.filter(pk__in=ids).order_by("pk"))
+
+
+@pytest.mark.parametrize(
+    "name,fmt,content_type,title",
+    [
+        ("rss2.xml", "rss", "application/rss+xml", "Copper miners lift output as prices climb"),
+        (
+            "rss1.rdf",
+            "rdf",
+            "application/rdf+xml",
+            "Parliament passes budget after late-night vote",
+        ),
+        ("atom.xml", "atom", "application/atom+xml", "Chip maker unveils low-power accelerator"),
+        ("feed.json", "jsonfeed", "application/feed+json", "Central bank holds rates"),
+        (
+            "item.ninjs.json",
+            "ninjs",
+            "application/json",
+            "Storm closes ports along the northern coast",
+        ),
+    ],
+)
+def test_each_format_becomes_published_articles(server, source_for, name, fmt, content_type, title):
+    server.add("/feed", fixture(name), content_type=content_type)
+    source = source_for("/feed", fmt)
+    report = pipeline.source_poll(source)
+    assert not report.error, report.error
+    assert report.new >= 1
+    article = articles_from(source)[0]
+    assert article.title == title and article.live
+    assert article.body and article.source_name == source.name
+    assert article.get_latest_revision() is not None  # editors see where it came from
+    source.refresh_from_db()
+    assert source.items_new == report.new and source.last_success_at and not source.last_error
+
+
+def test_feed_fields_reach_the_article(server, source_for):
+    server.add("/feed", fixture("rss2.xml"))
+    source = source_for("/feed", canonical_to_original=True)
+    pipeline.source_poll(source)
+    copper = articles_from(source)[0]
+    assert copper.source_url == "https://wire.test/copper?id=7"  # tracking parameter gone
+    assert copper.is_canonical_at_source
+    assert copper.published_at.isoformat().startswith("2026-11-24T10:00")
+    assert "Commodities" in copper.tags.names()
+    atom = source_for("/atom", "atom", name="atom")
+    server.add("/atom", fixture("atom.xml"))
+    pipeline.source_poll(atom)
+    blocks = [b.block_type for b in articles_from(atom)[0].body]
+    assert blocks == ["paragraph", "heading", "paragraph"]
+
+
+def test_channel_rules_route_by_feed_category(server, source_for, home):
+    server.add("/feed", fixture("rss2.xml"))
+    source = source_for("/feed", channel_rules="Football = sports\nCommodities = markets")
+    pipeline.source_poll(source)
+    parents = {a.title: a.get_parent().slug for a in articles_from(source)}
+    assert parents == {
+        "Copper miners lift output as prices climb": "markets",
+        "Harbor City FC sign striker from Lisbon": "sports",
+    }
+
+
+def test_draft_policy_leaves_articles_for_review(server, source_for):
+    server.add("/feed", fixture("rss2.xml"))
+    source = source_for("/feed", policy=Source.DRAFT)
+    pipeline.source_poll(source)
+    assert articles_from(source) and not any(a.live for a in articles_from(source))
+
+
+def test_full_text_is_fetched_when_the_feed_has_a_summary(server, source_for):
+    feed = fixture("rss2.xml").replace(
+        b"https://wire.test/copper?utm_source=rss&amp;id=7", (server.url + "/copper").encode()
+    )
+    server.add("/feed", feed)
+    server.add("/copper", fixture("page.html"), content_type="text/html")
+    source = source_for("/feed", full_text=True)
+    pipeline.source_poll(source)
+    copper = [a for a in articles_from(source) if a.title.startswith("Copper")][0]
+    text = " ".join(str(b.value) for b in copper.body)
+    assert "maintenance is scheduled at two plants" in text
+    assert "Copyright" not in text and "Home" not in text
+
+
+def test_a_single_html_article_source(server, source_for):
+    server.add("/story", fixture("page.html"), content_type="text/html")
+    source = source_for("/story", Source.HTML)
+    report = pipeline.source_poll(source)
+    assert report.new == 1
+    assert articles_from(source)[0].title == "Copper miners lift output as prices climb"
+
+
+def test_conditional_get_sends_validators_and_skips_unchanged_feeds(server, source_for):
+    server.add("/feed", fixture("rss2.xml"), etag='"v1"')
+    source = source_for("/feed")
+    pipeline.source_poll(source)
+    source.refresh_from_db()
+    assert source.etag == '"v1"'
+    report = pipeline.source_poll(source)
+    assert report.unchanged and report.seen == 0
+    assert server.headers["/feed"]["If-None-Match"] == '"v1"'
+    assert "Masthead" in server.headers["/feed"]["User-Agent"]
+
+
+def test_running_a_feed_twice_creates_nothing_twice(server, source_for):
+    server.add("/feed", fixture("rss2.xml"))
+    source = source_for("/feed")
+    first = pipeline.source_poll(source)
+    second = pipeline.source_poll(source)
+    assert first.new == 2 and second.new == 0 and second.seen == 2
+    assert ArticlePage.objects.filter(title__startswith="Copper miners").count() == 1
+
+
+def test_a_crash_midway_loses_nothing_and_duplicates_nothing(server, source_for, monkeypatch):
+    server.add("/feed", fixture("rss2.xml"))
+    source = source_for("/feed")
+    real = pipeline._article_create
+    calls = {"n": 0}
+
+    def dies_on_the_second(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise SystemExit("worker killed")  # not caught per item: the run stops here
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_article_create", dies_on_the_second)
+    with pytest.raises(SystemExit):
+        pipeline.source_poll(source)
+    assert Item.objects.filter(source=source).count() == 1  # the second rolled back whole
+    monkeypatch.setattr(pipeline, "_article_create", real)
+    report = pipeline.source_poll(source)
+    assert report.new == 1 and report.seen == 2
+    assert len(articles_from(source)) == 2
+
+
+def big_chunks():
+    chunk = b"<rss>" + b"x" * 65536
+    for _ in range(800):  # 50 MB if nobody stops reading
+        yield chunk
+
+
+BOMB = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<rss version="2.0"><channel><title>&lol3;</title></channel></rss>"""
+
+
+@pytest.mark.parametrize(
+    "route,expect",
+    [
+        (dict(status=500), "HTTP 500"),
+        (dict(delay=3), "timed out"),
+        (dict(chunks=big_chunks), "limit"),
+        (dict(body=b"<rss><channel><item>"), "invalid XML"),
+        (dict(body=BOMB), "refused"),
+        (dict(body=b""), "empty"),
+        (dict(body=b"<html><body>Not a feed</body></html>"), "not an RSS or Atom feed"),
+    ],
+)
+def test_faults_are_recorded_on_the_source_and_back_off(
+    server, source_for, settings, route, expect
+):
+    settings.MASTHEAD_INGEST_READ_SECONDS = 1
+    settings.MASTHEAD_INGEST_MAX_BYTES = 1_000_000
+    server.add("/feed", **route)
+    source = source_for("/feed", poll_minutes=10)
+    before = timezone.now()
+    report = pipeline.source_poll(source)
+    assert expect in report.error
+    source.refresh_from_db()
+    assert expect in source.last_error and source.failures == 1 and source.last_error_at
+    assert source.next_poll_at >= before + timedelta(minutes=20)  # 10 min x 2^1
+    pipeline.source_poll(source)
+    source.refresh_from_db()
+    assert source.failures == 2 and source.next_poll_at >= before + timedelta(minutes=40)
+
+
+def test_an_unreachable_host_fails_only_its_source(server, source_for):
+    server.add("/feed", fixture("rss2.xml"))
+    dead = Source.objects.create(name="dead", url="http://127.0.0.1:9/feed", format="rss")
+    good = source_for("/feed")
+    ctx = pipeline.Context()
+    reports = [pipeline.source_poll(s, ctx=ctx) for s in (dead, good)]
+    assert reports[0].error and reports[1].new == 2
+    dead.refresh_from_db()
+    assert dead.last_error
+
+
+def test_wrong_encoding_and_items_without_links_or_dates(server, source_for):
+    feed = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>
+    <item><title>Caf\xe9 owners protest new rents</title><description>Owners of caf\xe9s marched.</description></item>
+    <item><description>No title, no link, no id.</description></item>
+    </channel></rss>""".encode("latin-1")  # declared UTF-8, sent as Latin-1
+    server.add("/feed", feed)
+    source = source_for("/feed")
+    report = pipeline.source_poll(source)
+    assert not report.error
+    assert report.new == 1 and report.rejected == 1
+    assert articles_from(source)[0].title.startswith("Caf")
+    assert pipeline.source_poll(source).new == 0  # still recognised without a link
+
+
+def test_due_sources_are_queued_once(server, source_for):
+    server.add("/feed", fixture("rss2.xml"))
+    source = source_for("/feed")
+    assert pipeline.sources_queue() == 1  # tests run tasks at once
+    assert pipeline.sources_queue() == 0  # not due again until poll_minutes later
+    assert len(articles_from(source)) == 2
