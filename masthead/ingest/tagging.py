@@ -18,6 +18,7 @@ import yake
 
 MAX_TAGS = 8
 KEYPHRASES = 3
+KEYPHRASE_TEXT = 500  # characters of the lead YAKE reads: the names of a story are in its lead
 _SPACE = re.compile(r"\s+")
 
 
@@ -73,12 +74,13 @@ class Tagger:
             if count >= 2 or name in in_title:
                 add(name)
         if text:
-            for phrase, _ in self.extractor.extract_keywords(f"{title}. {text}")[:10]:
+            lead = f"{title}. {text[:KEYPHRASE_TEXT]}"
+            for phrase, _ in self.extractor.extract_keywords(lead)[:10]:
                 if len([t for t in tags if t]) >= MAX_TAGS:
                     break
                 words = phrase.split()
                 # Names only: every word capitalised where the text uses the phrase.
-                if all(w[:1].isupper() for w in words) and phrase in f"{title} {text}":
+                if all(w[:1].isupper() for w in words) and phrase in lead:
                     add(phrase)
                     if sum(1 for t in tags if t not in categories) >= KEYPHRASES + len(in_title):
                         break

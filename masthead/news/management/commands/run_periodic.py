@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 
 from masthead.discovery import services as discovery
 from masthead.engagement import counters, services
+from masthead.ingest import pipeline as ingest
 
 # (name, every N seconds, job)
 JOBS = [
@@ -17,6 +18,7 @@ JOBS = [
     # Discovery's heavy work runs on the task worker; these only queue it.
     ("queue Like (co-visitation) lists", 600, discovery.also_read_refresh_task.enqueue),
     ("queue the daily discovery refit", 3600, discovery.refit_if_stale),
+    ("queue polls of due sources", 60, ingest.sources_queue),
 ]
 
 
@@ -25,10 +27,11 @@ class Command(BaseCommand):
         "Run the periodic jobs: scheduled publishing and expiry (every minute), moving queued "
         "events into SQL (every 5 s), recomputing Ranking lists (every "
         "MASTHEAD_RANKING_CACHE_SECONDS), reader-history retention (hourly), and queueing "
-        "discovery's Like lists (every 10 min) and daily refit for the task worker. Without a "
+        "discovery's Like lists (every 10 min), its daily refit and the polls of due sources "
+        "(every minute) for the task worker. Without a "
         "long-running process, run `masthead publish_scheduled`, `masthead flush_events`, "
-        "`masthead refresh_ranking`, `masthead purge_history` and `masthead discovery_rebuild` "
-        "from cron instead."
+        "`masthead refresh_ranking`, `masthead purge_history`, `masthead discovery_rebuild` and "
+        "`masthead ingest` from cron instead."
     )
 
     def add_arguments(self, parser):
