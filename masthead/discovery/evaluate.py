@@ -30,7 +30,15 @@ FRESH_HALF_LIFE = 12 * 3600.0
 HISTORY_SIZE = 20
 SESSION_GAP = 3600.0
 BASELINES = ("random", "popular", "recent_popular", "cooccurrence", "item_knn", "content", "ctr")
-MASTHEAD_SOURCES = ("covisit", "content", "trending_channel", "trending", "fresh", "ctr")
+MASTHEAD_SOURCES = (
+    "covisit",
+    "content",
+    "trending_channel",
+    "trending",
+    "fresh",
+    "ctr",
+    "recent_ctr",
+)
 CTR_PRIOR = 5  # impressions' worth of the average click-through an unseen item starts with
 KS = (5, 10)
 
@@ -68,6 +76,8 @@ class Sources:
         self.popular = np.zeros(n)
         self.shown = np.zeros(n)
         self.clicks = np.zeros(n)
+        self.recent_shown = np.zeros(n)  # scaled like `recent`
+        self.recent_clicks = np.zeros(n)
         self.recent = np.zeros(n)  # decayed counts scaled by 2^(t/half-life) (no per-step decay)
         self.t0: float | None = None
         self.history: dict[str, list[int]] = defaultdict(list)
@@ -103,11 +113,14 @@ class Sources:
         self.history[user].append(item)
         self.last_seen[user] = t
 
-    def impression(self, shown: Sequence[int], clicked: set[int]) -> None:
+    def impression(self, shown: Sequence[int], clicked: set[int], t: float) -> None:
+        growth = self._growth(t)
         for item in shown:
             self.shown[item] += 1
+            self.recent_shown[item] += growth
         for item in clicked:
             self.clicks[item] += 1
+            self.recent_clicks[item] += growth
 
     def past_history(self, user: str, items: Sequence[int]) -> None:
         """A log's record of what a reader clicked before it starts (MIND): one session."""
@@ -131,7 +144,10 @@ class Sources:
         weights = {h: 0.5 ** (rank / 5) for rank, h in reversed(list(enumerate(history)))}
         growth = self._growth(t)
         rate = self.clicks.sum() / max(self.shown.sum(), 1)
+        prior = CTR_PRIOR * growth  # the same prior, on the decayed scale
         out = {
+            "recent_ctr": (self.recent_clicks[cands] + prior * rate)
+            / (self.recent_shown[cands] + prior),
             "ctr": (self.clicks[cands] + CTR_PRIOR * rate) / (self.shown[cands] + CTR_PRIOR),
             "random": self.rng.random(len(cands)),
             "popular": self.popular[cands],
@@ -305,7 +321,7 @@ def replay(
                     )
                 )
         if event.shown:
-            sources.impression(event.shown, event.clicked)
+            sources.impression(event.shown, event.clicked, event.time)
             for item in sorted(event.clicked):
                 sources.click(event.user, item, event.time)
         else:
