@@ -45,7 +45,7 @@ NUM_PERM = 64
 NEAR_DUPLICATE = 0.6  # estimated Jaccard of word 3-gram shingles
 STORY_THRESHOLD = 0.82  # content similarity to the closest article of the story
 HEADLINE_THRESHOLD = 0.4  # the same when one of the two is no longer than a headline
-SHORT_TERMS = 12  # distinct terms below which a text counts as headline-only
+SHORT_TERMS = 10  # distinct terms below which a text counts as headline-only
 STORY_CANDIDATES = 20  # closest articles in the window (by LSA) compared in full
 STORY_WINDOW = 3 * 86400.0
 
