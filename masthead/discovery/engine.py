@@ -9,7 +9,7 @@ benchmarks run the very code the site runs.
 - Related: LSA candidates by exact blocked matrix products, re-scored with TF-IDF, tag overlap and
   closeness in time; one item per story.
 - Stories: online clustering in publication order. A MinHash/LSH near-duplicate joins its story;
-  otherwise the nearest story centroid active within the time window, if close enough.
+  otherwise the story of the closest article within the time window, if close enough in content.
 - Co-visitation: item-to-item cosine over reader sessions.
 """
 
