@@ -1,10 +1,17 @@
 """Sources and their items in the Wagtail admin, with each source's health."""
 
+from django.urls import path
+from wagtail import hooks
 from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from masthead.ingest.models import Item, Source
+from masthead.ingest.views import source_poll_view
+
+
+class PollColumn(Column):
+    cell_template_name = "ingest/poll_cell.html"
 
 
 class SourceViewSet(SnippetViewSet):
@@ -22,6 +29,7 @@ class SourceViewSet(SnippetViewSet):
         Column("items_held", label="Held"),
         Column("last_error", label="Last error"),
         DateColumn("last_error_at", label="Error at"),
+        PollColumn("poll", label=""),
     ]
     list_filter = ["format", "policy", "enabled"]
     search_fields = ["name", "url"]
@@ -45,3 +53,8 @@ class IngestionGroup(SnippetViewSetGroup):
 
 
 register_snippet(IngestionGroup)
+
+
+@hooks.register("register_admin_urls")
+def urls():
+    return [path("ingest/sources/<int:pk>/poll/", source_poll_view, name="ingest_source_poll")]

@@ -226,3 +226,23 @@ def test_due_sources_are_queued_once(server, source_for):
     assert pipeline.sources_queue() == 1  # tests run tasks at once
     assert pipeline.sources_queue() == 0  # not due again until poll_minutes later
     assert len(articles_from(source)) == 2
+
+
+def test_the_admin_lists_source_health_and_polls_a_source(server, source_for, admin_client):
+    server.add("/feed", fixture("rss2.xml"))
+    source = source_for("/feed", name="Wire A")
+    listing = admin_client.get("/admin/snippets/ingest/source/")
+    assert (
+        listing.status_code == 200
+        and b"Wire A" in listing.content
+        and b"Poll now" in listing.content
+    )
+    assert admin_client.get(f"/admin/ingest/sources/{source.pk}/poll/").status_code == 200
+    response = admin_client.post(f"/admin/ingest/sources/{source.pk}/poll/")
+    assert response.status_code == 302
+    source.refresh_from_db()
+    assert source.items_new == 2
+    listing = admin_client.get("/admin/snippets/ingest/source/").content.decode()
+    assert ">2<" in listing.replace(" ", "").replace("\n", "")
+    items = admin_client.get("/admin/snippets/ingest/item/")
+    assert items.status_code == 200 and b"Copper miners" in items.content
