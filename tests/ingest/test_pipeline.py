@@ -246,3 +246,35 @@ def test_the_admin_lists_source_health_and_polls_a_source(server, source_for, ad
     assert ">2<" in listing.replace(" ", "").replace("\n", "")
     items = admin_client.get("/admin/snippets/ingest/item/")
     assert items.status_code == 200 and b"Copper miners" in items.content
+
+
+def test_an_unknown_host_is_a_clear_error(source_for, db):
+    source = Source.objects.create(name="nxdomain", url="http://no-such-host.invalid/feed")
+    report = pipeline.source_poll(source)
+    assert report.error.startswith("ConnectError")
+    source.refresh_from_db()
+    assert source.failures == 1 and source.last_error
+
+
+def test_the_demo_wire_file_gives_known_new_duplicate_and_held_items(db, home, settings):
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    call_command("ensure_demo_source")
+    source = Source.objects.get(name="Demo wire")
+    path = Path(settings.BASE_DIR) / "masthead/demo/static/demo/demo-wire.xml"
+    report = pipeline.file_ingest(source, path)
+    assert (report.seen, report.new, report.duplicate, report.held) == (10, 4, 2, 3)
+    statuses = dict(Item.objects.filter(source=source).values_list("guid", "status"))
+    assert statuses["demo-wire-1003"] == Item.NEAR_DUPLICATE  # "UPDATE 1-" rewrite
+    assert statuses["demo-wire-1004"] == Item.DUPLICATE  # same text under another link
+    assert {statuses[g] for g in ("demo-wire-1007", "demo-wire-1008", "demo-wire-1009")} == {
+        Item.HELD
+    }
+    source.refresh_from_db()
+    assert (source.items_new, source.items_duplicate, source.items_held) == (4, 2, 3)
+    again = pipeline.file_ingest(source, path)
+    assert (again.new, again.duplicate, again.held) == (0, 0, 0)
+    near = Item.objects.get(guid="demo-wire-1003")
+    assert near.article_id == Item.objects.get(guid="demo-wire-1002").article_id
