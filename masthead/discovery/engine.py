@@ -35,6 +35,7 @@ FIT_SAMPLE = 100_000
 CANDIDATES = 50  # LSA neighbours re-scored per article
 RELATED_KEEP = 20  # stored per article, so pins, blocks and unpublishing still leave 10
 BLOCK = 512
+BLOCK_CELLS = 2**26
 
 # Related score = content * (1 - TIME_WEIGHT + TIME_WEIGHT * 2^(-gap/TIME_HALF_LIFE)) + TAG_WEIGHT * tag Jaccard
 TIME_WEIGHT = 0.2
@@ -169,8 +170,10 @@ def related_rows(corpus: Corpus, rows: Iterable[int], *, keep: int = RELATED_KEE
     result = Neighbours()
     n = corpus.size
     c = min(CANDIDATES, n - 1)
-    for start in range(0, len(rows), BLOCK):
-        block = rows[start : start + BLOCK]
+    # Rows per block: a block's similarity matrix and its partition stay near 64 M cells.
+    step = max(16, min(BLOCK, BLOCK_CELLS // max(n, 1)))
+    for start in range(0, len(rows), step):
+        block = rows[start : start + step]
         if c <= 0:
             result.items.extend([] for _ in block)
             result.floors.extend(-1.0 for _ in block)
