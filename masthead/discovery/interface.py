@@ -199,7 +199,8 @@ def recommend(
     limit: int = RECOMMEND_SIZE,
 ) -> list[DiscoveryItem]:
     """Picked for this reader: from what they read (co-visitation and content neighbours), what
-    is trending in their channels, fresh articles and editors' picks, blended.
+    is trending in their channels, fresh articles and editors' picks, blended. The site's
+    current top of Ranking is left out: the page shows it in the Ranking widget.
 
     New and private (GPC/DNT) readers get the same non-personal list as the cached page.
     """
@@ -212,6 +213,8 @@ def recommend(
     }
     reasons: dict[tuple[str, int], str] = {}
     exclude = {context_article.pk} if context_article else set()
+    # The Ranking widget beside it already shows the site's most read: do not repeat them.
+    exclude |= set(list(sources["trending"])[:RANKING_SIZE])
     personal = is_personal(reader)
     if personal:
         history = list(
