@@ -73,16 +73,19 @@ class Tagger:
         for name, count in found.most_common():
             if count >= 2 or name in in_title:
                 add(name)
-        if text:
+        known = len(tags) - len(categories)
+        # Keyphrases fill in when the site's own tags do not describe the story yet.
+        if text and known < KEYPHRASES:
             lead = f"{title}. {text[:KEYPHRASE_TEXT]}"
+            added = 0
             for phrase, _ in self.extractor.extract_keywords(lead)[:10]:
-                if len([t for t in tags if t]) >= MAX_TAGS:
-                    break
                 words = phrase.split()
                 # Names only: every word capitalised where the text uses the phrase.
                 if all(w[:1].isupper() for w in words) and phrase in lead:
+                    before = len(tags)
                     add(phrase)
-                    if sum(1 for t in tags if t not in categories) >= KEYPHRASES + len(in_title):
+                    added += len(tags) - before
+                    if known + added >= KEYPHRASES or len(tags) >= MAX_TAGS:
                         break
         return tags[:MAX_TAGS]
 
