@@ -81,7 +81,8 @@ class Tagger:
             for phrase, _ in self.extractor.extract_keywords(lead)[:10]:
                 words = phrase.split()
                 # Names only: every word capitalised where the text uses the phrase.
-                if all(w[:1].isupper() for w in words) and phrase in lead:
+                inside = any(f" {phrase.lower()} " in f" {t.lower()} " for t in tags)
+                if all(w[:1].isupper() for w in words) and phrase in lead and not inside:
                     before = len(tags)
                     add(phrase)
                     added += len(tags) - before
