@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from masthead.ingest.models import Source
-from masthead.ingest.pipeline import source_poll
+from masthead.ingest.pipeline import source_poll_task
 
 
 def source_poll_view(request, pk: int):
@@ -15,8 +15,8 @@ def source_poll_view(request, pk: int):
         raise PermissionDenied
     source = get_object_or_404(Source, pk=pk)
     if request.method == "POST":
-        report = source_poll(source)
-        level = messages.error if report.error else messages.success
-        level(request, f"{source.name}: {report}")
+        # On the task worker, which keeps discovery's near-duplicate index in memory.
+        source_poll_task.enqueue(source.pk)
+        messages.success(request, f"{source.name}: poll queued; its health updates when it is done.")
         return redirect(reverse("wagtailsnippets_ingest_source:list"))
     return TemplateResponse(request, "ingest/poll_confirm.html", {"source": source})
