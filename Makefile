@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/masthead
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install demo serve test lint bench-pages bench-events bench-discovery evaluate clean
+.PHONY: install demo serve test lint bench-pages bench-events bench-discovery bench-ingest evaluate clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,9 @@ bench-events: install
 
 bench-discovery: install
 	$(BIN)/python bench/discovery.py
+
+bench-ingest: install
+	$(BIN)/python bench/ingest.py
 
 # Recommendation, story clusters and Related scored offline on MIND, simulated traffic, the site's
 # own log and the labelled news sets in MASTHEAD_DATA_DIR (default ../shared/data).
