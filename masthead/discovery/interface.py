@@ -90,8 +90,8 @@ def _live(ids) -> dict[int, ArticlePage]:
 
 def article_lists(article: ArticlePage) -> ArticleLists:
     """Related, Like and the article's story for one article page: a cache lookup, or four
-    small queries. Publishing anything starts a new cache generation; lists recomputed in the
-    background show within LISTS_CACHE_SECONDS."""
+    small queries (five when readers' co-visitation fills Like). Publishing anything starts a
+    new cache generation; lists recomputed in the background show within LISTS_CACHE_SECONDS."""
     key = f"discovery:lists:{article.pk}:{content_generation()}"
     found = cache.get(key)
     if found is None:
@@ -123,6 +123,9 @@ def _article_lists(article: ArticlePage) -> ArticleLists:
     like_rows = [r for r in profile["also_read"] if r[0] not in blocked]
     live = _live([*pins, *(r[0] for r in related_rows), *(r[0] for r in like_rows), *members])
     stories = {r[0]: r[3] for r in profile["related"]}
+    unknown = [r[0] for r in like_rows if r[0] not in stories]
+    if unknown:  # co-visitation lists carry no story: look those up (one query)
+        stories.update(_stories(unknown))
     own = {profile["story"]}
 
     related = [DiscoveryItem(live[a], "Editor's choice") for a in pins if a in live]

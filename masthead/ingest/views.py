@@ -17,6 +17,8 @@ def source_poll_view(request, pk: int):
     if request.method == "POST":
         # On the task worker, which keeps discovery's near-duplicate index in memory.
         source_poll_task.enqueue(source.pk)
-        messages.success(request, f"{source.name}: poll queued; its health updates when it is done.")
+        messages.success(
+            request, f"{source.name}: poll queued; its health updates when it is done."
+        )
         return redirect(reverse("wagtailsnippets_ingest_source:list"))
     return TemplateResponse(request, "ingest/poll_confirm.html", {"source": source})

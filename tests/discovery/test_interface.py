@@ -145,3 +145,16 @@ def test_article_page_shows_every_widget(indexed, client):
     for widget in ("story", "related", "like", "recommendation"):
         assert f'data-widget="{widget}"' in html
     assert "More coverage of this story" in html
+
+
+def test_like_from_traffic_repeats_no_story(indexed):
+    article, copies = story_with_copies()
+    others = [
+        a.pk
+        for a in ArticlePage.objects.live().exclude(pk__in=[article.pk, *copies]).order_by("id")[:2]
+    ]
+    rows = [[pk, 0.9, "Readers of this also read"] for pk in [*copies, *others]]
+    ArticleProfile.objects.filter(pk=article.pk).update(also_read=rows)
+    like = [i.article.pk for i in interface._article_lists(article).also_read]
+    assert not set(copies) & set(like)  # the article's own story: not "also read"
+    assert set(others) <= set(like)
