@@ -19,6 +19,7 @@ from masthead.discovery.models import ArticleProfile, RelatedOverride
 from masthead.engagement.models import ReaderView
 from masthead.engagement.readers import Reader
 from masthead.engagement.selectors import ranking_cached_top, ranking_list
+from masthead.ingest.models import Item
 from masthead.news.cache import content_generation
 from masthead.news.models import ArticlePage, ChannelPage, HomePage
 
@@ -56,6 +57,14 @@ class ArticleLists:
     related: list[DiscoveryItem]
     also_read: list[DiscoveryItem]
     story: list[DiscoveryItem]
+    sources: list[ExternalSource] = ()  # near-copies ingestion kept as other sources
+
+
+@dataclass(frozen=True)
+class ExternalSource:
+    name: str
+    url: str
+    title: str
 
 
 def headline_key(title: str) -> str:
@@ -105,7 +114,7 @@ def _article_lists(article: ArticlePage) -> ArticleLists:
         ArticleProfile.objects.filter(pk=article.pk).values("story", "related", "also_read").first()
     )
     if profile is None:  # not indexed yet: the update task is on its way
-        return ArticleLists([], [], [])
+        return ArticleLists([], [], [], _sources(article))
     overrides = list(
         RelatedOverride.objects.filter(page_id=article.pk)
         .order_by("sort_order")
@@ -140,7 +149,21 @@ def _article_lists(article: ArticlePage) -> ArticleLists:
     if len(like) < LIKE_MIN:
         like = one_per_story(like + related, stories, skip=own, skip_titles=[article.title])
     story = [DiscoveryItem(live[a], "Same story") for a in members if a in live][:STORY_SIZE]
-    return ArticleLists(related, like[:LIKE_SIZE], story)
+    return ArticleLists(related, like[:LIKE_SIZE], story, _sources(article))
+
+
+def _sources(article: ArticlePage) -> list[ExternalSource]:
+    """Other outlets' copies of this story that ingestion recorded instead of publishing."""
+    seen, out = set(), []
+    for credit, name, url, title in (
+        Item.objects.filter(article_id=article.pk, status=Item.NEAR_DUPLICATE)
+        .exclude(url="")
+        .values_list("source__credit", "source__name", "url", "title")[:STORY_SIZE]
+    ):
+        if url not in seen:
+            seen.add(url)
+            out.append(ExternalSource(credit or name, url, title))
+    return out
 
 
 def related(article: ArticlePage) -> list[DiscoveryItem]:

@@ -257,7 +257,7 @@ def test_an_unknown_host_is_a_clear_error(source_for, db):
     assert source.failures == 1 and source.last_error
 
 
-def test_the_demo_wire_file_gives_known_new_duplicate_and_held_items(db, home, settings):
+def test_the_demo_wire_file_gives_known_new_duplicate_and_held_items(db, home, settings, client):
     from pathlib import Path
 
     from django.core.management import call_command
@@ -279,3 +279,7 @@ def test_the_demo_wire_file_gives_known_new_duplicate_and_held_items(db, home, s
     assert (again.new, again.duplicate, again.held) == (0, 0, 0)
     near = Item.objects.get(guid="demo-wire-1003")
     assert near.article_id == Item.objects.get(guid="demo-wire-1002").article_id
+    # The near-copy is shown as another source of the story, not published.
+    html = client.get(near.article.url).content.decode()
+    assert "More coverage of this story" in html and "Also reported by" in html
+    assert "https://wire.example.org/2026/rates-hold-update" in html
