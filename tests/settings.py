@@ -18,3 +18,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 if REDIS_URL:  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = "masthead-test"  # noqa: F405
+# The ingestion tests serve their feeds from 127.0.0.1; one test turns this off again.
+MASTHEAD_INGEST_ALLOW_PRIVATE = True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import time
 from dataclasses import dataclass
 
@@ -29,6 +31,22 @@ class Fetched:
         return self.status == 304
 
 
+def _public_only(request: httpx.Request) -> None:
+    """Refuse loopback, private, link-local and reserved addresses, on every hop of a redirect:
+    feed items are untrusted, and their links must not reach the machine's own network."""
+    if settings.MASTHEAD_INGEST_ALLOW_PRIVATE:
+        return
+    host = request.url.host
+    try:
+        infos = socket.getaddrinfo(host, request.url.port or 80, proto=socket.IPPROTO_TCP)
+    except OSError as error:
+        raise FetchError(f"cannot resolve {host}: {error}") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise FetchError(f"refused: {host} is a private or local address ({address})")
+
+
 def fetch(url: str, *, etag: str = "", last_modified: str = "") -> Fetched:
     """GET `url`; raises FetchError on network errors, HTTP errors, slowness or size."""
     limit = settings.MASTHEAD_INGEST_MAX_BYTES
@@ -44,7 +62,11 @@ def fetch(url: str, *, etag: str = "", last_modified: str = "") -> Fetched:
     try:
         with (
             httpx.Client(
-                follow_redirects=True, max_redirects=5, timeout=timeout, headers=headers
+                follow_redirects=True,
+                max_redirects=5,
+                timeout=timeout,
+                headers=headers,
+                event_hooks={"request": [_public_only]},
             ) as client,
             client.stream("GET", url) as response,
         ):

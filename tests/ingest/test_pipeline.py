@@ -283,3 +283,17 @@ def test_the_demo_wire_file_gives_known_new_duplicate_and_held_items(db, home, s
     html = client.get(near.article.url).content.decode()
     assert "More coverage of this story" in html and "Also reported by" in html
     assert "https://wire.example.org/2026/rates-hold-update" in html
+
+
+def test_private_addresses_are_refused_in_production(server, source_for, settings):
+    settings.MASTHEAD_INGEST_ALLOW_PRIVATE = False
+    server.add("/feed", fixture("rss2.xml"))
+    report = pipeline.source_poll(source_for("/feed"))
+    assert report.error.startswith("refused: 127.0.0.1 is a private or local address")
+    # ... also when a public-looking link redirects there (each hop is checked)
+    import httpx
+
+    from masthead.ingest.fetch import FetchError, _public_only
+
+    with pytest.raises(FetchError):
+        _public_only(httpx.Request("GET", "http://169.254.169.254/latest/meta-data/"))
