@@ -3,6 +3,8 @@
 from django.urls import path
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
@@ -33,6 +35,19 @@ class SourceViewSet(SnippetViewSet):
     ]
     list_filter = ["format", "policy", "enabled"]
     search_fields = ["name", "url"]
+
+
+class ReadOnly(ModelPermissionPolicy):
+    """Items are the pipeline's record: editors read them and edit the articles instead."""
+
+    def user_has_permission(self, user, action):
+        return action == "view" and super().user_has_permission(user, action)
+
+    def user_has_any_permission(self, user, actions):
+        return "view" in actions and super().user_has_any_permission(user, ["view"])
+
+
+register_permission_policy(Item, ReadOnly(Item))
 
 
 class ItemViewSet(SnippetViewSet):

@@ -246,6 +246,14 @@ def test_the_admin_lists_source_health_and_polls_a_source(server, source_for, ad
     assert ">2<" in listing.replace(" ", "").replace("\n", "")
     items = admin_client.get("/admin/snippets/ingest/item/")
     assert items.status_code == 200 and b"Copper miners" in items.content
+    item = Item.objects.filter(source=source).first()
+    assert admin_client.get(f"/admin/snippets/ingest/item/inspect/{item.pk}/").status_code == 200
+    # the pipeline's record is read-only, even for administrators
+    assert admin_client.get("/admin/snippets/ingest/item/add/").status_code in (302, 403)
+    assert admin_client.get(f"/admin/snippets/ingest/item/edit/{item.pk}/").status_code in (
+        302,
+        403,
+    )
 
 
 def test_an_unknown_host_is_a_clear_error(source_for, db):
