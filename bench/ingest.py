@@ -296,7 +296,7 @@ def _near_duplicates(name, texts, engine):
         best = None
         for key in lsh.query(m):
             j = m.jaccard(signatures[key])
-            if j >= engine.NEAR_DUPLICATE and (best is None or j > best[1]):
+            if j >= engine.near_duplicate_bar(m) and (best is None or j > best[1]):
                 best = (key, j)
         if t.group and t.group in seen_groups:
             expected += 1

@@ -44,6 +44,8 @@ TAG_WEIGHT = 0.15
 
 NUM_PERM = 64
 NEAR_DUPLICATE = 0.6  # estimated Jaccard of word 3-gram shingles
+SHORT_NEAR_DUPLICATE = 0.9  # ... for texts of fewer than SHORT_SHINGLES shingles
+SHORT_SHINGLES = 60
 STORY_THRESHOLD = 0.82  # content similarity to the closest article of the story
 HEADLINE_THRESHOLD = 0.4  # the same when one of the two is no longer than a headline
 SHORT_TERMS = 10  # distinct terms below which a text counts as headline-only
@@ -214,9 +216,19 @@ _PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1, scheme=MINHASH_SCHEME).permut
 
 
 def minhash(text: str) -> MinHash:
+    """The text's signature; `.shingles` says how many shingles it summarises."""
+    found = shingles(text)
     m = MinHash(num_perm=NUM_PERM, seed=1, scheme=MINHASH_SCHEME, permutations=_PERMUTATIONS)
-    m.update_batch([s.encode("utf-8") for s in shingles(text)])
+    m.update_batch([s.encode("utf-8") for s in found])
+    m.shingles = len(found)
     return m
+
+
+def near_duplicate_bar(signature: MinHash) -> float:
+    """The Jaccard a copy must reach: short texts (templated briefs, results tables) share most
+    of their few shingles by template alone, so they must be nearly identical."""
+    short = getattr(signature, "shingles", SHORT_SHINGLES) < SHORT_SHINGLES
+    return max(NEAR_DUPLICATE, SHORT_NEAR_DUPLICATE) if short else NEAR_DUPLICATE
 
 
 def minhash_bytes(m: MinHash) -> bytes:
@@ -290,7 +302,7 @@ class StoryIndex:
         return story, how
 
     def _match(self, key, signature, x, z, published) -> tuple[int | None, str]:
-        best, best_j = None, self.near_duplicate
+        best, best_j = None, max(self.near_duplicate, near_duplicate_bar(signature))
         for other in self.lsh.query(signature):
             j = signature.jaccard(self.signatures[other])
             if other != key and j >= best_j:

@@ -94,7 +94,7 @@ class Context:
 
     def near_duplicate(self, signature) -> int | None:
         """An existing article (or one from this run) the text nearly copies."""
-        best, best_j = None, engine.NEAR_DUPLICATE
+        best, best_j = None, engine.near_duplicate_bar(signature)
         if self.state is not None:
             for key in self.state.stories.lsh.query(signature):
                 j = signature.jaccard(self.state.stories.signatures[key])
