@@ -366,30 +366,28 @@ def _tagging(datasets, Tagger):
                 for k in ("topics", "places", "people", "orgs")
                 for x in r.get(k) or []
             }
-    for name, tagger in (("gazetteer of the label names only", Tagger(names)),):
-        tp = fp = fn = 0
-        for t in texts:
-            gold = labels[t.id]
-            found = {s.lower() for s in tagger.gazetteer.find(f"{t.title}\n{t.body}")}
-            tp += len(found & gold)
-            fp += len(found - gold)
-            fn += len(gold - found)
-        print(
-            f"\nTagging, {len(texts):,} Reuters stories, {name}: precision {tp / max(tp + fp, 1):.3f}, "
-            f"recall {tp / max(tp + fn, 1):.3f}"
-        )
     tagger = Tagger(names)
-    tp = fp = fn = 0
-    for t in texts[:1000]:
-        gold = labels[t.id]
-        suggested = {s.lower() for s in tagger.suggest(title=t.title, text=t.body, categories=[])}
-        tp += len(suggested & gold)
-        fp += len(suggested - gold)
-        fn += len(gold - suggested)
-    print(
-        f"Tagging, 1,000 Reuters stories, full suggestion (gazetteer hits seen twice or in the "
-        f"title, plus YAKE names): precision {tp / max(tp + fp, 1):.3f}, recall {tp / max(tp + fn, 1):.3f}"
+    runs = (
+        (
+            "gazetteer of the label names only",
+            texts,
+            lambda t: tagger.gazetteer.find(f"{t.title}\n{t.body}"),
+        ),
+        (
+            "full suggestion (gazetteer hits seen twice or in the title, plus YAKE names)",
+            texts[:1000],
+            lambda t: tagger.suggest(title=t.title, text=t.body, categories=[]),
+        ),
     )
+    for name, sample, predict in runs:
+        tp = fp = fn = 0
+        for t in sample:
+            gold, found = labels[t.id], {s.lower() for s in predict(t)}
+            tp, fp, fn = tp + len(found & gold), fp + len(found - gold), fn + len(gold - found)
+        print(
+            f"\nTagging, {len(sample):,} Reuters stories, {name}: "
+            f"precision {tp / max(tp + fp, 1):.3f}, recall {tp / max(tp + fn, 1):.3f}"
+        )
 
 
 def main() -> None:
