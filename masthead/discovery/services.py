@@ -108,7 +108,7 @@ class _State:
         self.model_row, self.model = model_row, model
         self.row_of: dict[int, int] = {}
         self.tag_column: dict[int, int] = {}
-        self.tag_name: dict[int, str] = {}
+        self.column_name: dict[int, str] = {}
         self.channel: list[str] = []
         self.tags_of: list[list[int]] = []
         self.corpus = engine.Corpus(
@@ -136,12 +136,7 @@ class _State:
         start = c.size
         for i, article_id in enumerate(ids):
             self.row_of[int(article_id)] = start + i
-        for article_tags in tags:
-            cols = []
-            for tag_id, name in article_tags:
-                cols.append(self.tag_column.setdefault(tag_id, len(self.tag_column)))
-                self.tag_name[tag_id] = name
-            self.tags_of.append(cols)
+        self.tags_of.extend(self.columns(article_tags) for article_tags in tags)
         self.channel.extend(channels)
         c.ids = np.concatenate([c.ids, np.asarray(ids, np.int64)])
         c.X = sp.vstack([c.X, X], format="csr")
@@ -151,11 +146,19 @@ class _State:
         c.tags = self.tags_matrix()
         self.floors = np.concatenate([self.floors, np.asarray(floors, np.float32)])
 
+    def columns(self, tags: list[tuple[int, str]]) -> list[int]:
+        """Tag matrix columns of (tag id, name) pairs; new tags get new columns."""
+        cols = []
+        for tag_id, name in tags:
+            col = self.tag_column.setdefault(tag_id, len(self.tag_column))
+            self.column_name[col] = name
+            cols.append(col)
+        return cols
+
     def reason(self, row: int, other: int) -> str:
         shared = set(self.tags_of[row]) & set(self.tags_of[other])
         if shared:
-            names = {col: tag for tag, col in self.tag_column.items()}
-            return f"Also about {min(self.tag_name[names[c]] for c in shared)}"
+            return f"Also about {min(self.column_name[c] for c in shared)}"
         return SIMILAR_REASON
 
     def related_json(self, row: int, items: list[tuple[int, float]]) -> list:
@@ -367,10 +370,7 @@ def _article_update(state: _State, article_id: int) -> str:
             c.Z[row] = Z[0]
             c.published[row] = published
             state.channel[row] = doc.channel_path
-            state.tags_of[row] = [
-                state.tag_column.setdefault(t, len(state.tag_column)) for t, _ in doc.tags
-            ]
-            state.tag_name.update(doc.tags)
+            state.tags_of[row] = state.columns(doc.tags)
             c.tags = state.tags_matrix()
             outcome = "changed"
         affected |= set(engine.affected_rows(c, c.Z[row], state.floors).tolist())
