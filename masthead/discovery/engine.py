@@ -81,6 +81,11 @@ class Model:
         Z = np.asarray(X[:, self.columns] @ self.components.T, dtype=np.float32)
         return normalize(Z, copy=False)
 
+    def has_seen(self, word: str) -> bool:
+        """Whether the fitted corpus had the word (idf below that of an unseen word)."""
+        X = _hasher.transform([word])
+        return bool(X.nnz) and bool(np.all(self.idf[X.indices] < self.idf.max()))
+
     def to_bytes(self) -> bytes:
         out = io.BytesIO()
         np.savez(

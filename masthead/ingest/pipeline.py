@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
-import numpy as np
 import trafilatura
 from datasketch import MinHashLSH
 from django.db import IntegrityError, transaction
@@ -86,11 +85,7 @@ class Context:
 
     def known(self, word: str) -> bool:
         """Whether the site's text model has seen the word (a vocabulary without a word list)."""
-        if self.state is None:
-            return True
-        X = engine._hasher.transform([word])
-        model = self.state.model
-        return bool(X.nnz) and bool(np.all(model.idf[X.indices] < model.idf.max()))
+        return self.state is None or self.state.model.has_seen(word)
 
     def near_duplicate(self, signature) -> int | None:
         """An existing article (or one from this run) the text nearly copies."""
