@@ -144,6 +144,21 @@ class Corpus:
         return len(self.ids)
 
 
+def untagged_corpus(
+    X: sp.csr_matrix, Z: np.ndarray, published: np.ndarray, story: np.ndarray | None = None
+) -> Corpus:
+    """Rows numbered 0..n-1 without tags: the corpus offline measurements build."""
+    n = X.shape[0]
+    return Corpus(
+        ids=np.arange(n),
+        X=X,
+        Z=Z,
+        published=np.asarray(published, dtype=np.float64),
+        tags=sp.csr_matrix((n, 0), dtype=np.float32),
+        story=np.full(n, -1, np.int64) if story is None else np.asarray(story, np.int64),
+    )
+
+
 def pair_scores(corpus: Corpus, rows: np.ndarray, cands: np.ndarray) -> np.ndarray:
     """Related score of each (row, candidate) pair; both arrays of row positions, same shape."""
     rows, cands = rows.ravel(), cands.ravel()

@@ -204,10 +204,9 @@ def _content_neighbours(catalogue: Catalogue) -> sp.csr_matrix:
     model = engine.model_fit(catalogue.texts)
     X = model.sparse(catalogue.texts)
     n = len(catalogue.ids)
-    corpus = engine.Corpus(
-        np.arange(n), X, model.dense(X), catalogue.published, sp.csr_matrix((n, 0)), np.full(n, -1)
+    lists = engine.related_rows(
+        engine.untagged_corpus(X, model.dense(X), catalogue.published), range(n)
     )
-    lists = engine.related_rows(corpus, range(n))
     rows = [i for i, items in enumerate(lists.items) for _ in items]
     cols = [j for items in lists.items for j, _ in items]
     data = [max(s, 0.0) for items in lists.items for _, s in items]

@@ -43,6 +43,10 @@ def vectors(texts: Sequence[Text]) -> tuple[engine.Model, sp.csr_matrix, np.ndar
 def stories(texts: Sequence[Text], **options) -> list[int]:
     """Story ids from the online clustering, fed in the given (time) order."""
     _, X, Z = vectors(texts)
+    return _clustered(texts, X, Z, **options)
+
+
+def _clustered(texts, X, Z, **options) -> list[int]:
     index = engine.StoryIndex(**options)
     return [
         index.add(i, engine.minhash(_text(t)), X[i], Z[i], t.published)[0]
@@ -67,20 +71,9 @@ def related_quality(texts: Sequence[Text], ks: Sequence[int] = (5, 10)) -> dict:
     """Share of Related neighbours that share a label with the article (texts with labels only)."""
     texts = [t for t in texts if t.labels]
     _, X, Z = vectors(texts)
-    index = engine.StoryIndex()
-    story = [
-        index.add(i, engine.minhash(_text(t)), X[i], Z[i], t.published)[0]
-        for i, t in enumerate(texts)
-    ]
     n = len(texts)
-    corpus = engine.Corpus(
-        np.arange(n),
-        X,
-        Z,
-        np.array([t.published for t in texts]),
-        sp.csr_matrix((n, 0)),
-        np.asarray(story),
-    )
+    published = np.array([t.published for t in texts])
+    corpus = engine.untagged_corpus(X, Z, published, _clustered(texts, X, Z))
     neighbours = engine.related_rows(corpus, range(n), keep=max(ks))
     out = {"items": n}
     for k in ks:
