@@ -10,12 +10,12 @@ from django.utils import timezone
 from masthead.demo.traffic import Item, traffic_sessions
 from masthead.discovery import datasets
 from masthead.discovery.evaluate import Catalogue, Event
-from masthead.discovery.services import _docs
+from masthead.discovery.services import live_docs
 from masthead.engagement.models import ReaderView
 
 
 def site_catalogue() -> Catalogue:
-    docs = _docs()
+    docs = live_docs()
     return Catalogue(
         ids=[d.id for d in docs],
         published=np.array([d.published_at.timestamp() for d in docs]),

@@ -76,7 +76,7 @@ class Doc:
     tags: list[tuple[int, str]]
 
 
-def _docs(ids: list[int] | None = None) -> list[Doc]:
+def live_docs(ids: list[int] | None = None) -> list[Doc]:
     """Live articles (or the live ones among `ids`) in publication order."""
     pages = ArticlePage.objects.live().order_by("published_at", "id")
     if ids is not None:
@@ -268,7 +268,7 @@ def _profile(state: _State, row: int, doc: Doc, signature) -> ArticleProfile:
 def index_rebuild(*, refit: bool = True) -> dict:
     """Recompute every profile, story and Related list from the live articles."""
     global _state
-    docs = _docs()
+    docs = live_docs()
     with _lock:
         model_row = TextModel.objects.order_by("-pk").first()
         if refit or model_row is None:
@@ -331,7 +331,7 @@ def article_update(*, article_id: int) -> str:
 
 def _article_update(state: _State, article_id: int) -> str:
     c = state.corpus
-    docs = _docs([article_id])
+    docs = live_docs([article_id])
     old_row = state.row_of.get(article_id)
     affected: set[int] = set()
     if old_row is not None:
