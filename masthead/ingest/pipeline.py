@@ -17,6 +17,7 @@ from datasketch import MinHashLSH
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from lxml import html as lxml_html
 
 from masthead.discovery import engine
 from masthead.discovery import services as discovery
@@ -221,34 +222,37 @@ def entries_ingest(
 
 
 def _page_entry(body: bytes, url: str) -> Entry:
-    """An entry from a whole HTML article page."""
-    document = trafilatura.bare_extraction(
-        body.decode("utf-8", "replace") if isinstance(body, bytes) else body,
-        url=url,
-        with_metadata=True,
-        output_format="python",
-    )
-    if document is None:
+    """An entry from a whole HTML article page: one extraction gives text and metadata."""
+    extracted = _extract_html(body, url=url, with_metadata=True)
+    if not extracted:
         raise FeedError("no article text found in the page")
-    data = document.as_dict() if hasattr(document, "as_dict") else dict(document)
-    html = _extract_html(body)
+    root = lxml_html.fromstring(extracted)
+    meta = {m.get("name"): m.get("content", "") for m in root.iter("meta") if m.get("name")}
+    page = root.find("body")
+    content = "".join(
+        lxml_html.tostring(child, encoding="unicode")
+        for child in (page if page is not None else [])
+    )
     return Entry(
         guid=url,
         url=url,
-        title=data.get("title") or "",
-        content=html,
-        author=data.get("author") or "",
-        published=_date(data.get("date")),
-        categories=[c for c in (data.get("categories") or []) if c],
-        image=data.get("image") or "",
+        title=meta.get("title", ""),
+        content=content,
+        author=meta.get("author", ""),
+        published=_date(meta.get("date")),
+        categories=[c.strip() for c in meta.get("categories", "").split(";") if c.strip()],
+        image=meta.get("image", ""),
     )
 
 
-def _extract_html(body: bytes | str) -> str:
+def _extract_html(body: bytes | str, *, url: str | None = None, with_metadata=False) -> str:
+    """The article in a page as simple HTML (with metadata in <head> when asked)."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     extracted = trafilatura.extract(
         text,
+        url=url,
         output_format="html",
+        with_metadata=with_metadata,
         include_links=True,
         include_formatting=True,
         include_images=False,
