@@ -235,7 +235,8 @@ def _key_lookup_us(n: int) -> float:
 
 
 def quality() -> None:
-    from masthead.discovery import datasets, engine, quality
+    from masthead.discovery import engine
+    from masthead.evaluation import datasets, quality
     from masthead.ingest import spam
     from masthead.ingest.tagging import Tagger
     from tests.ingest.spam_cases import cases, vocabulary
@@ -316,7 +317,7 @@ def _near_duplicates(name, texts, engine):
 def _derived(texts):
     """Each of 400 texts, then one near-copy of it: light edits, re-ordered paragraphs, added
     boilerplate or a changed headline."""
-    from masthead.discovery.datasets import Text
+    from masthead.evaluation.datasets import Text
 
     rng = random.Random(3)
     out = []

@@ -10,17 +10,32 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.getenv("MASTHEAD_VAR_DIR", BASE_DIR / "var"))
 
 
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off", "")
+
+
 def envbool(name: str, default: str) -> bool:
-    return os.getenv(name, default).strip().lower() in ("1", "true", "yes", "on")
+    """A yes/no setting; a value that is neither (a typo) stops start-up rather than read as no."""
+    value = os.getenv(name, default).strip().lower()
+    if value not in TRUE_WORDS + FALSE_WORDS:
+        raise ImproperlyConfigured(
+            f"{name}={value!r}: expected one of {', '.join(TRUE_WORDS)} or 0/false/no/off."
+        )
+    return value in TRUE_WORDS
 
 
 def envint(name: str, default: int) -> int:
-    return int(os.getenv(name, str(default)))
+    value = os.getenv(name, str(default)).strip()
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r}: expected a whole number.") from None
 
 
 def envlist(name: str, default: str) -> list[str]:
@@ -88,6 +103,8 @@ INSTALLED_APPS = [
     "masthead.ingest",
     "masthead.api",
     "masthead.demo",
+    "masthead.evaluation",
+    "masthead",  # the project's own commands (run_periodic runs the jobs the apps register)
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
@@ -161,7 +178,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "masthead.sqlite3",
+            "NAME": str(VAR_DIR / "masthead.sqlite3"),
             "OPTIONS": {
                 # Writers wait for each other instead of failing with "database is locked";
                 # IMMEDIATE takes the write lock up front so upgrades from read to write can't deadlock.

@@ -1,11 +1,15 @@
 """Test settings: production defaults with a handful of overrides."""
 
 import os
-import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "masthead-tests-only-" + "x" * 40)
 os.environ.setdefault("MASTHEAD_HTTPS", "0")
-os.environ.setdefault("MASTHEAD_VAR_DIR", tempfile.mkdtemp(prefix="masthead-test-var-"))
+# A fixed folder inside the checkout, so `--reuse-db` finds the test database of the last run
+# (Wagtail's migrations dominate start-up) and nothing is left in the system temporary folder.
+os.environ.setdefault(
+    "MASTHEAD_VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test")
+)
 
 from masthead.settings import *  # noqa: E402,F403
 

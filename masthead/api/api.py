@@ -227,7 +227,7 @@ def article_discovery(request: HttpRequest, article_id: int):
         200,
         {
             "related": _items(request, lists.related),
-            "like": _items(request, lists.also_read),
+            "like": _items(request, lists.like),
             "story": _items(request, lists.story),
         },
     )

@@ -20,9 +20,13 @@ from wagtail.images import get_image_model
 from wagtail.rich_text import RichText
 
 from masthead.demo.corpus import Article, CorpusGenerator, channels
+from masthead.demo.traffic import TrafficArticle, reader_id, traffic_sessions
+from masthead.engagement import counters, services
+from masthead.engagement.readers import Reader
 from masthead.news.bulk import article_bulk_create
 from masthead.news.cache import content_generation_bump
 from masthead.news.models import ArticlePage, ChannelPage, HomePage
+from masthead.news.tree import section_path
 
 DEMO_IMAGES = 12
 # Share of articles that carry a lead image.
@@ -188,14 +192,14 @@ def traffic_simulate(
     *, readers: int, hours: int, seed: int, now: datetime | None = None
 ) -> TrafficReport:
     """Replay synthetic readers' sessions through the same services as real beacons and clicks."""
-    from masthead.demo.traffic import Item, reader_id, traffic_sessions
-    from masthead.engagement import counters, services
-    from masthead.engagement.readers import Reader
-
     started = time.perf_counter()
     now = now or timezone.now()
     rows = ArticlePage.objects.live().values_list("id", "path", "published_at")
-    items = [Item(id=pk, channel=path[:12], published_at=at) for pk, path, at in rows if at]
+    items = [
+        TrafficArticle(id=pk, channel=section_path(path), published_at=at)
+        for pk, path, at in rows
+        if at
+    ]
     sessions = views = counted = reactions = 0
     for session in traffic_sessions(items=items, readers=readers, hours=hours, now=now, seed=seed):
         reader = Reader(

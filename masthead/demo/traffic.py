@@ -22,7 +22,7 @@ CANDIDATE_AGE = timedelta(days=7)
 
 
 @dataclass(frozen=True)
-class Item:
+class TrafficArticle:
     id: int
     channel: str  # top-level channel path
     published_at: datetime
@@ -38,7 +38,7 @@ class Session:
 
 
 def traffic_sessions(
-    *, items: list[Item], readers: int, hours: int, now: datetime, seed: int
+    *, items: list[TrafficArticle], readers: int, hours: int, now: datetime, seed: int
 ) -> Iterator[Session]:
     """Sessions of `readers` synthetic readers over the last `hours`, in time order."""
     rng = random.Random(seed)

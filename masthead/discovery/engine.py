@@ -365,7 +365,9 @@ def covisitation(
     sessions: Iterable[Sequence[int]], *, keep: int = RELATED_KEEP, min_count: int = 2
 ) -> dict[int, list[tuple[int, float]]]:
     """Item-to-item cosine over sessions: for each item, the items read in the same sessions."""
-    rows, cols, items = [], [], {}
+    rows: list[int] = []
+    cols: list[int] = []
+    items: dict[int, int] = {}
     for s, session in enumerate(sessions):
         for item in set(session):
             rows.append(s)
@@ -397,7 +399,7 @@ def covisitation(
 # Recommendation: each source gives candidates with a score in [0, 1]; the blend is a weighted
 # sum. Weights chosen by `masthead evaluate --tune` (docs/evaluation.md).
 RECOMMEND_WEIGHTS = {
-    "covisit": 0.25,
+    "like": 0.25,
     "content": 0.25,
     "trending_channel": 0.5,
     "trending": 4.0,
@@ -420,3 +422,21 @@ def blend(sources: dict[str, dict[int, float]], weights: dict[str, float]) -> di
         for item, score in scores.items():
             total[item] = total.get(item, 0.0) + w * score / top
     return total
+
+
+class ChannelClassifier:
+    """Nearest centroid of the site's articles per channel, in the LSA space."""
+
+    def __init__(self, vectors: np.ndarray, channels: list[str]):
+        self.channels = sorted(set(channels))
+        index = {c: i for i, c in enumerate(self.channels)}
+        sums = np.zeros((len(self.channels), vectors.shape[1] if len(vectors) else 1), np.float32)
+        if len(vectors):
+            np.add.at(sums, [index[c] for c in channels], vectors)
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        self.centroids = sums / np.maximum(norms, 1e-9)
+
+    def predict(self, z: np.ndarray) -> str | None:
+        if not self.channels or not np.any(z):
+            return None
+        return self.channels[int(np.argmax(self.centroids @ z))]

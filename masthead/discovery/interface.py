@@ -19,9 +19,9 @@ from masthead.discovery.models import ArticleProfile, RelatedOverride
 from masthead.engagement.models import ReaderView
 from masthead.engagement.readers import Reader
 from masthead.engagement.selectors import ranking_cached_top, ranking_list
-from masthead.ingest.models import Item
 from masthead.news.cache import content_generation
 from masthead.news.models import ArticlePage, ChannelPage, HomePage
+from masthead.news.tree import is_site_wide
 
 RANKING_SIZE = 8
 RELATED_SIZE = 10
@@ -55,16 +55,8 @@ class DiscoveryItem:
 @dataclass(frozen=True)
 class ArticleLists:
     related: list[DiscoveryItem]
-    also_read: list[DiscoveryItem]
+    like: list[DiscoveryItem]
     story: list[DiscoveryItem]
-    sources: list[ExternalSource] = ()  # near-copies ingestion kept as other sources
-
-
-@dataclass(frozen=True)
-class ExternalSource:
-    name: str
-    url: str
-    title: str
 
 
 def headline_key(title: str) -> str:
@@ -111,10 +103,10 @@ def article_lists(article: ArticlePage) -> ArticleLists:
 
 def _article_lists(article: ArticlePage) -> ArticleLists:
     profile = (
-        ArticleProfile.objects.filter(pk=article.pk).values("story", "related", "also_read").first()
+        ArticleProfile.objects.filter(pk=article.pk).values("story", "related", "like").first()
     )
     if profile is None:  # not indexed yet: the update task is on its way
-        return ArticleLists([], [], [], _sources(article))
+        return ArticleLists([], [], [])
     overrides = list(
         RelatedOverride.objects.filter(page_id=article.pk)
         .order_by("sort_order")
@@ -129,7 +121,7 @@ def _article_lists(article: ArticlePage) -> ArticleLists:
     pins = [a for a, action in overrides if action == RelatedOverride.PIN]
     blocked = {a for a, action in overrides if action == RelatedOverride.BLOCK} | {article.pk}
     related_rows = [r for r in profile["related"] if r[0] not in blocked]
-    like_rows = [r for r in profile["also_read"] if r[0] not in blocked]
+    like_rows = [r for r in profile["like"] if r[0] not in blocked]
     live = _live([*pins, *(r[0] for r in related_rows), *(r[0] for r in like_rows), *members])
     stories = {r[0]: r[3] for r in profile["related"]}
     unknown = [r[0] for r in like_rows if r[0] not in stories]
@@ -149,29 +141,15 @@ def _article_lists(article: ArticlePage) -> ArticleLists:
     if len(like) < LIKE_MIN:
         like = one_per_story(like + related, stories, skip=own, skip_titles=[article.title])
     story = [DiscoveryItem(live[a], "Same story") for a in members if a in live][:STORY_SIZE]
-    return ArticleLists(related, like[:LIKE_SIZE], story, _sources(article))
-
-
-def _sources(article: ArticlePage) -> list[ExternalSource]:
-    """Other outlets' copies of this story that ingestion recorded instead of publishing."""
-    seen, out = set(), []
-    for credit, name, url, title in (
-        Item.objects.filter(article_id=article.pk, status=Item.NEAR_DUPLICATE)
-        .exclude(url="")
-        .values_list("source__credit", "source__name", "url", "title")[:STORY_SIZE]
-    ):
-        if url not in seen:
-            seen.add(url)
-            out.append(ExternalSource(credit or name, url, title))
-    return out
+    return ArticleLists(related, like[:LIKE_SIZE], story)
 
 
 def related(article: ArticlePage) -> list[DiscoveryItem]:
     return article_lists(article).related
 
 
-def also_read(article: ArticlePage) -> list[DiscoveryItem]:
-    return article_lists(article).also_read
+def like(article: ArticlePage) -> list[DiscoveryItem]:
+    return article_lists(article).like
 
 
 def story(article: ArticlePage) -> list[DiscoveryItem]:
@@ -182,7 +160,7 @@ def ranking(
     *, within: Page, window: str = WINDOW, limit: int = RANKING_SIZE
 ) -> list[DiscoveryItem]:
     """Most read now under `within`: the home page (site-wide) or a channel (with sub-channels)."""
-    is_site = within.depth <= 2
+    is_site = is_site_wide(within)
     reason = REASONS["trending"] if is_site else f"Trending in {within.title}"
     ranked = ranking_list(window=window, within_path=within.path, limit=limit * 2)
     items = [DiscoveryItem(r.article, reason, r.score) for r in ranked]
@@ -241,8 +219,7 @@ def recommend(
     exclude = {context_article.pk} if context_article else set()
     # The Ranking widget beside it already shows the site's most read: do not repeat them.
     exclude |= set(list(sources["trending"])[:RANKING_SIZE])
-    personal = is_personal(reader)
-    if personal:
+    if reader is not None and is_personal(reader):
         history = list(
             ReaderView.objects.filter(reader_id=reader.id)
             .order_by("-viewed_at")
@@ -252,18 +229,18 @@ def recommend(
         profiles = {
             p["article_id"]: p
             for p in ArticleProfile.objects.filter(pk__in=history).values(
-                "article_id", "related", "also_read", "channel_path"
+                "article_id", "related", "like", "channel_path"
             )
         }
         titles = dict(ArticlePage.objects.filter(pk__in=history).values_list("id", "title"))
-        sources["covisit"], sources["content"] = {}, {}
+        sources["like"], sources["content"] = {}, {}
         for rank, article_id in enumerate(dict.fromkeys(history)):
             profile = profiles.get(article_id)
             if profile is None:
                 continue
             weight = 0.5 ** (rank / 5)
             because = f"Because you read “{titles.get(article_id, '')}”"
-            for name, rows in (("covisit", profile["also_read"]), ("content", profile["related"])):
+            for name, rows in (("like", profile["like"]), ("content", profile["related"])):
                 for row in rows:
                     score = weight * row[1]
                     if score > sources[name].get(row[0], 0):

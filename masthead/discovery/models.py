@@ -33,7 +33,7 @@ class ArticleProfile(models.Model):
     story = models.BigIntegerField(db_index=True)
     related = models.JSONField(default=list)
     related_floor = models.FloatField(default=-1.0)
-    also_read = models.JSONField(default=list)
+    like = models.JSONField(default=list)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
 

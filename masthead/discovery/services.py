@@ -1,10 +1,10 @@
 """Keeping discovery's precomputed lists up to date.
 
 - `index_rebuild`: refit the text model, cluster every live article into stories in publication
-  order, compute every Related list. `masthead discovery_rebuild`.
+  order, compute every Related list. `masthead rebuild_discovery`.
 - `article_update`: one article published, changed or withdrawn: its profile, its story, its
   Related list and the lists it enters or leaves. Runs as a background task on publish.
-- `also_read_refresh`: co-visitation lists from reader sessions; periodic.
+- `like_refresh`: co-visitation lists from reader sessions; periodic.
 
 The worker keeps the corpus arrays in memory between updates and reloads them when another
 process has written profiles since.
@@ -16,7 +16,8 @@ import html
 import re
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,11 +29,11 @@ from masthead.discovery import engine
 from masthead.discovery.models import ArticleProfile, TextModel
 from masthead.engagement.models import ReaderView
 from masthead.news.models import ArticlePage, ArticleTag
-from masthead.tasks import task
+from masthead.news.tree import parent_path
 
 TITLE_WEIGHT = 2  # the title counts as often as this in the document
 SESSION_GAP = timedelta(hours=1)
-ALSO_READ_LOOKBACK = timedelta(days=30)
+LIKE_LOOKBACK = timedelta(days=30)
 SIMILAR_REASON = "Similar subject"
 WRITE_BATCH = 1000
 REFIT_AFTER = timedelta(days=1)
@@ -97,7 +98,7 @@ def live_docs(ids: list[int] | None = None) -> list[Doc]:
             body=stream_text(getattr(body, "raw_data", body)),
             tags=[name for _, name in article_tags],
         )
-        docs.append(Doc(article_id, text, published, path[:-4], article_tags))
+        docs.append(Doc(article_id, text, published, parent_path(path), article_tags))
     return docs
 
 
@@ -212,9 +213,9 @@ def _load() -> _State | None:
         tags.setdefault(article_id, []).append((tag_id, name))
     X = sp.vstack([_terms_load(bytes(p[1])) for p in profiles], format="csr") if profiles else None
     dims = state.model.components.shape[0]
-    Z = np.vstack([np.frombuffer(bytes(p[2]), np.float32) for p in profiles]) if profiles else None
     published = np.array([p[5].timestamp() for p in profiles])
     if profiles:
+        Z = np.vstack([np.frombuffer(bytes(p[2]), np.float32) for p in profiles])
         state.add_rows(
             ids,
             X,
@@ -296,13 +297,13 @@ def index_rebuild(*, refit: bool = True) -> dict:
         )
         neighbours = engine.related_rows(state.corpus, range(len(docs)))
         state.floors = np.asarray(neighbours.floors, np.float32)
-        also_read = {p: a for p, a in ArticleProfile.objects.values_list("article_id", "also_read")}
+        like = {p: a for p, a in ArticleProfile.objects.values_list("article_id", "like")}
         profiles = []
         for row, (doc, signature) in enumerate(zip(docs, signatures, strict=True)):
             profile = _profile(state, row, doc, signature)
             profile.related = state.related_json(row, neighbours.items[row])
             profile.related_floor = neighbours.floors[row]
-            profile.also_read = also_read.get(doc.id, [])
+            profile.like = like.get(doc.id, [])
             profiles.append(profile)
         with transaction.atomic():
             ArticleProfile.objects.all().delete()
@@ -313,10 +314,45 @@ def index_rebuild(*, refit: bool = True) -> dict:
     return {"articles": len(docs), "stories": len(state.stories), "model": model_row.pk}
 
 
-def current_state() -> _State | None:
-    """The corpus in memory (read-only use: near-duplicate checks, channel centroids)."""
+class CorpusReader:
+    """The questions other apps may ask of the corpus in memory (ingestion's near-copy check,
+    vocabulary and channel guess), answered without exposing its fields."""
+
+    def __init__(self, state: _State | None):
+        self._state = state
+        self._classifier: engine.ChannelClassifier | None = None
+        if state is not None and state.corpus.size:
+            self._classifier = engine.ChannelClassifier(state.corpus.Z, state.channel)
+
+    def knows(self, word: str) -> bool:
+        """Whether the text model has seen the word; with no model yet, every word is known."""
+        return self._state is None or self._state.model.has_seen(word)
+
+    def near_copy(self, signature: Any, *, bar: float) -> tuple[int, float] | None:
+        """The indexed article whose MinHash signature is closest to `signature` at or above
+        `bar` (estimated Jaccard), with that similarity."""
+        best: tuple[int, float] | None = None
+        if self._state is None:
+            return None
+        stories = self._state.stories
+        for key in stories.lsh.query(signature):
+            j = signature.jaccard(stories.signatures[key])
+            if j >= (best[1] if best else bar):
+                best = (key, j)
+        return best
+
+    def channel_path(self, document: str) -> str | None:
+        """The channel (tree path) whose articles' centroid is nearest to `document`."""
+        if self._state is None or self._classifier is None:
+            return None
+        model = self._state.model
+        return self._classifier.predict(model.dense(model.sparse([document]))[0])
+
+
+def corpus_reader() -> CorpusReader:
+    """A read-only view of the corpus as it is now (reloaded when another process changed it)."""
     with _lock:
-        return _load()
+        return CorpusReader(_load())
 
 
 def article_update(*, article_id: int) -> str:
@@ -393,9 +429,9 @@ def _article_update(state: _State, article_id: int) -> str:
             related = state.related_json(r, items)
             if article == article_id:
                 profile = _profile(state, r, doc, signature)
-                profile.also_read = (
+                profile.like = (
                     ArticleProfile.objects.filter(pk=article_id)
-                    .values_list("also_read", flat=True)
+                    .values_list("like", flat=True)
                     .first()
                     or []
                 )
@@ -425,7 +461,8 @@ def _drop_row(state: _State, row: int) -> None:
 def reader_sessions(*, since: datetime) -> list[list[int]]:
     """Articles read together: each reader's views split where they paused for SESSION_GAP."""
     sessions: list[list[int]] = []
-    last_reader, last_at = None, None
+    last_reader: str | None = None
+    last_at = datetime.min.replace(tzinfo=UTC)
     for reader, article, at in (
         ReaderView.objects.filter(viewed_at__gte=since)
         .order_by("reader_id", "viewed_at")
@@ -439,44 +476,26 @@ def reader_sessions(*, since: datetime) -> list[list[int]]:
     return sessions
 
 
-def also_read_refresh(*, now: datetime | None = None) -> int:
+def like_refresh(*, now: datetime | None = None) -> int:
     """Recompute "readers of this also read" from recent sessions; returns lists changed."""
     now = now or timezone.now()
-    lists = engine.covisitation(reader_sessions(since=now - ALSO_READ_LOOKBACK))
+    lists = engine.covisitation(reader_sessions(since=now - LIKE_LOOKBACK))
     changed = []
-    for profile in ArticleProfile.objects.only("article_id", "also_read"):
+    for profile in ArticleProfile.objects.only("article_id", "like"):
         new = [
             [i, round(s, 4), "Readers of this also read"]
             for i, s in lists.get(profile.article_id, [])
         ]
-        if new != profile.also_read:
-            profile.also_read = new
+        if new != profile.like:
+            profile.like = new
             changed.append(profile)
-    ArticleProfile.objects.bulk_update(changed, ["also_read"], batch_size=WRITE_BATCH)
+    ArticleProfile.objects.bulk_update(changed, ["like"], batch_size=WRITE_BATCH)
     return len(changed)
 
 
-@task()
-def article_update_task(article_id: int) -> str:
-    return article_update(article_id=article_id)
-
-
-@task()
-def also_read_refresh_task() -> int:
-    return also_read_refresh()
-
-
-@task()
-def index_rebuild_task() -> dict:
-    return index_rebuild()
-
-
-def refit_if_stale(*, now: datetime | None = None) -> bool:
-    """Queue a full rebuild when the text model is older than REFIT_AFTER (new words and names
-    enter the vocabulary's weights and the LSA projection only at a refit)."""
+def refit_is_due(*, now: datetime | None = None) -> bool:
+    """Whether the text model is older than REFIT_AFTER (new words and names enter the
+    vocabulary's weights and the LSA projection only at a refit)."""
     now = now or timezone.now()
     created = TextModel.objects.order_by("-pk").values_list("created_at", flat=True).first()
-    if created is not None and now - created < REFIT_AFTER:
-        return False
-    index_rebuild_task.enqueue()
-    return True
+    return created is None or now - created >= REFIT_AFTER

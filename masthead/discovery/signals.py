@@ -6,14 +6,13 @@ from django.db import transaction
 from django.db.models.signals import post_delete
 from wagtail.signals import page_published, page_unpublished
 
+from masthead.discovery.tasks import article_update_task
 from masthead.news.models import ArticlePage
 
 logger = logging.getLogger(__name__)
 
 
 def article_changed(sender, instance, **kwargs) -> None:
-    from masthead.discovery.services import article_update_task
-
     article_id = instance.pk
 
     def enqueue():

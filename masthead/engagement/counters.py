@@ -36,9 +36,9 @@ from masthead.engagement.models import (
     ReaderView,
     SeenEvent,
 )
+from masthead.news.tree import home_and_channel_paths
 
 VIEW = "view"
-STEPLEN = 4
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def seen_key(*parts: object) -> str:
 
 def scopes(path: str) -> list[str]:
     """Tree paths whose rankings include an article at `path`: the site's and each channel's."""
-    return [path[:end] for end in range(2 * STEPLEN, len(path), STEPLEN)]
+    return home_and_channel_paths(path)
 
 
 def _upsert_increments(
@@ -303,7 +303,7 @@ class RedisCounters:
         for row in ArticleActivity.objects.filter(hour__gte=since).iterator(chunk_size=5000):
             score = ranking.activity_score(views=row.view_count, reactions=row.reaction_count)
             for prefix in scopes(row.path):
-                pipe.zadd(self.rank_key(prefix, row.hour), {row.article_id: score})
+                pipe.zadd(self.rank_key(prefix, row.hour), {str(row.article_id): score})
                 pipe.expire(self.rank_key(prefix, row.hour), self.RANK_TTL)
         pipe.execute()
 

@@ -25,9 +25,8 @@ from masthead.ingest import clean, spam
 from masthead.ingest.fetch import FetchError, fetch
 from masthead.ingest.models import Item, Source
 from masthead.ingest.parse import Entry, FeedError, parse
-from masthead.ingest.tagging import ChannelClassifier, Tagger
-from masthead.news.models import ArticlePage, ChannelPage
-from masthead.tasks import task
+from masthead.ingest.tagging import Tagger
+from masthead.news.models import ArticlePage, ArticleTag, ChannelPage
 
 logger = logging.getLogger(__name__)
 
@@ -70,32 +69,25 @@ class Report:
 class Context:
     """What one run shares across items: tags, channels, near-duplicate index, vocabulary."""
 
-    def __init__(self):
-        from masthead.news.models import ArticleTag
-
+    def __init__(self) -> None:
         names = list(ArticleTag.objects.values_list("tag__name", flat=True).distinct()[:50_000])
         self.tagger = Tagger(names)
         self.channels = {c.slug: c for c in ChannelPage.objects.live()}
         self.by_path = {c.path: c for c in self.channels.values()}
-        self.state = discovery.current_state()
+        self.corpus = discovery.corpus_reader()
         self.lsh = MinHashLSH(threshold=engine.NEAR_DUPLICATE, num_perm=engine.NUM_PERM)
         self.signatures: dict[str, tuple] = {}
-        self.classifier = None
-        if self.state is not None and self.state.corpus.size:
-            self.classifier = ChannelClassifier(self.state.corpus.Z, self.state.channel)
 
     def known(self, word: str) -> bool:
         """Whether the site's text model has seen the word (a vocabulary without a word list)."""
-        return self.state is None or self.state.model.has_seen(word)
+        return self.corpus.knows(word)
 
     def near_duplicate(self, signature) -> int | None:
         """An existing article (or one from this run) the text nearly copies."""
         best, best_j = None, engine.near_duplicate_bar(signature)
-        if self.state is not None:
-            for key in self.state.stories.lsh.query(signature):
-                j = signature.jaccard(self.state.stories.signatures[key])
-                if j >= best_j:
-                    best, best_j = key, j
+        found = self.corpus.near_copy(signature, bar=best_j)
+        if found is not None:
+            best, best_j = found
         for key in self.lsh.query(signature):
             j = signature.jaccard(self.signatures[key][0])
             if j >= best_j:
@@ -107,7 +99,7 @@ class Context:
             self.signatures[key] = (signature, article_id)
             self.lsh.insert(key, signature)
 
-    def channel_for(self, source: Source, entry: Entry, z) -> ChannelPage | None:
+    def channel_for(self, source: Source, entry: Entry, document: str) -> ChannelPage | None:
         rules = source.rules()
         for category in entry.categories:
             slug = rules.get(category.lower())
@@ -115,10 +107,9 @@ class Context:
                 return self.channels[slug]
         if source.channel_id and source.channel and source.channel.live:
             return source.channel
-        if self.classifier is not None:
-            path = self.classifier.predict(z)
-            if path in self.by_path:
-                return self.by_path[path]
+        path = self.corpus.channel_path(document)
+        if path in self.by_path:
+            return self.by_path[path]
         return next(iter(self.channels.values()), None)
 
 
@@ -318,8 +309,7 @@ def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
 
     reason = spam.screen(title=title, text=text, raw_html=raw, known=ctx.known)
     status = Item.HELD if reason else Item.NEW
-    z = ctx.state.model.dense(ctx.state.model.sparse([document]))[0] if ctx.state else None
-    channel = ctx.channel_for(source, entry, z)
+    channel = ctx.channel_for(source, entry, document)
     if channel is None:
         return _record(record, Item.REJECTED, "the site has no channel to put it in", None, digest)
     tags = ctx.tagger.suggest(title=title, text=text, categories=entry.categories)
@@ -395,23 +385,3 @@ def _article_create(
     if publish:
         revision.publish()
     return article
-
-
-@task()
-def source_poll_task(source_id: int) -> str:
-    source = Source.objects.filter(pk=source_id, enabled=True).first()
-    return str(source_poll(source)) if source else "no such source"
-
-
-def sources_queue(now: datetime | None = None) -> int:
-    """Queue a poll task for each due source (run by `masthead run_periodic`)."""
-    count = 0
-    for source in due_sources(now):
-        # Claim the slot first, so a slow poll is not queued twice.
-        claimed = Source.objects.filter(pk=source.pk, next_poll_at=source.next_poll_at).update(
-            next_poll_at=(now or timezone.now()) + timedelta(minutes=source.poll_minutes)
-        )
-        if claimed:
-            source_poll_task.enqueue(source.pk)
-            count += 1
-    return count

@@ -13,7 +13,6 @@ from collections import Counter
 from functools import cached_property
 
 import ahocorasick
-import numpy as np
 import yake
 
 MAX_TAGS = 8
@@ -89,21 +88,3 @@ class Tagger:
                     if known + added >= KEYPHRASES or len(tags) >= MAX_TAGS:
                         break
         return tags[:MAX_TAGS]
-
-
-class ChannelClassifier:
-    """Nearest centroid of the site's articles per channel, in discovery's LSA space."""
-
-    def __init__(self, vectors: np.ndarray, channels: list[str]):
-        self.channels = sorted(set(channels))
-        index = {c: i for i, c in enumerate(self.channels)}
-        sums = np.zeros((len(self.channels), vectors.shape[1] if len(vectors) else 1), np.float32)
-        if len(vectors):
-            np.add.at(sums, [index[c] for c in channels], vectors)
-        norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        self.centroids = sums / np.maximum(norms, 1e-9)
-
-    def predict(self, z: np.ndarray) -> str | None:
-        if not self.channels or not np.any(z):
-            return None
-        return self.channels[int(np.argmax(self.centroids @ z))]

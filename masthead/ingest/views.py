@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from masthead.ingest.models import Source
-from masthead.ingest.pipeline import source_poll_task
+from masthead.ingest.tasks import source_poll_task
 
 
 def source_poll_view(request, pk: int):

@@ -1,4 +1,7 @@
 from django.apps import AppConfig
+from django.core.management import call_command
+
+from masthead import periodic
 
 
 class NewsConfig(AppConfig):
@@ -10,3 +13,9 @@ class NewsConfig(AppConfig):
         from masthead.news import signals
 
         signals.connect()
+        periodic.register(
+            "publish scheduled pages",
+            every_seconds=60,
+            run=lambda: call_command("publish_scheduled", verbosity=0),
+            command="publish_scheduled",
+        )

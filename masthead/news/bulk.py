@@ -19,13 +19,14 @@ from wagtail.models import Locale, Page
 from wagtail.search.backends import get_search_backend
 
 from masthead.news.models import ArticlePage, ArticleTag, ChannelPage
+from masthead.news.tree import STEPLEN
 
 
 def _child_paths(channel: Page, count: int) -> list[str]:
     """Materialized paths for `count` new children after the channel's current last child."""
     channel.refresh_from_db(fields=["numchild"])
     last = channel.get_last_child() if channel.numchild else None
-    start = ArticlePage._str2int(last.path[-ArticlePage.steplen :]) + 1 if last else 1
+    start = ArticlePage._str2int(last.path[-STEPLEN:]) + 1 if last else 1
     depth = channel.depth + 1
     return [ArticlePage._get_path(channel.path, depth, start + offset) for offset in range(count)]
 
@@ -68,7 +69,7 @@ def article_bulk_create(
     with transaction.atomic():
         paths = _child_paths(channel, len(articles))
         for article, path in zip(articles, paths, strict=True):
-            suffix = path[-ArticlePage.steplen :].lower().lstrip("0") or "0"
+            suffix = path[-STEPLEN:].lower().lstrip("0") or "0"
             article.slug = f"{slugify(article.title)[:70].strip('-') or 'article'}-{suffix}"
             article.path = path
             article.depth = channel.depth + 1

@@ -19,7 +19,7 @@ KEY = "content-generation"
 
 
 def _is_shared_cache() -> bool:
-    return "locmem" not in settings.CACHES["default"]["BACKEND"].lower()
+    return "locmem" not in str(settings.CACHES["default"]["BACKEND"]).lower()
 
 
 def _stamp() -> Path:

@@ -89,6 +89,7 @@ class ArticleRssFeed(Feed):
         return item.get_url(self.request)
 
     def item_guid(self, item) -> str:
+        assert self.request is not None  # set by __call__ before any item is rendered
         return self.request.build_absolute_uri(item.get_url(self.request))
 
     def item_pubdate(self, item):
@@ -105,5 +106,5 @@ class ArticleRssFeed(Feed):
 
 
 class ArticleAtomFeed(ArticleRssFeed):
-    feed_type = Atom1Feed
+    feed_type = Atom1Feed  # type: ignore[assignment]  # Django's feed classes share no base type
     subtitle = ArticleRssFeed.description

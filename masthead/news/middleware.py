@@ -98,14 +98,14 @@ class SiteCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        key = f"site:{content_generation()}:{request._get_raw_host()}:{request.get_port()}"
+        key = f"site:{content_generation()}:{request.get_host()}:{request.get_port()}"
         site = cache.get(key)
         if site is None:
             site = Site.find_for_request(request)
             if site is not None:
                 site.root_page = site.root_page.specific
                 cache.set(key, site, 600)
-        request._wagtail_site = site
+        setattr(request, "_wagtail_site", site)  # where Site.find_for_request looks first  # noqa: B010
         return self.get_response(request)
 
 

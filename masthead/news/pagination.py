@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.paginator import EmptyPage, Paginator
 from django.core.paginator import Page as CountedPage
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 # Deep pages cost an OFFSET scan; nobody reads page 500 of a channel, crawlers use sitemaps.
@@ -55,7 +57,9 @@ def _page_number(request: HttpRequest) -> int | None:
     return number if number >= 1 else None
 
 
-def paginate(request: HttpRequest, items: Sequence, per_page: int) -> tuple[ListingPage, str]:
+def paginate(
+    request: HttpRequest, items: Sequence[Any] | QuerySet[Any], per_page: int
+) -> tuple[ListingPage, str]:
     """The requested page of `items`, or the first page and a message."""
     number = _page_number(request)
     if number is None:

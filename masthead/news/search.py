@@ -20,7 +20,7 @@ from wagtail.models import Page
 from wagtail.search.backends import get_search_backend
 from wagtail.search.models import IndexEntry
 
-from masthead.news import selectors
+from masthead.news import models, selectors
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
@@ -120,9 +120,7 @@ class ArticleSearchResults:
 
 
 def _article_content_type_id() -> int:
-    from masthead.news.models import ArticlePage
-
-    return ContentType.objects.get_for_model(ArticlePage).pk
+    return ContentType.objects.get_for_model(models.ArticlePage).pk
 
 
 def _uses_database_index() -> bool:

@@ -4,28 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
-from django.apps import apps
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
-from wagtail.models import Page
+from wagtail.models import Page, PageManager
 
+# The page models call these selectors from their get_context, so this module names the models
+# through their module (resolved at call time) rather than importing the classes.
+from masthead.news import models
 from masthead.news.cache import content_generation
-
-if TYPE_CHECKING:
-    from masthead.news.models import ArticlePage, ChannelPage, HomePage
+from masthead.news.tree import parent_path
 
 TOP_STORIES = 7
 SECTION_SIZE = 5
 
 
-def _articles() -> QuerySet[ArticlePage]:
-    return apps.get_model("news", "ArticlePage").objects
+def _articles() -> PageManager[models.ArticlePage]:
+    return models.ArticlePage.objects
 
 
-def article_list_latest(*, within: Page | None = None) -> QuerySet[ArticlePage]:
+def article_list_latest(*, within: Page | None = None) -> QuerySet[models.ArticlePage]:
     """Live articles, newest first; under `within` (a channel and its sub-channels) if given."""
     articles = _articles().live().defer("body").order_by("-published_at", "-pk")
     if within is not None:
@@ -33,17 +32,19 @@ def article_list_latest(*, within: Page | None = None) -> QuerySet[ArticlePage]:
     return articles
 
 
-def article_list_for_tag(*, slug: str) -> QuerySet[ArticlePage]:
+def article_list_for_tag(*, slug: str) -> QuerySet[models.ArticlePage]:
     return article_list_latest().filter(tags__slug=slug)
 
 
-def article_list_recent(*, hours: int) -> QuerySet[ArticlePage]:
+def article_list_recent(*, hours: int) -> QuerySet[models.ArticlePage]:
     """Live articles published in the last `hours` hours (for the news sitemap)."""
     since = timezone.now() - timedelta(hours=hours)
     return article_list_latest().filter(published_at__gte=since)
 
 
-def article_list_top_stories(*, home: HomePage, limit: int = TOP_STORIES) -> list[ArticlePage]:
+def article_list_top_stories(
+    *, home: models.HomePage, limit: int = TOP_STORIES
+) -> list[models.ArticlePage]:
     """Editor-pinned live articles in their order, then the latest ones."""
     pinned = [
         pin.article
@@ -61,13 +62,13 @@ def article_list_top_stories(*, home: HomePage, limit: int = TOP_STORIES) -> lis
 
 @dataclass(frozen=True)
 class Section:
-    channel: ChannelPage
-    articles: list[ArticlePage]
+    channel: models.ChannelPage
+    articles: list[models.ArticlePage]
 
 
-def channel_list_sections(*, home: HomePage, size: int = SECTION_SIZE) -> list[Section]:
+def channel_list_sections(*, home: models.HomePage, size: int = SECTION_SIZE) -> list[Section]:
     """One section per top-level channel with its latest articles (sub-channels included)."""
-    channels = apps.get_model("news", "ChannelPage").objects.child_of(home).live().order_by("path")
+    channels = models.ChannelPage.objects.child_of(home).live().order_by("path")
     return [
         Section(channel=channel, articles=list(article_list_latest(within=channel)[:size]))
         for channel in channels
@@ -77,8 +78,7 @@ def channel_list_sections(*, home: HomePage, size: int = SECTION_SIZE) -> list[S
 def channel_list_navigation(*, site_root: Page) -> list[Page]:
     """Top-level channels for the site's navigation bar."""
     return list(
-        apps.get_model("news", "ChannelPage")
-        .objects.child_of(site_root)
+        models.ChannelPage.objects.child_of(site_root)
         .live()
         .in_menu()
         .order_by("path")
@@ -94,8 +94,9 @@ def page_list_breadcrumbs(*, page: Page) -> list[Page]:
             page.get_ancestors().filter(depth__gt=1).only("title", "url_path", "path", "depth")
         )
 
-    key = f"breadcrumbs:{content_generation()}:{page.path[: -page.steplen]}"
-    return cache.get_or_set(key, ancestors, timeout=600)
+    key = f"breadcrumbs:{content_generation()}:{parent_path(page.path)}"
+    found: list[Page] = cache.get_or_set(key, ancestors, timeout=600) or []
+    return found
 
 
 def page_for_url_path(*, url_path: str) -> Page | None:
@@ -104,8 +105,11 @@ def page_for_url_path(*, url_path: str) -> Page | None:
     The home page and channels come from a cached map (they are few and read on every
     request); an article costs one query; any other page two.
     """
-    sections = cache.get_or_set(
-        f"sections-by-url:{content_generation()}", _sections_by_url_path, timeout=600
+    sections: dict[str, Page] = (
+        cache.get_or_set(
+            f"sections-by-url:{content_generation()}", _sections_by_url_path, timeout=600
+        )
+        or {}
     )
     if url_path in sections:
         return sections[url_path]
@@ -117,5 +121,5 @@ def page_for_url_path(*, url_path: str) -> Page | None:
 
 
 def _sections_by_url_path() -> dict[str, Page]:
-    models = [apps.get_model("news", "HomePage"), apps.get_model("news", "ChannelPage")]
-    return {page.url_path: page for model in models for page in model.objects.live()}
+    sections: list[type[Page]] = [models.HomePage, models.ChannelPage]
+    return {page.url_path: page for model in sections for page in model.objects.live()}

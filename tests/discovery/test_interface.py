@@ -41,12 +41,12 @@ def test_lists_exclude_the_article_its_story_and_repeat_no_story(indexed):
     related = [i.article.pk for i in lists.related]
     assert article.pk not in related and not set(copies) & set(related)
     stories = dict(ArticleProfile.objects.values_list("article_id", "story"))
-    for items in (lists.related, lists.also_read):
+    for items in (lists.related, lists.like):
         item_stories = [stories[i.article.pk] for i in items]
         assert len(item_stories) == len(set(item_stories))
     assert {i.article.pk for i in lists.story} == set(copies)
     assert {i.reason for i in lists.story} == {"Same story"}
-    assert all(i.reason for i in lists.related + lists.also_read)
+    assert all(i.reason for i in lists.related + lists.like)
 
 
 def test_unpublished_articles_drop_out_at_once(indexed):
@@ -59,7 +59,7 @@ def test_unpublished_articles_drop_out_at_once(indexed):
 def test_like_falls_back_to_related_without_traffic(indexed):
     article, _ = story_with_copies()
     lists = interface.article_lists(article)
-    assert interface.LIKE_MIN <= len(lists.also_read) <= interface.LIKE_SIZE
+    assert interface.LIKE_MIN <= len(lists.like) <= interface.LIKE_SIZE
 
 
 def test_editors_pin_and_block_related_items(indexed):
@@ -154,7 +154,7 @@ def test_like_from_traffic_repeats_no_story(indexed):
         for a in ArticlePage.objects.live().exclude(pk__in=[article.pk, *copies]).order_by("id")[:2]
     ]
     rows = [[pk, 0.9, "Readers of this also read"] for pk in [*copies, *others]]
-    ArticleProfile.objects.filter(pk=article.pk).update(also_read=rows)
-    like = [i.article.pk for i in interface._article_lists(article).also_read]
+    ArticleProfile.objects.filter(pk=article.pk).update(like=rows)
+    like = [i.article.pk for i in interface._article_lists(article).like]
     assert not set(copies) & set(like)  # the article's own story: not "also read"
     assert set(others) <= set(like)

@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.core.management import call_command
 from django.utils import timezone
 
+from masthead import periodic
 from masthead.engagement import services
 from masthead.engagement.models import ReaderView
 from masthead.engagement.readers import Reader
@@ -22,14 +23,12 @@ def test_history_older_than_the_retention_period_is_deleted(article, settings, f
     ]
 
 
-def test_the_retention_task_runs_on_the_task_backend(article, flushed):
-    from masthead.engagement.tasks import history_purge_task
-
+def test_the_retention_job_runs_from_the_periodic_registry(article, flushed):
+    job = next(j for j in periodic.jobs() if j.command == "purge_history")
     reader = Reader(id="d" * 32, is_private=False, is_new=False)
     services.view_record(
         reader=reader, article_id=article.pk, at=timezone.now() - timedelta(days=400)
     )
     flushed()
-    result = history_purge_task.enqueue()
-    assert result.return_value == 1
+    assert job.run() == 1
     assert not ReaderView.objects.exists()

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from masthead.ingest import pipeline
+from masthead.ingest import pipeline, tasks
 from masthead.ingest.models import Item, Source
 from masthead.news.models import ArticlePage
 
@@ -223,8 +223,8 @@ def test_wrong_encoding_and_items_without_links_or_dates(server, source_for):
 def test_due_sources_are_queued_once(server, source_for):
     server.add("/feed", fixture("rss2.xml"))
     source = source_for("/feed")
-    assert pipeline.sources_queue() == 1  # tests run tasks at once
-    assert pipeline.sources_queue() == 0  # not due again until poll_minutes later
+    assert tasks.sources_queue() == 1  # tests run tasks at once
+    assert tasks.sources_queue() == 0  # not due again until poll_minutes later
     assert len(articles_from(source)) == 2
 
 

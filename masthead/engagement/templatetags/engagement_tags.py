@@ -1,6 +1,5 @@
 from django import template
 
-from masthead.discovery import interface as discovery
 from masthead.engagement import selectors
 
 register = template.Library()
@@ -13,8 +12,3 @@ def reaction_buttons(article_id: int) -> dict:
         "article_id": article_id,
         "reactions": selectors.reaction_states(article_id=article_id),
     }
-
-
-@register.inclusion_tag("engagement/ranking.html")
-def ranking_widget(within, window: str = "24h") -> dict:
-    return {"items": discovery.ranking(within=within, window=window)}

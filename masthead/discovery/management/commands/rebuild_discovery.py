@@ -16,7 +16,7 @@ class Command(BaseCommand):
     def handle(self, *args, keep_model: bool, **options):
         started = time.perf_counter()
         result = services.index_rebuild(refit=not keep_model)
-        changed = services.also_read_refresh()
+        changed = services.like_refresh()
         self.stdout.write(
             f"{result['articles']} articles in {result['stories']} stories, "
             f"{changed} Like lists changed, in {time.perf_counter() - started:.1f} s"

@@ -9,7 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from masthead.discovery import engine
-from masthead.discovery.datasets import Text
+from masthead.evaluation.datasets import Text
 
 
 def bcubed(predicted: Sequence, gold: Sequence) -> tuple[float, float, float]:
@@ -73,9 +73,9 @@ def related_quality(texts: Sequence[Text], ks: Sequence[int] = (5, 10)) -> dict:
     _, X, Z = vectors(texts)
     n = len(texts)
     published = np.array([t.published for t in texts])
-    corpus = engine.untagged_corpus(X, Z, published, _clustered(texts, X, Z))
+    corpus = engine.untagged_corpus(X, Z, published, np.array(_clustered(texts, X, Z)))
     neighbours = engine.related_rows(corpus, range(n), keep=max(ks))
-    out = {"items": n}
+    out: dict[str, float] = {"items": n}
     for k in ks:
         hits = [
             np.mean([bool(texts[i].labels & texts[j].labels) for j, _ in items[:k]])

@@ -14,15 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from django.conf import settings
-
 
 class DatasetMissing(Exception):
     pass
 
 
+CHECKOUT = Path(__file__).resolve().parents[2]
+
+
 def data_dir() -> Path:
-    return Path(os.getenv("MASTHEAD_DATA_DIR", settings.BASE_DIR.parent / "shared" / "data"))
+    return Path(os.getenv("MASTHEAD_DATA_DIR", CHECKOUT.parent / "shared" / "data"))
 
 
 def _path(*parts: str) -> Path:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from masthead.discovery import evaluate as ev
+from masthead.evaluation import replay as ev
 
 
 def test_next_click_metrics_by_hand():

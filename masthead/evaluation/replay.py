@@ -31,7 +31,7 @@ HISTORY_SIZE = 20
 SESSION_GAP = 3600.0
 BASELINES = ("random", "popular", "recent_popular", "cooccurrence", "item_knn", "content", "ctr")
 MASTHEAD_SOURCES = (
-    "covisit",
+    "like",
     "content",
     "trending_channel",
     "trending",
@@ -168,7 +168,7 @@ class Sources:
                     cooc[i] += count
                     sim = count / np.sqrt(self.sessions_of[h] * self.sessions_of[other])
                     knn[i] = max(knn[i], weights[h] * sim)
-        out["cooccurrence"], out["item_knn"], out["covisit"] = cooc, knn, knn
+        out["cooccurrence"], out["item_knn"], out["like"] = cooc, knn, knn
         content = np.zeros(len(cands))
         if self.neighbours is not None and history:
             rows = self.neighbours[history]
@@ -201,6 +201,7 @@ class Sources:
 
 def _content_neighbours(catalogue: Catalogue) -> sp.csr_matrix:
     """Each item's Related neighbours (the engine's own lists) as a sparse item x item matrix."""
+    assert catalogue.texts is not None  # called only for catalogues with texts
     model = engine.model_fit(catalogue.texts)
     X = model.sparse(catalogue.texts)
     n = len(catalogue.ids)

@@ -4,8 +4,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from masthead.discovery import datasets, engine, logs, quality
-from masthead.discovery import evaluate as ev
+from masthead.discovery import engine
+from masthead.evaluation import datasets, logs, quality
+from masthead.evaluation import replay as ev
 
 LOGS = ("mind", "simulated", "site")
 QUALITY = ("stories", "related")

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 from django.utils import timezone
 
-from masthead.demo.traffic import Item, traffic_sessions
-from masthead.discovery import datasets
-from masthead.discovery.evaluate import Catalogue, Event
+from masthead.demo.traffic import TrafficArticle, traffic_sessions
 from masthead.discovery.services import live_docs
 from masthead.engagement.models import ReaderView
+from masthead.evaluation import datasets
+from masthead.evaluation.replay import Catalogue, Event
+from masthead.news.tree import section_path
 
 
 def site_catalogue() -> Catalogue:
@@ -44,7 +45,11 @@ def simulated_log(*, readers: int, hours: int, seed: int) -> tuple[Catalogue, li
         return catalogue, []
     now = timezone.now()
     items = [
-        Item(article, catalogue.channel[i][:12], timezone.datetime.fromtimestamp(t, tz=now.tzinfo))
+        TrafficArticle(
+            article,
+            section_path(catalogue.channel[i]),
+            datetime.fromtimestamp(t, tz=now.tzinfo),
+        )
         for i, (article, t) in enumerate(zip(catalogue.ids, catalogue.published, strict=True))
     ]
     events = []
