@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/masthead
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install demo serve test lint bench-pages bench-events bench-discovery bench-ingest evaluate clean
+.PHONY: install demo serve test test-fast lint bench-pages bench-events bench-discovery bench-ingest evaluate clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ demo: install
 	DEBUG=1 $(BIN)/masthead generate --articles 2000 --seed 1 --if-empty
 	DEBUG=1 $(BIN)/masthead simulate --readers 200 --hours 24 --seed $$(date +%s)
 	DEBUG=1 $(BIN)/masthead ensure_demo_source --base-url http://$(HOST):$(PORT)
-	DEBUG=1 $(BIN)/masthead ingest-file masthead/demo/static/demo/demo-wire.xml --source "Demo wire"
+	DEBUG=1 $(BIN)/masthead ingest_file masthead/demo/static/demo/demo-wire.xml --source "Demo wire"
 	@echo "Masthead is at http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/)"
 	trap 'kill 0' INT TERM EXIT; \
 	DEBUG=1 $(BIN)/masthead db_worker >var/worker.log 2>&1 & \
@@ -42,7 +42,8 @@ serve: install
 	SECRET_KEY_FILE=var/secret_key MASTHEAD_HTTPS=0 $(BIN)/gunicorn masthead.wsgi \
 		--bind $(HOST):$(PORT) --workers 2 --access-logfile - --timeout 30
 
-test: install
+# The whole suite: lint, SQLite with the browser tests, then again on PostgreSQL + Redis.
+test: install lint
 	$(BIN)/python -m tests.browser_setup
 	$(BIN)/pytest --create-db -q
 	@if $(BIN)/python -m tests.services_up "$(TEST_DATABASE_URL)" "$(TEST_REDIS_URL)"; then \
@@ -51,9 +52,17 @@ test: install
 			$(BIN)/pytest --create-db -q -m "not browser and not sqlite_only"; \
 	else echo "PostgreSQL/Redis not reachable: scale-configuration pass skipped."; fi
 
+# Day-to-day loop: SQLite only, no browser, reusing the test database of the last run
+# (var/test/); add ARGS=tests/news to run one folder, ARGS="--create-db" after a new migration.
+test-fast: install
+	$(BIN)/pytest -q -m "not browser" $(ARGS)
+
+# ruff (style), mypy with django-stubs (types), import-linter (the one-way layers, pyproject.toml).
 lint: install
 	$(BIN)/ruff check masthead tests bench
 	$(BIN)/ruff format --check masthead tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench-pages: install
 	$(BIN)/python bench/pages.py

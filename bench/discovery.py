@@ -9,7 +9,7 @@
    100,000 story assignments; Related for 5,000 rows against all rows) and scaled to the whole,
    marked "projected".
 2. Site, SQLite, DEBUG off: a generated site (`masthead generate`, reused under bench/var/), the
-   full `discovery_rebuild`, some simulated reader traffic, then in-process timings of what a page
+   full `rebuild_discovery`, some simulated reader traffic, then in-process timings of what a page
    request pays: Related + Like + story lookup (`interface.article_lists`), a personal
    Recommendation (`interface.recommend` for readers with history), the non-personal one, and
    `services.article_update` after publishing one new article (warm worker), as medians and p99.
@@ -165,7 +165,7 @@ def site_run(articles: int, lookups: int) -> dict:
     masthead(env, "simulate", "--readers", "2000", "--hours", "48", "--seed", "1")
     t = time.perf_counter()
     proc = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "masthead.cli", "discovery_rebuild"],
+        ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "masthead.cli", "rebuild_discovery"],
         env=env,
         check=True,
         capture_output=True,

@@ -36,7 +36,7 @@ def react(request: HttpRequest, article_id: int) -> HttpResponse:
             kind=kind,
             active=request.POST.get("active") == "1",
         )
-        response = redirect(article.get_url(request) + "#reactions", permanent=False)
+        response: HttpResponse = redirect(article.get_url(request) + "#reactions", permanent=False)
         response.status_code = 303
     else:
         kinds = selectors.reaction_states(

@@ -77,7 +77,7 @@ def test_publishing_queues_the_update_task(make_article, django_capture_on_commi
     assert ArticleProfile.objects.filter(pk=article.pk).exists()
 
 
-def test_also_read_comes_from_reader_sessions(corpus):
+def test_like_comes_from_reader_sessions(corpus):
     services.index_rebuild()
     a, b, c = ArticlePage.objects.live().order_by("id")[:3]
     now = timezone.now()
