@@ -76,16 +76,18 @@ def test_an_id_signed_before_issue_times_were_recorded_is_still_established(brow
     browser.cookies["mh_reader"] = signing.Signer(salt=SALT).sign(READER)
     response = beacon(browser, article.pk)
     assert response.json() == {"counted": True}
-    assert signing.Signer(salt=SALT).unsign(response.cookies["mh_reader"].value).startswith(
-        f"{READER}:"
+    assert (
+        signing.Signer(salt=SALT)
+        .unsign(response.cookies["mh_reader"].value)
+        .startswith(f"{READER}:")
     )
 
 
 def test_an_id_older_than_the_cookie_lifetime_is_not_accepted(browser, article):
     browser.cookies["mh_reader"] = signing.Signer(salt=SALT).sign(f"{READER}:1000000")
     response = beacon(browser, article.pk)
-    assert not signing.Signer(salt=SALT).unsign(response.cookies["mh_reader"].value).startswith(
-        READER
+    assert (
+        not signing.Signer(salt=SALT).unsign(response.cookies["mh_reader"].value).startswith(READER)
     )
 
 
