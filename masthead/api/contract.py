@@ -37,7 +37,10 @@ def validation_message(errors: list[dict[str, Any]]) -> str:
     """One readable line out of pydantic's error list: `where: what` for the first few."""
     parts = []
     for error in errors[:3]:
-        where = ".".join(str(step) for step in error.get("loc", ()) if step != "body")
+        loc = list(error.get("loc", ()))
+        # ("body", "<parameter>", field...) or ("query" | "path", name): the field is what to show
+        steps = loc[2:] if loc[:1] == ["body"] and len(loc) > 2 else loc[1:]
+        where = ".".join(str(step) for step in steps)
         parts.append(f"{where or 'request'}: {error.get('msg', 'invalid')}")
     more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
     return "; ".join(parts) + more
@@ -46,7 +49,8 @@ def validation_message(errors: list[dict[str, Any]]) -> str:
 class ContractSchema(OpenAPISchema):
     def responses(self, operation: Operation) -> dict[int, Any]:
         result = super().responses(operation)
-        error = self._create_schema_from_model(Error, by_alias=True, mode="serialization")[0]
+        self.add_schema_definitions({"Error": Error.model_json_schema(mode="serialization")})
+        error = {"$ref": "#/components/schemas/Error"}
         wanted = [400, 413]
         if operation.models:
             wanted.append(422)
