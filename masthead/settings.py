@@ -7,6 +7,7 @@ The scale configuration is the same code with DATABASE_URL (PostgreSQL) and REDI
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -65,6 +66,11 @@ if not SECRET_KEY:
     if not DEBUG:
         raise RuntimeError("SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is off.")
     SECRET_KEY = dev_secret_key()
+# Earlier keys, newest first, while they are being retired: cookies and signatures made with
+# them still verify (readers keep their id and are re-signed with SECRET_KEY on their next visit).
+SECRET_KEY_FALLBACKS = [
+    key.strip() for key in (envsecret("SECRET_KEY_FALLBACKS") or "").split(",") if key.strip()
+]
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost" if not DEBUG else "*")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
@@ -95,6 +101,13 @@ MASTHEAD_INGEST_ALLOW_PRIVATE = envbool("MASTHEAD_INGEST_ALLOW_PRIVATE", "1" if 
 MASTHEAD_REACTION_RATE_READER = os.getenv("MASTHEAD_REACTION_RATE_READER", "30/m")
 MASTHEAD_REACTION_RATE_IP = os.getenv("MASTHEAD_REACTION_RATE_IP", "120/m")
 MASTHEAD_EVENT_RATE_IP = os.getenv("MASTHEAD_EVENT_RATE_IP", "600/m")
+# New reader ids one client network (IPv4 address, IPv6 /64) may be given: a client that drops
+# its cookie cannot mint readers faster than this (docs/engagement.md).
+MASTHEAD_READER_MINT_RATE = os.getenv("MASTHEAD_READER_MINT_RATE", "1/m")
+# Views counted from clients without an established reader id, per network and user agent, and
+# per network over all agents.
+MASTHEAD_ANON_VIEW_RATE = os.getenv("MASTHEAD_ANON_VIEW_RATE", "10/h")
+MASTHEAD_ANON_VIEW_RATE_NETWORK = os.getenv("MASTHEAD_ANON_VIEW_RATE_NETWORK", "30/h")
 
 INSTALLED_APPS = [
     "masthead.news",
@@ -123,6 +136,8 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # Swagger UI for /api/v1/docs from our own static files, not a CDN
+    "axes",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -147,6 +162,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, as django-axes requires: answers a locked-out login attempt with 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "masthead.urls"
@@ -220,6 +237,21 @@ TASKS = {
     }
 }
 
+# Login throttling (django-axes) for /admin/login/: after MASTHEAD_LOGIN_FAILURE_LIMIT wrong
+# passwords from one address, that address cannot log in for MASTHEAD_LOGIN_COOLOFF_MINUTES,
+# right password or not. Attempts are kept in the database, so every worker sees them.
+# Locking per address, not per user name, means nobody can lock an editor out from elsewhere.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("MASTHEAD_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("MASTHEAD_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "masthead.engagement.clients.client_ip"
+AXES_VERBOSE = False
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -237,6 +269,8 @@ STATIC_ROOT = Path(os.getenv("MASTHEAD_STATIC_ROOT", VAR_DIR / "static"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.getenv("MASTHEAD_MEDIA_ROOT", VAR_DIR / "media"))
 MASTHEAD_SERVE_MEDIA = envbool("MASTHEAD_SERVE_MEDIA", "1")
+# Django's own admin at /django-admin/: development only unless asked for.
+MASTHEAD_DJANGO_ADMIN = envbool("MASTHEAD_DJANGO_ADMIN", "1" if DEBUG else "0")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

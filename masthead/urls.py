@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
-from django.urls import include, path, re_path
+from django.urls import include, path, re_path, register_converter
 from django.views.decorators.cache import cache_page
 from django.views.static import serve as static_serve
 from wagtail import urls as wagtail_urls
@@ -11,15 +11,17 @@ from wagtail.documents import urls as wagtaildocs_urls
 from masthead.api.api import api
 from masthead.engagement import views as engagement_views
 from masthead.news import views
+from masthead.news.ids import IdConverter
 from masthead.news.sitemaps import SITEMAPS
 
+register_converter(IdConverter, "id")
+
 urlpatterns = [
-    path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v1/", api.urls),
-    path("articles/<int:article_id>/react/", engagement_views.react, name="react"),
-    path("events/pixel/<int:article_id>.gif", engagement_views.view_pixel, name="view_pixel"),
+    path("articles/<id:article_id>/react/", engagement_views.react, name="react"),
+    path("events/pixel/<id:article_id>.gif", engagement_views.view_pixel, name="view_pixel"),
     path("search/", views.search, name="search"),
     path("tags/<slug:slug>/", views.tag_index, name="tag"),
     path("tags/<slug:slug>/feed/", views.tag_rss, name="tag_rss"),
@@ -41,6 +43,11 @@ urlpatterns = [
         name="sitemap_section",
     ),
 ]
+
+if settings.MASTHEAD_DJANGO_ADMIN:
+    # Django's own admin is not needed to run the site (Wagtail's admin manages everything);
+    # it is mounted only on request, e.g. to inspect raw rows while developing.
+    urlpatterns.insert(0, path("django-admin/", admin.site.urls))
 
 if settings.MASTHEAD_SERVE_MEDIA:
     # One-machine sites serve uploads from Django; behind nginx, let nginx serve /media/.

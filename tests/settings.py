@@ -24,3 +24,6 @@ if REDIS_URL:  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = "masthead-test"  # noqa: F405
 # The ingestion tests serve their feeds from 127.0.0.1; one test turns this off again.
 MASTHEAD_INGEST_ALLOW_PRIVATE = True
+# Every test client is a new reader on 127.0.0.1: one new id a minute would starve them. The
+# tests of the budgets themselves set the production rate again.
+MASTHEAD_READER_MINT_RATE = "100000/m"

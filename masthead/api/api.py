@@ -1,54 +1,42 @@
 """The HTTP API, version 1 (django-ninja; OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs)."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware, get_token
-from ninja import NinjaAPI, Query, Schema, Status
-from ninja.throttling import SimpleRateThrottle
+from ninja import Path, Query, Schema, Status
 from pydantic import Field
 
+from masthead.api.contract import BudgetThrottle, Error, MastheadApi
 from masthead.discovery import interface as discovery
-from masthead.engagement import selectors, services
-from masthead.engagement.readers import (
-    ForgedReader,
-    client_ip,
-    is_bot,
-    reader_for_request,
-    reader_remember,
-)
+from masthead.engagement import budgets, selectors, services
+from masthead.engagement.clients import client_for_request
+from masthead.engagement.readers import is_bot, reader_for_request, reader_remember
+from masthead.news.ids import MAX_ID, id_parse
 from masthead.news.models import ArticlePage, ChannelPage, HomePage
 
-api = NinjaAPI(title="Masthead API", version="1", urls_namespace="api-v1")
+api = MastheadApi(title="Masthead API", version="1", urls_namespace="api-v1")
+
+# Every id the API takes: a positive integer a database key can hold (larger is a 422).
+Id = Annotated[int, Field(gt=0, le=MAX_ID)]
+ArticleId = Annotated[int, Path(gt=0, le=MAX_ID)]
 
 
-class RateThrottle(SimpleRateThrottle):
-    """A fixed rate per key; the key is the client address or the reader id."""
-
-    def __init__(self, scope: str, rate: str, by: Literal["ip", "reader"]):
-        self.scope, self.by = scope, by
-        super().__init__(rate)
-
-    def get_cache_key(self, request: HttpRequest) -> str | None:
-        ident: str | None = client_ip(request)
-        if self.by == "reader":
-            ident = request.COOKIES.get("mh_reader")
-            if not ident:
-                return None  # a request without a reader id gets one; the IP limit still applies
-        return f"throttle:{self.scope}:{ident}"
+def _event_wait(request: HttpRequest) -> float:
+    return budgets.event_wait(client_for_request(request))
 
 
-class Error(Schema):
-    error: str
+def _reaction_wait(request: HttpRequest) -> float:
+    reader = reader_for_request(request)
+    return budgets.reaction_wait(client_for_request(request), None if reader.is_new else reader.id)
 
 
 class EventIn(Schema):
     type: Literal["view", "click"]
-    article: int = Field(gt=0)
+    article: Id
     widget: str | None = Field(default=None, max_length=32)
-    target: int | None = Field(default=None, gt=0)
+    target: Id | None = None
 
 
 class EventOut(Schema):
@@ -96,11 +84,6 @@ def _items(request: HttpRequest, items) -> list[dict]:
     ]
 
 
-@api.exception_handler(ForgedReader)
-def forged_reader(request, exc):
-    return api.create_response(request, {"error": "unknown reader id"}, status=403)
-
-
 @api.exception_handler(services.UnknownArticle)
 def unknown_article(request, exc):
     return api.create_response(request, {"error": "no such article"}, status=404)
@@ -109,6 +92,9 @@ def unknown_article(request, exc):
 @api.exception_handler(services.UnknownReactionKind)
 def unknown_kind(request, exc):
     return api.create_response(request, {"error": "no such reaction kind"}, status=404)
+
+
+NOT_ESTABLISHED = "no reader id from an earlier visit: load the article page again, then react"
 
 
 def _same_origin(request: HttpRequest) -> bool:
@@ -123,20 +109,21 @@ def _same_origin(request: HttpRequest) -> bool:
 @api.post(
     "/events",
     response={202: EventOut, 403: Error, 404: Error, 422: Error},
-    throttle=[RateThrottle("events-ip", settings.MASTHEAD_EVENT_RATE_IP, "ip")],
+    throttle=[BudgetThrottle(_event_wait)],
     summary="Record a page view (beacon) or a widget click",
 )
 def events(request: HttpRequest, response: HttpResponse, event: EventIn):
     if not _same_origin(request):
         return Status(403, {"error": "cross-site event"})
-    reader = reader_for_request(request)
-    reader_remember(response, reader)
+    reader, client = reader_for_request(request), client_for_request(request)
+    reader_remember(response, reader, client)
     if is_bot(request):
         return Status(202, {"counted": False})
     if event.type == "view":
-        return Status(
-            202, {"counted": services.view_record(reader=reader, article_id=event.article)}
-        )
+        counted = services.view_submit(reader=reader, client=client, article_id=event.article)
+        return Status(202, {"counted": counted})
+    if reader.is_new:
+        return Status(202, {"counted": False})  # clicks count for established readers only
     if event.widget not in services.WIDGETS or event.target is None:
         return Status(422, {"error": "a click needs a known widget and a target article"})
     counted = services.click_record(
@@ -150,12 +137,12 @@ def events(request: HttpRequest, response: HttpResponse, event: EventIn):
     response={200: ReaderContextOut, 403: Error, 404: Error},
     summary="What is personal on an article page: the reader's reactions, live counts, CSRF token",
 )
-def reader_context(request: HttpRequest, response: HttpResponse, article_id: int):
+def reader_context(request: HttpRequest, response: HttpResponse, article_id: ArticleId):
     article = ArticlePage.objects.live().filter(pk=article_id).only("id", "title").first()
     if article is None:
         raise services.UnknownArticle(article_id)
     reader = reader_for_request(request)
-    reader_remember(response, reader)
+    reader_remember(response, reader, client_for_request(request))
     response["Cache-Control"] = "private, no-store"
     return Status(
         200,
@@ -181,34 +168,38 @@ def _csrf_failure(request: HttpRequest) -> HttpResponseBase | None:
 @api.put(
     "/articles/{article_id}/reactions/{kind}",
     response={200: ReactionOut, 403: Error, 404: Error},
-    throttle=[
-        RateThrottle("reactions-reader", settings.MASTHEAD_REACTION_RATE_READER, "reader"),
-        RateThrottle("reactions-ip", settings.MASTHEAD_REACTION_RATE_IP, "ip"),
-    ],
+    throttle=[BudgetThrottle(_reaction_wait)],
     summary="Set the reader's reaction of a kind on or off (idempotent)",
 )
 def reaction_put(
-    request: HttpRequest, response: HttpResponse, article_id: int, kind: str, body: ReactionIn
+    request: HttpRequest,
+    response: HttpResponse,
+    article_id: ArticleId,
+    kind: Annotated[str, Path(max_length=32)],
+    body: ReactionIn,
 ):
     if _csrf_failure(request) is not None:
         return Status(403, {"error": "CSRF check failed; reload the page"})
     reader = reader_for_request(request)
+    reader_remember(response, reader, client_for_request(request))
+    if reader.is_new:  # the cookie just set (if any) makes the next try count, not this one
+        return Status(403, {"error": NOT_ESTABLISHED})
     state = services.reaction_set(
         reader=reader, article_id=article_id, kind=kind, active=body.active
     )
-    reader_remember(response, reader)
     return Status(200, state.__dict__)
 
 
 @api.get("/ranking", response={200: list[RankedOut], 404: Error}, summary="Most read now")
 def ranking(
     request: HttpRequest,
-    channel: str = "",
+    channel: str = Query("", max_length=255),
     window: Literal["1h", "24h", "7d"] = "24h",
     limit: int = Query(8, ge=1, le=50),
 ):
     if channel:
-        lookup = {"pk": int(channel)} if channel.isdigit() else {"slug": channel[:100]}
+        channel_id = id_parse(channel)
+        lookup = {"pk": channel_id} if channel_id else {"slug": channel}
         within = ChannelPage.objects.live().filter(**lookup).first()
         if within is None:
             return Status(404, {"error": "no such channel"})
@@ -224,7 +215,7 @@ def ranking(
     response={200: dict[str, list[RankedOut]], 404: Error},
     summary="An article's Related, Like (readers of this also read) and story lists",
 )
-def article_discovery(request: HttpRequest, article_id: int):
+def article_discovery(request: HttpRequest, article_id: ArticleId):
     article = ArticlePage.objects.live().filter(pk=article_id).first()
     if article is None:
         return Status(404, {"error": "no such article"})

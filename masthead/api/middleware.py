@@ -9,6 +9,8 @@ class ApiLimitsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        """Refuse oversized or malformed bodies before they are read; answer every /api/ error
+        as JSON in the API's error shape."""
         if request.path.startswith("/api/"):
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -16,4 +18,8 @@ class ApiLimitsMiddleware:
                 return JsonResponse({"error": "bad Content-Length"}, status=400)
             if length > MAX_BODY:
                 return JsonResponse({"error": f"body larger than {MAX_BODY} bytes"}, status=413)
+            response = self.get_response(request)
+            if response.status_code == 404 and "json" not in response.get("Content-Type", ""):
+                return JsonResponse({"error": "not found"}, status=404)  # no route: same shape
+            return response
         return self.get_response(request)

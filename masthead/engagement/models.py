@@ -88,3 +88,11 @@ class AppliedBatch(models.Model):
 
     batch_id = models.CharField(max_length=64, primary_key=True)
     applied_at = models.DateTimeField(auto_now_add=True)
+
+
+class RateLimit(models.Model):
+    """One rate limit's state on the SQL backend: its theoretical arrival time (GCRA), in Unix
+    seconds. A row whose time has passed is the same as no row, so old rows are purged freely."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    tat = models.FloatField(db_index=True)

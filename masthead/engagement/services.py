@@ -11,7 +11,8 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from masthead.engagement import counters, ranking
+from masthead.engagement import budgets, counters, limits, ranking
+from masthead.engagement.clients import Client
 from masthead.engagement.models import Reaction, ReaderView, WidgetClick
 from masthead.engagement.readers import Reader
 from masthead.engagement.selectors import ranking_cache_key, ranking_top, reaction_counts
@@ -26,6 +27,10 @@ class UnknownArticle(Exception):
 
 class UnknownReactionKind(Exception):
     pass
+
+
+class ReaderNotEstablished(Exception):
+    """A reaction from a request that carried no reader id issued by an earlier response."""
 
 
 def _live_article(article_id: int) -> ArticlePage:
@@ -72,6 +77,19 @@ def view_record(*, reader: Reader, article_id: int, at: datetime | None = None) 
     return counters.backend().record_view(event)
 
 
+def view_submit(*, reader: Reader, client: Client, article_id: int) -> bool:
+    """Count a view a browser reported. An established reader counts once per article per
+    window by its id. Anyone else (no cookie, or one just issued) counts under the budget of
+    its network and user agent, de-duplicated by them, and leaves no history."""
+    if not reader.is_new:
+        return view_record(reader=reader, article_id=article_id)
+    _live_article_path(article_id)  # an unknown article is a 404 whatever the budget says
+    if not budgets.anonymous_view_allowed(client):
+        return False
+    anonymous = Reader(id=budgets.anonymous_reader_id(client), is_private=True, is_new=True)
+    return view_record(reader=anonymous, article_id=article_id)
+
+
 def click_record(
     *, reader: Reader, widget: str, article_id: int, target_id: int, at: datetime | None = None
 ) -> bool:
@@ -102,11 +120,14 @@ def reaction_set(
     """Make the reader's reaction of `kind` present (active) or absent; idempotent.
 
     The reaction row and the exact total change in one transaction, so an acknowledged
-    reaction is durable and the count always equals the rows.
+    reaction is durable and the count always equals the rows. Precondition: an established
+    reader (a cookie minted by this very request never reacts); ReaderNotEstablished otherwise.
     """
     if kind not in settings.MASTHEAD_REACTION_KINDS:
         raise UnknownReactionKind(kind)
     article = _live_article(article_id)
+    if reader.is_new:
+        raise ReaderNotEstablished
     at = at or timezone.now()
     name = f"reaction:{kind}"
     with transaction.atomic():
@@ -139,11 +160,13 @@ def reaction_set(
 
 
 def history_purge(*, now: datetime | None = None) -> int:
-    """Delete reader history older than the retention period, and expired de-duplication marks."""
+    """Delete reader history older than the retention period, expired de-duplication marks and
+    spent rate limits."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.MASTHEAD_HISTORY_RETENTION_DAYS)
     deleted = ReaderView.objects.filter(viewed_at__lt=cutoff).delete()[0]
     counters.backend().forget_seen(before=now)
+    limits.limits_purge(now=now.timestamp())
     return deleted
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import time
 from dataclasses import dataclass
 
+import httpcore
 import httpx
 from django.conf import settings
 
@@ -31,24 +33,90 @@ class Fetched:
         return self.status == 304
 
 
-def _public_only(request: httpx.Request) -> None:
-    """Refuse loopback, private, link-local and reserved addresses, on every hop of a redirect:
-    feed items are untrusted, and their links must not reach the machine's own network."""
-    if settings.MASTHEAD_INGEST_ALLOW_PRIVATE:
-        return
-    host = request.url.host
+# IPv6 forms that carry an IPv4 address inside: the embedded address decides.
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated, never routed on the Internet
+
+
+def address_is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Global unicast, and not an IPv6 wrapping of a loopback, private or reserved IPv4 address
+    (`is_global` alone passes ::127.0.0.1 and 64:ff9b::7f00:1)."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in IPV4_COMPATIBLE:
+            return False
+        embedded = address.ipv4_mapped or address.sixtofour
+        if address in NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None and not embedded.is_global:
+            return False
+        if address.teredo is not None and not all(a.is_global for a in address.teredo):
+            return False
+    return address.is_global
+
+
+_NUMERIC_LABEL = re.compile(r"(0x[0-9a-f]*|[0-9]+)", re.IGNORECASE)
+
+
+def url_problem(url: str) -> str:
+    """Why the fetcher could not fetch `url` as written ("" when it can): the same parsing
+    (IDNA, IPv4 forms) as a fetch, so a source saved in the admin never fails on its syntax."""
     try:
-        infos = socket.getaddrinfo(host, request.url.port or 80, proto=socket.IPPROTO_TCP)
-    except OSError as error:
-        raise FetchError(f"cannot resolve {host}: {error}") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise FetchError(f"refused: {host} is a private or local address ({address})")
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as error:
+        return f"not a usable address: {error}"
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        return "the address must start with http:// or https:// and name a host"
+    labels = parsed.host.split(".")
+    if all(_NUMERIC_LABEL.fullmatch(label) for label in labels if label):
+        try:
+            ipaddress.IPv4Address(parsed.host)
+        except ValueError:
+            return f"{parsed.host} is a number in a non-standard form; write the address as a.b.c.d"
+    if any(c.isspace() or c == "%" for c in parsed.host):
+        return f"{parsed.host!r} is not a host name"
+    return ""
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (one lookup; tests replace it with a fickle resolver)."""
+    infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    return [str(info[4][0]) for info in infos]
+
+
+class CheckedBackend(httpcore.SyncBackend):
+    """Resolves each connection's host once, refuses it unless every address is public, and
+    connects to the address it checked. Checking and then letting the socket resolve the name
+    again would let a name that answers a public address first and 127.0.0.1 next (DNS
+    rebinding) reach the local network. Every connection passes here: every redirect hop."""
+
+    def connect_tcp(self, host: str, port: int, *args, **kwargs) -> httpcore.NetworkStream:
+        try:
+            addresses = resolve(host, port)
+        except OSError as error:
+            raise FetchError(f"cannot resolve {host}: {error}") from None
+        if not addresses:
+            raise FetchError(f"cannot resolve {host}")
+        if not settings.MASTHEAD_INGEST_ALLOW_PRIVATE:
+            for address in addresses:
+                if not address_is_public(ipaddress.ip_address(address.split("%")[0])):
+                    raise FetchError(f"refused: {host} is a private or local address ({address})")
+        return super().connect_tcp(addresses[0], port, *args, **kwargs)
+
+
+class CheckedTransport(httpx.HTTPTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        # httpx takes no network backend of its own; its pool does (TLS still verifies the
+        # certificate for the URL's host name, since SNI comes from the URL, not the address).
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(), network_backend=CheckedBackend()
+        )
 
 
 def fetch(url: str, *, etag: str = "", last_modified: str = "") -> Fetched:
-    """GET `url`; raises FetchError on network errors, HTTP errors, slowness or size."""
+    """GET `url`; raises FetchError on a bad address, network errors, HTTP errors, slowness or size."""
+    if problem := url_problem(url):
+        raise FetchError(problem)
     limit = settings.MASTHEAD_INGEST_MAX_BYTES
     deadline = time.monotonic() + settings.MASTHEAD_INGEST_TOTAL_SECONDS
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
@@ -66,7 +134,7 @@ def fetch(url: str, *, etag: str = "", last_modified: str = "") -> Fetched:
                 max_redirects=5,
                 timeout=timeout,
                 headers=headers,
-                event_hooks={"request": [_public_only]},
+                transport=CheckedTransport(),
             ) as client,
             client.stream("GET", url) as response,
         ):
@@ -75,7 +143,7 @@ def fetch(url: str, *, etag: str = "", last_modified: str = "") -> Fetched:
             if response.status_code >= 400:
                 raise FetchError(f"HTTP {response.status_code} from {response.url}")
             declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > limit:
+            if re.fullmatch(r"[0-9]{1,20}", declared) and int(declared) > limit:
                 raise FetchError(f"response of {int(declared):,} bytes is over the {limit:,} limit")
             chunks, size = [], 0
             for chunk in response.iter_bytes():
@@ -92,7 +160,7 @@ def fetch(url: str, *, etag: str = "", last_modified: str = "") -> Fetched:
         raise FetchError("too many redirects") from None
     except httpx.TimeoutException as error:
         raise FetchError(f"timed out ({type(error).__name__})") from None
-    except httpx.HTTPError as error:
+    except (httpx.HTTPError, httpx.InvalidURL) as error:  # InvalidURL: a redirect's Location
         raise FetchError(f"{type(error).__name__}: {error}") from None
 
 

@@ -1,8 +1,16 @@
 """Wire and feed sources, and a record of every item ever taken from them."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+
+from masthead.ingest.fetch import url_problem
+
+
+def validate_source_url(value: str) -> None:
+    if problem := url_problem(value):
+        raise ValidationError(problem)
 
 
 class Source(models.Model):
@@ -18,7 +26,11 @@ class Source(models.Model):
     PUBLISH, DRAFT = "publish", "draft"
 
     name = models.CharField(max_length=100, unique=True)
-    url = models.URLField(max_length=1000, help_text="Feed address, or the article's for HTML.")
+    url = models.URLField(
+        max_length=1000,
+        validators=[validate_source_url],
+        help_text="Feed address, or the article's for HTML.",
+    )
     format = models.CharField(max_length=10, choices=FORMATS, default=RSS)
     channel = models.ForeignKey(
         "news.ChannelPage",

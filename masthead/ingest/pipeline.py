@@ -22,7 +22,7 @@ from lxml import html as lxml_html
 from masthead.discovery import engine
 from masthead.discovery import services as discovery
 from masthead.ingest import clean, spam
-from masthead.ingest.fetch import FetchError, fetch
+from masthead.ingest.fetch import FetchError, fetch, url_problem
 from masthead.ingest.models import Item, Source
 from masthead.ingest.parse import Entry, FeedError, parse
 from masthead.ingest.tagging import Tagger
@@ -139,6 +139,9 @@ def source_poll(
         report = entries_ingest(source, entries, ctx=ctx, report=report)
     except (FetchError, FeedError) as error:
         report.error = str(error)[:1000]
+    except Exception as error:  # a fault of one source never stops the poll of the others
+        logger.exception("polling %s failed", source)
+        report.error = f"unexpected {type(error).__name__}: {error}"[:1000]
     _health(source, report, now)
     return report
 
@@ -265,7 +268,10 @@ def _date(value) -> datetime | None:
 def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
     """One entry to an Item and, when new or held, an article. Returns the Item status, or
     "seen" when this source already delivered it."""
-    url = clean.url_normalize(entry.url) if entry.url.startswith(("http://", "https://")) else ""
+    # A link the fetcher cannot read (invisible characters, odd numeric hosts) is no link: the
+    # item keeps its feed text and loses only the full text and the link to the original.
+    linkable = entry.url.startswith(("http://", "https://")) and not url_problem(entry.url)
+    url = clean.url_normalize(entry.url) if linkable else ""
     identity = entry.guid.strip() or url
     title = clean.text_of(entry.title)[:255]
     if not identity and not title:

@@ -8,7 +8,9 @@ site's own articles in discovery's LSA space.
 
 from __future__ import annotations
 
+import html
 import re
+import unicodedata
 from collections import Counter
 from functools import cached_property
 
@@ -18,7 +20,26 @@ import yake
 MAX_TAGS = 8
 KEYPHRASES = 3
 KEYPHRASE_TEXT = 500  # characters of the lead YAKE reads: the names of a story are in its lead
+TAG_LENGTH = 60
 _SPACE = re.compile(r"\s+")
+_MARKUP = re.compile(r"<[^>]*>?")
+
+
+def tag_name_clean(name: str) -> str:
+    """A feed's category as a tag name: entities decoded, markup dropped, compatibility forms
+    folded (NFKC), control, format (bidi overrides, zero-width, soft hyphen) and unassigned
+    characters removed, whitespace collapsed, cut to TAG_LENGTH at a word boundary if it can."""
+    text = unicodedata.normalize("NFKC", _MARKUP.sub(" ", html.unescape(name)))
+    kept = "".join(
+        " " if unicodedata.category(c)[0] == "Z" or c.isspace() else c
+        for c in text
+        if unicodedata.category(c) not in ("Cc", "Cf", "Co", "Cn", "Cs") or c.isspace()
+    )
+    kept = _SPACE.sub(" ", kept.replace("<", " ").replace(">", " ")).strip()
+    if len(kept) > TAG_LENGTH:
+        cut = kept[:TAG_LENGTH]
+        kept = cut.rsplit(" ", 1)[0] if " " in cut else cut
+    return kept
 
 
 class Gazetteer:
@@ -61,7 +82,7 @@ class Tagger:
         tags: list[str] = []
 
         def add(name: str):
-            name = _SPACE.sub(" ", name).strip()[:100]
+            name = tag_name_clean(name)
             if name and name.lower() not in {t.lower() for t in tags}:
                 tags.append(name)
 

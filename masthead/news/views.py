@@ -11,6 +11,7 @@ from django.views.decorators.http import require_safe
 from taggit.models import Tag
 
 from masthead.news import feeds, selectors, sitemaps
+from masthead.news.ids import id_parse
 from masthead.news.models import ChannelPage
 from masthead.news.pagination import paginate, paginate_counted
 from masthead.news.search import MAX_QUERY_LENGTH, ORDERS, SearchRequest, article_search
@@ -65,8 +66,8 @@ def _search_request(request: HttpRequest) -> tuple[SearchRequest, list[str]]:
     channel_id = request.GET.get("channel", "")
     if channel_id:
         channel = (
-            ChannelPage.objects.live().filter(pk=channel_id).first()
-            if channel_id.isdigit()
+            ChannelPage.objects.live().filter(pk=id_parse(channel_id)).first()
+            if id_parse(channel_id)
             else None
         )
         if channel is None:
