@@ -20,6 +20,12 @@ def ranking_widget(within: Page, window: str = interface.WINDOW) -> dict[str, An
     return {"items": interface.ranking(within=within, window=window)}
 
 
+@register.simple_tag
+def article_sidebar(article: Page, within: Page) -> interface.Sidebar:
+    """The article page's Recommendation and Ranking, leaving out what its other lists show."""
+    return interface.article_sidebar(article, within=within)
+
+
 @register.inclusion_tag("discovery/recommendation.html")
 def recommendation_widget(article: Page) -> dict[str, Any]:
     """The non-personal list the cached page carries; reader.js swaps in the reader's own."""

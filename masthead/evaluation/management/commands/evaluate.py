@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from masthead.discovery import engine
+from masthead.discovery import recommend
 from masthead.evaluation import datasets, logs, quality
 from masthead.evaluation import replay as ev
 
@@ -39,7 +39,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", type=Path, default=Path("var/evaluation.json"))
 
     def handle(self, *args, **o):
-        results = {"weights": engine.RECOMMEND_WEIGHTS}
+        results = {"weights": recommend.WEIGHTS}
         for name in LOGS if o["log"] == "all" else [] if o["log"] == "none" else [o["log"]]:
             result = self.log(name, o)
             if result:
@@ -73,11 +73,9 @@ class Command(BaseCommand):
         half = len(moments) // 2
         impressions = moments[0].impression
         metric = "mrr" if impressions else "mrr@10"
-        tuned = ev.tune(catalogue, moments[:half], engine.RECOMMEND_WEIGHTS, metric=metric)
+        tuned = ev.tune(catalogue, moments[:half], recommend.WEIGHTS, metric=metric)
         algorithms = ev.algorithms(tuned)
-        algorithms["masthead (site weights)"] = lambda s: ev.blend_arrays(
-            s, engine.RECOMMEND_WEIGHTS
-        )
+        algorithms["masthead (site weights)"] = lambda s: ev.blend_arrays(s, recommend.WEIGHTS)
         table = ev.evaluate(catalogue, moments[half:], algorithms)
         columns = IMPRESSION_COLUMNS if impressions else NEXT_CLICK_COLUMNS
         self.stdout.write(
