@@ -193,9 +193,11 @@ def test_recommendation_follows_a_readers_channel(bigger):
     story_count = Counter(path for path, _ in {(channel_of[a], s) for a, s in by_story.items()})
     favourite = max(story_count, key=story_count.get)
     leads = {}
-    for article_id in ArticleProfile.objects.filter(channel_path=favourite).order_by(
-        "published_at"
-    ).values_list("article_id", flat=True):
+    for article_id in (
+        ArticleProfile.objects.filter(channel_path=favourite)
+        .order_by("published_at")
+        .values_list("article_id", flat=True)
+    ):
         leads.setdefault(by_story[article_id], article_id)
     history = list(leads.values())[:4]
     assert len(history) == 4
