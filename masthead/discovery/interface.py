@@ -105,7 +105,7 @@ class Shown:
 
     def take(self, items: list[DiscoveryItem], limit: int | None = None) -> list[DiscoveryItem]:
         """The items not shown yet, one per story and headline, marking them shown."""
-        out = []
+        out: list[DiscoveryItem] = []
         for item in items:
             if limit is not None and len(out) == limit:
                 break

@@ -77,7 +77,10 @@ def _copies(article_ids: Iterable[int]) -> dict[int, Copy]:
         .filter(pk__in=ids)
         .values_list("id", "title", "is_canonical_at_source", "published_at")
     )
-    return {row[0]: Copy(*row, is_pinned=row[0] in pinned) for row in rows}
+    return {
+        pk: Copy(pk, title, is_copy, published_at, is_pinned=pk in pinned)
+        for pk, title, is_copy, published_at in rows
+    }
 
 
 def _entries(story: int, copies: Sequence[Copy]) -> list[StoryEntry]:

@@ -73,7 +73,9 @@ def fixture(corpus):
             like=[[a, s, "Readers of this also read"] for a, s in rows["like"]],
             related=[[a, s, "Similar subject", stories[a]] for a, s in rows["related"]],
         )
-    trending = {int(a): float(s) for a, s in zip(others[::3], rng.random(len(others[::3])))}
+    trending = {
+        int(a): float(s) for a, s in zip(others[::3], rng.random(len(others[::3])), strict=True)
+    }
     ranked = sorted(trending.items(), key=lambda x: -x[1])
     cache.set(ranking_cache_key(window=interface.WINDOW, within_path=site_path), ranked)
     for path in {channel[h] for h in read}:
