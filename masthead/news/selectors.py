@@ -105,6 +105,23 @@ def channel_list_sections(*, home: models.HomePage, size: int = SECTION_SIZE) ->
     ]
 
 
+def home_list_shown(*, home: models.HomePage) -> tuple[list[int], list[int]]:
+    """The articles and stories the home page's Top stories and sections show, so its other
+    lists (Ranking) can leave them out; cached until the content changes."""
+
+    def shown() -> tuple[list[int], list[int]]:
+        ids = [a.pk for a in article_list_top_stories(home=home)]
+        ids += [a.pk for section in channel_list_sections(home=home) for a in section.articles]
+        stories = list(
+            models.StoryEntry.objects.filter(article_id__in=ids).values_list("story", flat=True)
+        )
+        return ids, stories
+
+    key = f"home-shown:{content_generation()}:{home.pk}"
+    found: tuple[list[int], list[int]] = cache.get_or_set(key, shown, timeout=600) or ([], [])
+    return found
+
+
 def channel_list_navigation(*, site_root: Page) -> list[Page]:
     """Top-level channels for the site's navigation bar."""
     return list(

@@ -257,3 +257,17 @@ def test_related_reasons_name_the_rarest_tag_the_two_articles_share(client, inde
     assert checked
     common = [n for n, count in df.items() if count > 1]
     assert common  # some shared tags are broader than others, so the choice matters
+
+
+CARD = re.compile(r'class="(?:card|lead-story)__title"><a href="([^"]+)"')
+
+
+def test_the_home_pages_ranking_leaves_out_the_stories_its_listings_show(client, indexed):
+    read_together(list(ArticlePage.objects.live().values_list("pk", flat=True)), readers=2)
+    html = client.get("/").content.decode()
+    by_url = {a.url: a.pk for a in ArticlePage.objects.live()}
+    listed = [by_url[u] for u in CARD.findall(html)]
+    ranking = widgets(html)["ranking"]
+    assert ranking
+    by_story = stories()
+    assert not {by_story[a] for a in ranking} & {by_story[a] for a in listed}
