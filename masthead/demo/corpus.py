@@ -266,7 +266,11 @@ class CorpusGenerator:
         # Newer stories are more frequent, as on a real site: skew the age towards now.
         age = timedelta(seconds=self.days * 86400 * rng.random() ** 1.6)
         started = self.now - age
-        base_title = f"{actor} {event}"
+        # The place and the day tell one story's headline from another story of the same actor
+        # and event: listings show one entry per story, and identical headlines of two stories
+        # would read as a repeat.
+        day = f"{started.day} {started:%B}"
+        base_title = f"{actor} {event} in {place} on {day}"
         coverage = rng.choices([1, 2, 3, 4, 6], weights=[40, 25, 18, 10, 7])[0]
         original = self._article(
             rng, channel, vocab, actor, place, base_title, topics, story, started
@@ -278,7 +282,7 @@ class CorpusGenerator:
                 articles.append(self._syndicated_copy(rng, original, published))
             else:
                 title = (
-                    f"{actor} {event} in {place}"
+                    f"{place}: {actor} {event} on {day}"
                     if copy % 2
                     else f"{base_title}, {rng.choice(vocab['words'])} reacts"
                 )

@@ -396,19 +396,7 @@ def covisitation(
     return out
 
 
-# Recommendation: each source gives candidates with a score in [0, 1]; the blend is a weighted
-# sum. Weights chosen by `masthead evaluate --tune` (docs/evaluation.md).
-RECOMMEND_WEIGHTS = {
-    "like": 0.25,
-    "content": 0.25,
-    "trending_channel": 0.5,
-    "trending": 4.0,
-    "fresh": 2.0,
-    "picks": 0.3,
-    "ctr": 1.0,  # click-through, where what was shown is logged (offline logs such as MIND)
-}
-
-
+# Recommendation's sources are blended by `recommend.recommend_score` with `recommend.WEIGHTS`.
 def blend(sources: dict[str, dict[int, float]], weights: dict[str, float]) -> dict[int, float]:
     """Weighted sum of per-source scores, each source scaled so its best candidate scores 1."""
     total: dict[int, float] = {}

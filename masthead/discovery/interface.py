@@ -7,36 +7,41 @@ per story, and gives each item a short reason. Lists are lookups of what `servic
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from django.core.cache import cache
 from wagtail.models import Page
 
-from masthead.discovery.engine import RECOMMEND_WEIGHTS, blend
 from masthead.discovery.models import ArticleProfile, RelatedOverride
+from masthead.discovery.recommend import (
+    HISTORY_SIZE,
+    TOP_CHANNELS,
+    Read,
+    Scored,
+    Signals,
+    recommend_score,
+)
 from masthead.engagement.models import ReaderView
 from masthead.engagement.readers import Reader
 from masthead.engagement.selectors import ranking_cached_top, ranking_list
 from masthead.news.cache import content_generation
 from masthead.news.models import ArticlePage, ChannelPage, HomePage
+from masthead.news.stories import headline_key
 from masthead.news.tree import is_site_wide
 
 RANKING_SIZE = 8
 RELATED_SIZE = 10
 LIKE_SIZE = 6
-LIKE_MIN = 3
+LIKE_MIN = 3  # fewer co-visited items than this after the lists above: no Like list
 STORY_SIZE = 10
 RECOMMEND_SIZE = 8
-HISTORY_SIZE = 20
 FRESH_POOL = 60
-FRESH_HALF_LIFE_HOURS = 12
 WINDOW = "24h"
 LISTS_CACHE_SECONDS = 120
-
-_WIRE_PREFIX = re.compile(r"^(?:[A-Z]{3,}(?: [0-9]+)?-)+")
-_WORD = re.compile(r"\w+")
+LIKE_HEADING = "Like"
+MORE_HEADING = "More on this subject"
+MORE_REASON = "More on this subject"
 
 REASONS = {
     "trending": "Most read",
@@ -50,38 +55,73 @@ class DiscoveryItem:
     article: Page
     reason: str
     score: float = 0.0
+    story: int | None = None
 
 
 @dataclass(frozen=True)
 class ArticleLists:
+    """An article page's lists, in precedence order story > related > like: no list repeats
+    the article, its story, or a story an earlier list shows. `like` is readers' co-visitation
+    when LIKE_MIN items of it remain, else further Related items under MORE_HEADING, else empty.
+    """
+
     related: list[DiscoveryItem]
     like: list[DiscoveryItem]
     story: list[DiscoveryItem]
+    like_heading: str = LIKE_HEADING
+    own_story: int | None = None
 
 
-def headline_key(title: str) -> str:
-    """A title without wire prefixes ("UPDATE 1-"), case and punctuation."""
-    return " ".join(_WORD.findall(_WIRE_PREFIX.sub("", title).lower()))
+@dataclass
+class Shown:
+    """What a page already shows, so later lists leave it out: articles, stories, headlines
+    (two stories under one headline look like one story to a reader)."""
+
+    ids: set[int] = field(default_factory=set)
+    stories: set[int] = field(default_factory=set)
+    titles: set[str] = field(default_factory=set)
+
+    @classmethod
+    def on_article_page(cls, article: Page, lists: ArticleLists) -> Shown:
+        shown = cls()
+        shown.add(DiscoveryItem(article, "", story=lists.own_story))
+        for items in (lists.story, lists.related, lists.like):
+            for item in items:
+                shown.add(item)
+        return shown
+
+    def add(self, item: DiscoveryItem) -> None:
+        self.ids.add(item.article.pk)
+        self.titles.add(headline_key(item.article.title))
+        if item.story is not None:
+            self.stories.add(item.story)
+
+    def has(self, item: DiscoveryItem) -> bool:
+        return (
+            item.article.pk in self.ids
+            or (item.story is not None and item.story in self.stories)
+            or headline_key(item.article.title) in self.titles
+        )
+
+    def take(self, items: list[DiscoveryItem], limit: int | None = None) -> list[DiscoveryItem]:
+        """The items not shown yet, one per story and headline, marking them shown."""
+        out: list[DiscoveryItem] = []
+        for item in items:
+            if limit is not None and len(out) == limit:
+                break
+            if not self.has(item):
+                self.add(item)
+                out.append(item)
+        return out
 
 
 def one_per_story(
     items: list[DiscoveryItem], stories: dict[int, int], *, skip=(), skip_titles=()
 ) -> list[DiscoveryItem]:
-    """Keep the first item of each story, and of each headline: two different stories under
-    the same headline look like one story to a reader. Nothing from `skip` stories or titles."""
-    seen = set(skip)
-    titles = {headline_key(t) for t in skip_titles}
-    out = []
-    for item in items:
-        story = stories.get(item.article.pk)
-        title = headline_key(item.article.title)
-        if (story is not None and story in seen) or title in titles:
-            continue
-        if story is not None:
-            seen.add(story)
-        titles.add(title)
-        out.append(item)
-    return out
+    """Keep the first item of each story, and of each headline. Nothing from `skip` stories or
+    titles."""
+    shown = Shown(stories=set(skip), titles={headline_key(t) for t in skip_titles})
+    return shown.take([replace(i, story=stories.get(i.article.pk, i.story)) for i in items])
 
 
 def _live(ids) -> dict[int, ArticlePage]:
@@ -112,8 +152,9 @@ def _article_lists(article: ArticlePage) -> ArticleLists:
         .order_by("sort_order")
         .values_list("article_id", "action")
     )
+    own = profile["story"]
     members = list(
-        ArticleProfile.objects.filter(story=profile["story"])
+        ArticleProfile.objects.filter(story=own)
         .exclude(pk=article.pk)
         .order_by("-published_at")
         .values_list("article_id", flat=True)[: STORY_SIZE * 3]
@@ -124,24 +165,36 @@ def _article_lists(article: ArticlePage) -> ArticleLists:
     like_rows = [r for r in profile["like"] if r[0] not in blocked]
     live = _live([*pins, *(r[0] for r in related_rows), *(r[0] for r in like_rows), *members])
     stories = {r[0]: r[3] for r in profile["related"]}
-    unknown = [r[0] for r in like_rows if r[0] not in stories]
-    if unknown:  # co-visitation lists carry no story: look those up (one query)
+    unknown = [a for a in [*pins, *(r[0] for r in like_rows)] if a not in stories]
+    if unknown:  # pins and co-visitation lists carry no story: look those up (one query)
         stories.update(_stories(unknown))
-    own = {profile["story"]}
 
-    related = [DiscoveryItem(live[a], "Editor's choice") for a in pins if a in live]
-    related += [DiscoveryItem(live[r[0]], r[2], r[1]) for r in related_rows if r[0] in live]
-    related = one_per_story(related, stories, skip=own, skip_titles=[article.title])
-    related, more_related = related[:RELATED_SIZE], related[RELATED_SIZE:]
+    def item(article_id: int, reason: str, score: float = 0.0) -> DiscoveryItem:
+        return DiscoveryItem(live[article_id], reason, score, stories.get(article_id))
 
-    like = [DiscoveryItem(live[r[0]], r[2], r[1]) for r in like_rows if r[0] in live]
-    like = one_per_story(like, stories, skip=own, skip_titles=[article.title])
-    if len(like) < LIKE_MIN:  # too little traffic yet: the Related items not shown fill in
-        like = one_per_story(like + more_related, stories, skip=own, skip_titles=[article.title])
+    shown = Shown()
+    shown.add(DiscoveryItem(article, "", story=own))
+    story = [DiscoveryItem(live[a], "Same story", story=own) for a in members if a in live]
+    story = story[:STORY_SIZE]
+    for member in story:
+        shown.add(member)
+    related = [item(a, "Editor's choice") for a in pins if a in live]
+    related += [item(r[0], r[2], r[1]) for r in related_rows if r[0] in live]
+    more = Shown(set(shown.ids), set(shown.stories), set(shown.titles))
+    related = shown.take(related, RELATED_SIZE)
+    like = shown.take([item(r[0], r[2], r[1]) for r in like_rows if r[0] in live], LIKE_SIZE)
+    heading = LIKE_HEADING
     if len(like) < LIKE_MIN:
-        like = one_per_story(like + related, stories, skip=own, skip_titles=[article.title])
-    story = [DiscoveryItem(live[a], "Same story") for a in members if a in live][:STORY_SIZE]
-    return ArticleLists(related, like[:LIKE_SIZE], story)
+        # Too little co-visitation to say "readers also read": offer the Related candidates
+        # that did not make Related, under a name that says what they are.
+        more.ids |= {i.article.pk for i in related}
+        more.stories |= {i.story for i in related if i.story is not None}
+        more.titles |= {headline_key(i.article.title) for i in related}
+        rest = [item(r[0], MORE_REASON, r[1]) for r in related_rows if r[0] in live]
+        like, heading = more.take(rest, LIKE_SIZE), MORE_HEADING
+        if len(like) < LIKE_MIN:
+            like = []
+    return ArticleLists(related, like, story, heading, own)
 
 
 def related(article: ArticlePage) -> list[DiscoveryItem]:
@@ -157,14 +210,38 @@ def story(article: ArticlePage) -> list[DiscoveryItem]:
 
 
 def ranking(
-    *, within: Page, window: str = WINDOW, limit: int = RANKING_SIZE
+    *,
+    within: Page,
+    window: str = WINDOW,
+    limit: int = RANKING_SIZE,
+    shown: Shown | None = None,
 ) -> list[DiscoveryItem]:
-    """Most read now under `within`: the home page (site-wide) or a channel (with sub-channels)."""
+    """Most read now under `within`: the home page (site-wide) or a channel (with sub-channels);
+    nothing `shown` already holds."""
     is_site = is_site_wide(within)
     reason = REASONS["trending"] if is_site else f"Trending in {within.title}"
-    ranked = ranking_list(window=window, within_path=within.path, limit=limit * 2)
-    items = [DiscoveryItem(r.article, reason, r.score) for r in ranked]
-    return one_per_story(items, _stories([i.article.pk for i in items]))[:limit]
+    extra = len(shown.ids) if shown else 0
+    ranked = ranking_list(window=window, within_path=within.path, limit=limit * 2 + extra)
+    stories = _stories([r.article.pk for r in ranked])
+    items = [DiscoveryItem(r.article, reason, r.score, stories.get(r.article.pk)) for r in ranked]
+    seen = Shown(set(shown.ids), set(shown.stories), set(shown.titles)) if shown else Shown()
+    return seen.take(items, limit)
+
+
+@dataclass(frozen=True)
+class Sidebar:
+    recommendation: list[DiscoveryItem]
+    ranking: list[DiscoveryItem]
+
+
+def article_sidebar(article: ArticlePage, *, within: Page) -> Sidebar:
+    """The article page's non-personal Recommendation and its Ranking (most read under
+    `within`), after the main lists: Recommendation leaves out what they show, Ranking also
+    what Recommendation shows (precedence story > Related > Like > Recommendation > Ranking)."""
+    lists = article_lists(article)
+    shown = Shown.on_article_page(article, lists)
+    recommendation = shown.take(recommend(None, article))
+    return Sidebar(recommendation, ranking(within=within, shown=shown))
 
 
 def _stories(ids) -> dict[int, int]:
@@ -196,89 +273,90 @@ def is_personal(reader: Reader | None) -> bool:
     return reader is not None and not reader.is_private and not reader.is_new
 
 
+def _history(reader_id: str) -> tuple[list[Read], set[int], dict[int, str]]:
+    """The reader's recent reads as the scorer reads them, the stories they belong to, and
+    their titles (three queries)."""
+    history = list(
+        ReaderView.objects.filter(reader_id=reader_id)
+        .order_by("-viewed_at")
+        .values_list("article_id", flat=True)[:HISTORY_SIZE]
+    )
+    profiles = {
+        p["article_id"]: p
+        for p in ArticleProfile.objects.filter(pk__in=history).values(
+            "article_id", "related", "like", "channel_path", "story"
+        )
+    }
+    titles = dict(ArticlePage.objects.filter(pk__in=history).values_list("id", "title"))
+    reads = []
+    for article_id in history:
+        p = profiles.get(article_id)
+        reads.append(
+            Read(
+                article_id,
+                p["channel_path"],
+                [(r[0], r[1]) for r in p["like"]],
+                [(r[0], r[1]) for r in p["related"]],
+            )
+            if p
+            else Read(article_id)
+        )
+    return reads, {p["story"] for p in profiles.values()}, titles
+
+
 def recommend(
     reader: Reader | None,
     context_article: ArticlePage | None = None,
     *,
     limit: int = RECOMMEND_SIZE,
 ) -> list[DiscoveryItem]:
-    """Picked for this reader: from what they read (co-visitation and content neighbours), what
-    is trending in their channels, fresh articles and editors' picks, blended. The site's
-    current top of Ranking is left out: the page shows it in the Ranking widget.
+    """Picked for this reader by `recommend.recommend_score` from what they read (co-visitation
+    and content neighbours, trending in their channels), trending, fresh articles and editors'
+    picks. Never an article they read nor another copy of a story they read. On an article page
+    it leaves out what the page's other lists show (for the personal list, Ranking too: the
+    cached page shows it beside).
 
     New and private (GPC/DNT) readers get the same non-personal list as the cached page.
     """
     fresh, picks, channels, site_path = _fresh_and_picks()
-    now = max((t for _, t in fresh), default=0.0)
-    sources: dict[str, dict[int, float]] = {
-        "fresh": {a: 0.5 ** ((now - t) / 3600 / FRESH_HALF_LIFE_HOURS) for a, t in fresh},
-        "picks": {a: 1.0 for a in picks},
-        "trending": _ranked(site_path),
-    }
-    reasons: dict[tuple[str, int], str] = {}
-    exclude = {context_article.pk} if context_article else set()
-    # The Ranking widget beside it already shows the site's most read: do not repeat them.
-    exclude |= set(list(sources["trending"])[:RANKING_SIZE])
-    if reader is not None and is_personal(reader):
-        history = list(
-            ReaderView.objects.filter(reader_id=reader.id)
-            .order_by("-viewed_at")
-            .values_list("article_id", flat=True)[:HISTORY_SIZE]
-        )
-        exclude |= set(history)
-        profiles = {
-            p["article_id"]: p
-            for p in ArticleProfile.objects.filter(pk__in=history).values(
-                "article_id", "related", "like", "channel_path"
-            )
-        }
-        titles = dict(ArticlePage.objects.filter(pk__in=history).values_list("id", "title"))
-        sources["like"], sources["content"] = {}, {}
-        for rank, article_id in enumerate(dict.fromkeys(history)):
-            profile = profiles.get(article_id)
-            if profile is None:
-                continue
-            weight = 0.5 ** (rank / 5)
-            because = f"Because you read “{titles.get(article_id, '')}”"
-            for name, rows in (("like", profile["like"]), ("content", profile["related"])):
-                for row in rows:
-                    score = weight * row[1]
-                    if score > sources[name].get(row[0], 0):
-                        sources[name][row[0]] = score
-                        reasons[(name, row[0])] = because
-        affinity = Counter(p["channel_path"] for p in profiles.values())
-        sources["trending_channel"] = {}
-        for path, count in affinity.most_common(3):
-            for article_id, score in _ranked(path).items():
-                value = count / len(profiles) * score
-                if value > sources["trending_channel"].get(article_id, 0):
-                    sources["trending_channel"][article_id] = value
-                    reasons[("trending_channel", article_id)] = (
-                        f"Trending in {channels.get(path, 'your sections')}"
-                    )
-    for scores in sources.values():
-        for article_id in exclude:
-            scores.pop(article_id, None)
-    total = blend(sources, RECOMMEND_WEIGHTS)
-    order = sorted(total, key=lambda a: (-total[a], a))[: limit * 3]
-    live = _live(order)
-    stories = _stories(order)
-    items = []
-    for article_id in order:
-        if article_id not in live:
-            continue
-        source = max(
-            (name for name in sources if article_id in sources[name]),
-            key=lambda name: (
-                RECOMMEND_WEIGHTS.get(name, 0)
-                * sources[name][article_id]
-                / max(sources[name].values())
-            ),
-        )
-        reason = reasons.get((source, article_id), REASONS.get(source, "Picked for you"))
-        items.append(DiscoveryItem(live[article_id], reason, total[article_id]))
-    skip = [context_article.title] if context_article else []
-    return one_per_story(items, stories, skip_titles=skip)[:limit]
+    personal = reader is not None and is_personal(reader)
+    reads, read_stories, titles = _history(reader.id) if personal and reader else ([], set(), {})
+    signals = Signals(
+        now=max((t for _, t in fresh), default=0.0),
+        published=dict(fresh),
+        trending=_ranked(site_path),
+        channel_trending={
+            path: _ranked(path)
+            for path, _ in Counter(r.channel for r in reads if r.channel).most_common(TOP_CHANNELS)
+        },
+        picks=picks,
+        history=reads,
+    )
+    shown = Shown(stories=set(read_stories))
+    if context_article is not None:
+        shown = Shown.on_article_page(context_article, article_lists(context_article))
+        shown.stories |= read_stories
+        home = HomePage.objects.live().first() if personal else None
+        if home is not None:  # the cached page shows this Ranking beside the personal list
+            for item in article_sidebar(context_article, within=home).ranking:
+                shown.add(item)
+    scored = recommend_score(signals, exclude=shown.ids, limit=limit * 4 + len(shown.ids))
+    live = _live([s.id for s in scored])
+    stories = _stories([s.id for s in scored])
+    items = [
+        DiscoveryItem(live[s.id], _reason(s, titles, channels), s.score, stories.get(s.id))
+        for s in scored
+        if s.id in live
+    ]
+    return shown.take(items, limit)
+
+
+def _reason(scored: Scored, titles: dict[int, str], channels: dict[str, str]) -> str:
+    if scored.source in ("like", "content") and isinstance(scored.because, int):
+        return f"Because you read “{titles.get(scored.because, '')}”"
+    if scored.source == "trending_channel" and isinstance(scored.because, str):
+        return f"Trending in {channels.get(scored.because, 'your sections')}"
+    return REASONS.get(scored.source, "Picked for you")
 
 
 def _ranked(path: str) -> dict[int, float]:

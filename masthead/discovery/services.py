@@ -29,11 +29,15 @@ from masthead.discovery import engine
 from masthead.discovery.models import ArticleProfile, TextModel
 from masthead.engagement.models import ReaderView
 from masthead.news.models import ArticlePage, ArticleTag
+from masthead.news.stories import story_entries_replace, story_entries_set
 from masthead.news.tree import parent_path
 
 TITLE_WEIGHT = 2  # the title counts as often as this in the document
 SESSION_GAP = timedelta(hours=1)
 LIKE_LOOKBACK = timedelta(days=30)
+# Like claims "readers of this also read": only pairs that at least this many reading sessions
+# share are kept; a page shows Like only when interface.LIKE_MIN such items remain.
+LIKE_MIN_SUPPORT = 3
 SIMILAR_REASON = "Similar subject"
 WRITE_BATCH = 1000
 REFIT_AFTER = timedelta(days=1)
@@ -120,9 +124,15 @@ class _State:
             tags=sp.csr_matrix((0, 0), dtype=np.float32),
             story=np.zeros(0, np.int64),
         )
+        self.tag_df = np.zeros(0)
         self.floors = np.zeros(0, np.float32)
         self.stories = engine.StoryIndex()
         self.mark: tuple = ()
+
+    def refresh_tags(self) -> None:
+        """Rebuild the article x tag matrix and each tag's document frequency."""
+        self.corpus.tags = self.tags_matrix()
+        self.tag_df = np.asarray(self.corpus.tags.sum(axis=0)).ravel()
 
     def tags_matrix(self) -> sp.csr_matrix:
         rows = [r for r, cols in enumerate(self.tags_of) for _ in cols]
@@ -144,7 +154,7 @@ class _State:
         c.Z = np.vstack([c.Z, Z])
         c.published = np.concatenate([c.published, published])
         c.story = np.concatenate([c.story, np.asarray(stories, np.int64)])
-        c.tags = self.tags_matrix()
+        self.refresh_tags()
         self.floors = np.concatenate([self.floors, np.asarray(floors, np.float32)])
 
     def columns(self, tags: list[tuple[int, str]]) -> list[int]:
@@ -157,9 +167,11 @@ class _State:
         return cols
 
     def reason(self, row: int, other: int) -> str:
+        """Names the most specific tag the two share: the one on the fewest articles."""
         shared = set(self.tags_of[row]) & set(self.tags_of[other])
         if shared:
-            return f"Also about {min(self.column_name[c] for c in shared)}"
+            rarest = min(shared, key=lambda c: (self.tag_df[c], self.column_name[c]))
+            return f"Also about {self.column_name[rarest]}"
         return SIMILAR_REASON
 
     def related_json(self, row: int, items: list[tuple[int, float]]) -> list:
@@ -309,6 +321,7 @@ def index_rebuild(*, refit: bool = True) -> dict:
             ArticleProfile.objects.all().delete()
             ArticleProfile.objects.bulk_create(profiles, batch_size=WRITE_BATCH)
             TextModel.objects.exclude(pk=model_row.pk).delete()
+        story_entries_replace(stories=_story_members(state.corpus))
         state.mark = _mark()
         _state = state
     return {"articles": len(docs), "stories": len(state.stories), "model": model_row.pk}
@@ -373,6 +386,7 @@ def _article_update(state: _State, article_id: int) -> str:
     if old_row is not None:
         # Every list holding the article had it among its candidates, so beat its floor.
         affected |= set(engine.affected_rows(c, c.Z[old_row], state.floors).tolist())
+    story = int(c.story[old_row]) if old_row is not None else None
     if not docs:
         if old_row is None:
             return "not indexed"
@@ -407,7 +421,7 @@ def _article_update(state: _State, article_id: int) -> str:
             c.published[row] = published
             state.channel[row] = doc.channel_path
             state.tags_of[row] = state.columns(doc.tags)
-            c.tags = state.tags_matrix()
+            state.refresh_tags()
             outcome = "changed"
         affected |= set(engine.affected_rows(c, c.Z[row], state.floors).tolist())
         affected.add(row)
@@ -441,8 +455,19 @@ def _article_update(state: _State, article_id: int) -> str:
                 ArticleProfile.objects.filter(pk=article).update(
                     related=related, related_floor=floor, updated_at=now
                 )
+    story = story if story is not None else int(c.story[row])
+    members = [int(a) for a in c.ids[c.story == story]]
+    story_entries_set(story=story, article_ids=members, gone=[] if docs else [article_id])
     state.mark = _mark()
     return outcome
+
+
+def _story_members(corpus: engine.Corpus) -> dict[int, list[int]]:
+    """Story id -> its articles, as news stores them for listings."""
+    members: dict[int, list[int]] = {}
+    for article_id, story in zip(corpus.ids.tolist(), corpus.story.tolist(), strict=True):
+        members.setdefault(story, []).append(article_id)
+    return members
 
 
 def _drop_row(state: _State, row: int) -> None:
@@ -454,7 +479,7 @@ def _drop_row(state: _State, row: int) -> None:
     c.published, c.story, state.floors = c.published[keep], c.story[keep], state.floors[keep]
     del state.channel[row]
     del state.tags_of[row]
-    c.tags = state.tags_matrix()
+    state.refresh_tags()
     state.row_of = {int(i): r for r, i in enumerate(c.ids)}
 
 
@@ -479,7 +504,9 @@ def reader_sessions(*, since: datetime) -> list[list[int]]:
 def like_refresh(*, now: datetime | None = None) -> int:
     """Recompute "readers of this also read" from recent sessions; returns lists changed."""
     now = now or timezone.now()
-    lists = engine.covisitation(reader_sessions(since=now - LIKE_LOOKBACK))
+    lists = engine.covisitation(
+        reader_sessions(since=now - LIKE_LOOKBACK), min_count=LIKE_MIN_SUPPORT
+    )
     changed = []
     for profile in ArticleProfile.objects.only("article_id", "like"):
         new = [

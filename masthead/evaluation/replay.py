@@ -1,9 +1,9 @@
 """Offline evaluation of Recommendation against baselines, replaying a click log in time order.
 
 Every algorithm is a *source*: at each evaluated moment it scores the candidates using only what
-happened before. Baselines are single sources; Masthead's Recommendation is the blend of its
-sources with `engine.RECOMMEND_WEIGHTS` (the same blend the site serves), so the evaluation
-measures the site's algorithm, not a stand-in.
+happened before. Baselines are single sources; Masthead's sources come from the site's own scorer
+(`discovery.recommend.recommend_sources`) and blend with `recommend.WEIGHTS`, as the site serves
+them, so the evaluation measures the site's algorithm, not a stand-in.
 
 Two protocols:
 - next click (site or simulated log): at each view, rank every published article the reader has
@@ -16,29 +16,22 @@ Plain numpy over arrays; no Django.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 
-from masthead.discovery import engine
+from masthead.discovery import engine, recommend
 
 TRENDING_HALF_LIFE = 6 * 3600.0  # the 24 h Ranking window's half-life
-FRESH_HALF_LIFE = 12 * 3600.0
-HISTORY_SIZE = 20
+HISTORY_SIZE = recommend.HISTORY_SIZE
 SESSION_GAP = 3600.0
 BASELINES = ("random", "popular", "recent_popular", "cooccurrence", "item_knn", "content", "ctr")
-MASTHEAD_SOURCES = (
-    "like",
-    "content",
-    "trending_channel",
-    "trending",
-    "fresh",
-    "ctr",
-    "recent_ctr",
-)
+# Tuning may also try click-through, which only logs of what was shown (MIND) can compute;
+# the site's weights (`recommend.WEIGHTS`) never hold it.
+MASTHEAD_SOURCES = (*recommend.SOURCES, "ctr", "recent_ctr")
 CTR_PRIOR = 5  # impressions' worth of the average click-through an unseen item starts with
 KS = (5, 10)
 
@@ -139,9 +132,9 @@ class Sources:
 
     # -- scoring --------------------------------------------------------------------------
     def scores(self, user: str, t: float, cands: np.ndarray) -> dict[str, np.ndarray]:
-        """Every source's scores for the candidate items at time t."""
-        history = self.history.get(user, [])[-HISTORY_SIZE:][::-1]
-        weights = {h: 0.5 ** (rank / 5) for rank, h in reversed(list(enumerate(history)))}
+        """Every source's scores for the candidate items at time t: the baselines here, and
+        Masthead's sources from the site's own scorer (`recommend.recommend_sources`)."""
+        history = self.history.get(user, [])[-recommend.HISTORY_SIZE :][::-1]
         growth = self._growth(t)
         rate = self.clicks.sum() / max(self.shown.sum(), 1)
         prior = CTR_PRIOR * growth  # the same prior, on the decayed scale
@@ -152,51 +145,60 @@ class Sources:
             "random": self.rng.random(len(cands)),
             "popular": self.popular[cands],
             "recent_popular": self.recent[cands] / growth,
-            "trending": self.recent[cands] / growth,
-            "fresh": np.exp2(-np.maximum(t - self.catalogue.published[cands], 0) / FRESH_HALF_LIFE),
         }
         cooc = np.zeros(len(cands))
-        knn = np.zeros(len(cands))
         position = {int(c): i for i, c in enumerate(cands)}
         for h in history:
-            row = self.co.get(h)
-            if not row:
-                continue
-            for other, count in row.items():
+            for other, count in self.co.get(h, {}).items():
                 i = position.get(other)
                 if i is not None:
                     cooc[i] += count
-                    sim = count / np.sqrt(self.sessions_of[h] * self.sessions_of[other])
-                    knn[i] = max(knn[i], weights[h] * sim)
-        out["cooccurrence"], out["item_knn"], out["like"] = cooc, knn, knn
-        content = np.zeros(len(cands))
-        if self.neighbours is not None and history:
-            rows = self.neighbours[history]
-            for h, (start, end) in zip(
-                history, zip(rows.indptr[:-1], rows.indptr[1:], strict=True), strict=True
-            ):
-                for other, sim in zip(rows.indices[start:end], rows.data[start:end], strict=True):
-                    i = position.get(int(other))
-                    if i is not None:
-                        content[i] = max(content[i], weights[h] * sim)
-        out["content"] = content
-        channel = np.zeros(len(cands))
-        if history and self.channel_index:
-            known = [self.channel_of[h] for h in history if self.channel_of[h] >= 0]
-            if known:
-                cand_channels = self.channel_of[cands]
-                counts = np.bincount(known, minlength=len(self.channel_index))
-                for c in np.argsort(-counts)[:3]:
-                    if counts[c] == 0:
-                        break
-                    mask = cand_channels == c
-                    trend = out["trending"][mask]
-                    if trend.max(initial=0) > 0:
-                        channel[mask] = np.maximum(
-                            channel[mask], counts[c] / len(known) * trend / trend.max()
-                        )
-        out["trending_channel"] = channel
+        out["cooccurrence"] = cooc
+        sources, _ = recommend.recommend_sources(self.signals(history, t, cands))
+        for name in recommend.SOURCES:
+            scores = sources.get(name, {})
+            out[name] = np.array([scores.get(int(c), 0.0) for c in cands])
+        out["item_knn"] = out["like"]
         return out
+
+    def signals(self, history: list[int], t: float, cands: np.ndarray) -> recommend.Signals:
+        """What the site's scorer reads, as known at time t (history most recent first)."""
+        trend = self.recent[cands] / self._growth(t)
+        reads = {h: self._read(h) for h in dict.fromkeys(history)}
+        channels = Counter(self.catalogue.channel[h] for h in history if self.catalogue.channel[h])
+        channel_trending = {}
+        for channel, _ in channels.most_common(recommend.TOP_CHANNELS):
+            code = self.channel_index[channel]
+            mask = self.channel_of[cands] == code
+            channel_trending[channel] = dict(
+                zip(cands[mask].tolist(), trend[mask].tolist(), strict=True)
+            )
+        return recommend.Signals(
+            now=t,
+            published=dict(
+                zip(cands.tolist(), self.catalogue.published[cands].tolist(), strict=True)
+            ),
+            trending=dict(zip(cands.tolist(), trend.tolist(), strict=True)),
+            channel_trending=channel_trending,
+            history=[reads[h] for h in history],
+        )
+
+    def _read(self, h: int) -> recommend.Read:
+        like = [
+            (other, count / np.sqrt(self.sessions_of[h] * self.sessions_of[other]))
+            for other, count in self.co.get(h, {}).items()
+        ]
+        content: list[tuple[int, float]] = []
+        if self.neighbours is not None:
+            start, end = self.neighbours.indptr[h], self.neighbours.indptr[h + 1]
+            content = list(
+                zip(
+                    self.neighbours.indices[start:end].tolist(),
+                    self.neighbours.data[start:end].tolist(),
+                    strict=True,
+                )
+            )
+        return recommend.Read(h, self.catalogue.channel[h], like, content)
 
 
 def _content_neighbours(catalogue: Catalogue) -> sp.csr_matrix:

@@ -10,9 +10,10 @@ class NewsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from masthead.news import signals
+        from masthead.news import signals, stories
 
         signals.connect()
+        stories.connect()
         periodic.register(
             "publish scheduled pages",
             every_seconds=60,

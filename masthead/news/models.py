@@ -90,7 +90,7 @@ class ChannelPage(RoutablePageMixin, Page):
 
     @path("")
     def index(self, request: HttpRequest):
-        articles = selectors.article_list_latest(within=self)
+        articles = selectors.article_list_stories(within=self)
         page, message = paginate(request, articles, settings.MASTHEAD_PAGE_SIZE)
         return self.render(
             request, context_overrides={"articles": page, "pagination_message": message}
@@ -236,3 +236,20 @@ class ArticlePage(Page):
         if self.last_published_at and not getattr(request, "is_preview", False):
             response["Last-Modified"] = http_date(self.last_published_at.timestamp())
         return response
+
+
+class StoryEntry(models.Model):
+    """An article's place in its story, as discovery's clustering last saw it.
+
+    Discovery writes the grouping (which articles tell one story); news picks each story's lead
+    copy (`news.stories.lead_rank`), which is the one entry listings show. An article without a
+    row (not clustered yet) lists as a story of its own.
+    """
+
+    article = models.OneToOneField(
+        ArticlePage, on_delete=models.CASCADE, primary_key=True, related_name="story_entry"
+    )
+    story = models.BigIntegerField(db_index=True)
+    lead = models.ForeignKey(ArticlePage, on_delete=models.CASCADE, related_name="+")
+    is_lead = models.BooleanField(default=False)
+    source_count = models.PositiveIntegerField(default=1)  # live copies in the story, lead included

@@ -5,7 +5,8 @@ publish; we only query it. Its own query builder ranks by a correlated subquery 
 text match for every matching row (seconds per query at 10,000 articles), so we issue one SQL
 statement per page of results instead: the text match, the live/channel filters and the
 ordering together, using FTS5's bm25() on SQLite and ts_rank() over the GIN-indexed tsvectors
-on PostgreSQL. Title hits weigh ten times body hits; newer articles win ties. Other databases
+on PostgreSQL. Title hits weigh ten times body hits; newer articles win ties. Results are stories:
+the copies of one story (news.StoryEntry) collapse into its lead copy, ranked by the best match. Other databases
 (and OpenSearch/Elasticsearch backends) go through Wagtail's backend unchanged.
 """
 
@@ -21,6 +22,7 @@ from wagtail.search.backends import get_search_backend
 from wagtail.search.models import IndexEntry
 
 from masthead.news import models, selectors
+from masthead.news.models import StoryEntry
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
@@ -64,7 +66,7 @@ class ArticleSearchResults:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             ids = [row[0] for row in cursor.fetchall()]
-        by_id = selectors.article_list_latest().in_bulk(ids)
+        by_id = selectors.story_leads(selectors.article_list_latest()).in_bulk(ids)
         return [by_id[pk] for pk in ids if pk in by_id]
 
     def _sql(self, *, count: bool = False, limit: int = 0, offset: int = 0) -> tuple[str, list]:
@@ -106,17 +108,31 @@ class ArticleSearchResults:
         joins = (
             f"{source} {join} wagtailcore_page AS p ON p.id = CAST(e.object_id AS INTEGER)"
             f" {join} news_articlepage AS a ON a.page_ptr_id = p.id"
+            f" LEFT JOIN {StoryEntry._meta.db_table} AS s ON s.article_id = p.id"
         )
         condition = " AND ".join(where)
+        # A story is one result, shown by its lead copy and ranked by its best-matching copy.
+        story = "COALESCE(s.lead_id, p.id)"
         if count:
-            return f"SELECT COUNT(*) FROM {joins} WHERE {condition}", params  # noqa: S608
+            return f"SELECT COUNT(DISTINCT {story}) FROM {joins} WHERE {condition}", params  # noqa: S608
+        matches = (
+            f"SELECT {story} AS story, {score} AS score, a.published_at AS published"  # noqa: S608
+            f" FROM {joins} WHERE {condition}"
+        )
+        if connection.vendor == "sqlite":
+            # A LIMIT keeps SQLite from flattening the match into the grouping query, where
+            # bm25() may not run.
+            matches += " LIMIT -1"
+        best = "MIN(m.score)" if best_first == "ASC" else "MAX(m.score)"
         if self.request.order == "newest":
-            order, order_params = "a.published_at DESC, p.id DESC", []
+            order = "MAX(m.published) DESC, m.story DESC"
         else:
-            order = f"{score} {best_first}, a.published_at DESC, p.id DESC"
-            order_params = score_params
-        sql = f"SELECT p.id FROM {joins} WHERE {condition} ORDER BY {order} LIMIT %s OFFSET %s"  # noqa: S608
-        return sql, [*params, *order_params, limit, offset]
+            order = f"{best} {best_first}, MAX(m.published) DESC, m.story DESC"
+        sql = (
+            f"SELECT m.story FROM ({matches}) AS m GROUP BY m.story"  # noqa: S608
+            f" ORDER BY {order} LIMIT %s OFFSET %s"
+        )
+        return sql, [*score_params, *params, limit, offset]
 
 
 def _article_content_type_id() -> int:
@@ -134,7 +150,7 @@ def article_search(*, request: SearchRequest):
         return []
     if _uses_database_index():
         return ArticleSearchResults(request)
-    articles = selectors.article_list_latest(within=request.channel)
+    articles = selectors.article_list_stories(within=request.channel)
     by_relevance = request.order == "relevance"
     articles = articles.order_by() if by_relevance else articles
     return get_search_backend().search(

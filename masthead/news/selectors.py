@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from wagtail.models import Page, PageManager
 
@@ -36,6 +36,26 @@ def article_list_for_tag(*, slug: str) -> QuerySet[models.ArticlePage]:
     return article_list_latest().filter(tags__slug=slug)
 
 
+def story_leads(articles: QuerySet[models.ArticlePage]) -> QuerySet[models.ArticlePage]:
+    """One entry per story: `articles` without the copies that are not their story's lead,
+    each annotated with `story_sources` (live copies of its story; None when not clustered).
+
+    One LEFT JOIN on the story table's primary key, so the listing's own index still drives it.
+    """
+    return articles.filter(Q(story_entry__isnull=True) | Q(story_entry__is_lead=True)).annotate(
+        story_sources=F("story_entry__source_count")
+    )
+
+
+def article_list_stories(*, within: Page | None = None) -> QuerySet[models.ArticlePage]:
+    """The latest stories (each by its lead copy), newest first; under `within` if given."""
+    return story_leads(article_list_latest(within=within))
+
+
+def article_list_stories_for_tag(*, slug: str) -> QuerySet[models.ArticlePage]:
+    return story_leads(article_list_for_tag(slug=slug))
+
+
 def article_list_recent(*, hours: int) -> QuerySet[models.ArticlePage]:
     """Live articles published in the last `hours` hours (for the news sitemap)."""
     since = timezone.now() - timedelta(hours=hours)
@@ -45,18 +65,23 @@ def article_list_recent(*, hours: int) -> QuerySet[models.ArticlePage]:
 def article_list_top_stories(
     *, home: models.HomePage, limit: int = TOP_STORIES
 ) -> list[models.ArticlePage]:
-    """Editor-pinned live articles in their order, then the latest ones."""
+    """Editor-pinned live articles in their order, then the latest stories (one entry each)."""
     pinned = [
         pin.article
-        for pin in home.pinned_stories.select_related("article", "article__lead_image")
+        for pin in home.pinned_stories.select_related(
+            "article", "article__lead_image", "article__story_entry"
+        )
         if pin.article.live
     ]
+    for article in pinned:
+        entry = getattr(article, "story_entry", None)
+        article.story_sources = entry.source_count if entry else None
     pinned_ids = [article.pk for article in pinned]
-    latest = (
-        article_list_latest()
-        .select_related("lead_image")
-        .exclude(pk__in=pinned_ids)[: max(limit - len(pinned), 0)]
-    )
+    pinned_stories = [a.story_entry.story for a in pinned if getattr(a, "story_entry", None)]
+    latest = article_list_stories().select_related("lead_image").exclude(pk__in=pinned_ids)
+    if pinned_stories:
+        latest = latest.exclude(story_entry__story__in=pinned_stories)
+    latest = latest[: max(limit - len(pinned), 0)]
     return (pinned + list(latest))[:limit]
 
 
@@ -67,12 +92,34 @@ class Section:
 
 
 def channel_list_sections(*, home: models.HomePage, size: int = SECTION_SIZE) -> list[Section]:
-    """One section per top-level channel with its latest articles (sub-channels included)."""
+    """One section per top-level channel with its latest stories (sub-channels included),
+    leaving out the stories Top stories already shows."""
     channels = models.ChannelPage.objects.child_of(home).live().order_by("path")
+    shown = [article.pk for article in article_list_top_stories(home=home)]
     return [
-        Section(channel=channel, articles=list(article_list_latest(within=channel)[:size]))
+        Section(
+            channel=channel,
+            articles=list(article_list_stories(within=channel).exclude(pk__in=shown)[:size]),
+        )
         for channel in channels
     ]
+
+
+def home_list_shown(*, home: models.HomePage) -> tuple[list[int], list[int]]:
+    """The articles and stories the home page's Top stories and sections show, so its other
+    lists (Ranking) can leave them out; cached until the content changes."""
+
+    def shown() -> tuple[list[int], list[int]]:
+        ids = [a.pk for a in article_list_top_stories(home=home)]
+        ids += [a.pk for section in channel_list_sections(home=home) for a in section.articles]
+        stories = list(
+            models.StoryEntry.objects.filter(article_id__in=ids).values_list("story", flat=True)
+        )
+        return ids, stories
+
+    key = f"home-shown:{content_generation()}:{home.pk}"
+    found: tuple[list[int], list[int]] = cache.get_or_set(key, shown, timeout=600) or ([], [])
+    return found
 
 
 def channel_list_navigation(*, site_root: Page) -> list[Page]:

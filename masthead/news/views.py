@@ -25,7 +25,7 @@ def _tag(slug: str) -> Tag:
 def tag_index(request: HttpRequest, slug: str) -> HttpResponse:
     tag = _tag(slug)
     page, message = paginate(
-        request, selectors.article_list_for_tag(slug=tag.slug), settings.MASTHEAD_PAGE_SIZE
+        request, selectors.article_list_stories_for_tag(slug=tag.slug), settings.MASTHEAD_PAGE_SIZE
     )
     return TemplateResponse(
         request, "news/tag_page.html", {"tag": tag, "articles": page, "pagination_message": message}

@@ -56,10 +56,12 @@ def test_unpublished_articles_drop_out_at_once(indexed):
     assert first.pk not in [i.article.pk for i in interface.article_lists(article).related]
 
 
-def test_like_falls_back_to_related_without_traffic(indexed):
+def test_without_traffic_like_offers_more_on_the_subject_beyond_related(indexed):
     article, _ = story_with_copies()
     lists = interface.article_lists(article)
     assert interface.LIKE_MIN <= len(lists.like) <= interface.LIKE_SIZE
+    assert lists.like_heading == interface.MORE_HEADING
+    assert not {i.article.pk for i in lists.like} & {i.article.pk for i in lists.related}
 
 
 def test_editors_pin_and_block_related_items(indexed):
@@ -149,12 +151,17 @@ def test_article_page_shows_every_widget(indexed, client):
 
 def test_like_from_traffic_repeats_no_story(indexed):
     article, copies = story_with_copies()
-    others = [
-        a.pk
-        for a in ArticlePage.objects.live().exclude(pk__in=[article.pk, *copies]).order_by("id")[:2]
-    ]
+    related = [i.article.pk for i in interface._article_lists(article).related]
+    stories = dict(ArticleProfile.objects.values_list("article_id", "story"))
+    taken = {stories[a] for a in [article.pk, *related]}
+    others: list[int] = []
+    for pk in ArticlePage.objects.live().order_by("id").values_list("pk", flat=True):
+        if stories[pk] not in taken and len(others) < interface.LIKE_MIN:
+            others.append(pk)
+            taken.add(stories[pk])
     rows = [[pk, 0.9, "Readers of this also read"] for pk in [*copies, *others]]
     ArticleProfile.objects.filter(pk=article.pk).update(like=rows)
-    like = [i.article.pk for i in interface._article_lists(article).like]
+    lists = interface._article_lists(article)
+    like = [i.article.pk for i in lists.like]
     assert not set(copies) & set(like)  # the article's own story: not "also read"
-    assert set(others) <= set(like)
+    assert set(others) == set(like) and lists.like_heading == interface.LIKE_HEADING

@@ -113,11 +113,15 @@ def test_the_ranking_widget_appears_on_home_channel_and_article_pages(client, tr
     a, b, c = trio
     for r in readers(3, "w"):
         services.view_record(reader=r, article_id=a.pk)
+    # Enough else is read that the article page's Ranking keeps items after its other lists.
+    for article in ArticlePage.objects.live().exclude(pk=a.pk):
+        services.view_record(reader=readers(1, "v")[0], article_id=article.pk)
     flushed()
     for path in ("/", "/markets/", b.url):
         html = client.get(path).content.decode()
         assert 'data-widget="ranking"' in html, path
-        assert f'data-target="{a.pk}"' in html, path
+        # Once: on the article page it may sit in a list that takes precedence over Ranking.
+        assert html.count(f'data-target="{a.pk}"') == 1, path
 
 
 def test_the_ranking_api(client, trio, home, flushed):

@@ -4,6 +4,8 @@ from django import template
 from wagtail.models import Page
 
 from masthead.discovery import interface
+from masthead.news.models import HomePage
+from masthead.news.selectors import home_list_shown
 
 register = template.Library()
 
@@ -16,8 +18,19 @@ def article_lists(article: Page) -> interface.ArticleLists:
 
 @register.inclusion_tag("discovery/ranking.html")
 def ranking_widget(within: Page, window: str = interface.WINDOW) -> dict[str, Any]:
-    """Most read now under `within` (the home page or a channel)."""
-    return {"items": interface.ranking(within=within, window=window)}
+    """Most read now under `within` (the home page or a channel); on the home page, none of
+    the stories Top stories and the sections already show."""
+    shown = None
+    if isinstance(within, HomePage):
+        ids, stories = home_list_shown(home=within)
+        shown = interface.Shown(ids=set(ids), stories=set(stories))
+    return {"items": interface.ranking(within=within, window=window, shown=shown)}
+
+
+@register.simple_tag
+def article_sidebar(article: Page, within: Page) -> interface.Sidebar:
+    """The article page's Recommendation and Ranking, leaving out what its other lists show."""
+    return interface.article_sidebar(article, within=within)
 
 
 @register.inclusion_tag("discovery/recommendation.html")

@@ -4,9 +4,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from masthead.discovery import engine
+from masthead.discovery import recommend
 from masthead.evaluation import datasets, logs, quality
 from masthead.evaluation import replay as ev
+from masthead.evaluation.personalization import personalization_measure
 
 LOGS = ("mind", "simulated", "site")
 QUALITY = ("stories", "related")
@@ -36,10 +37,17 @@ class Command(BaseCommand):
         parser.add_argument("--readers", type=int, default=500, help="simulated readers")
         parser.add_argument("--hours", type=int, default=72, help="simulated hours")
         parser.add_argument("--seed", type=int, default=3)
+        parser.add_argument(
+            "--personalization",
+            type=int,
+            default=0,
+            metavar="READERS",
+            help="also measure how Recommendation follows this many simulated readers on the site",
+        )
         parser.add_argument("--json", type=Path, default=Path("var/evaluation.json"))
 
     def handle(self, *args, **o):
-        results = {"weights": engine.RECOMMEND_WEIGHTS}
+        results = {"weights": recommend.WEIGHTS}
         for name in LOGS if o["log"] == "all" else [] if o["log"] == "none" else [o["log"]]:
             result = self.log(name, o)
             if result:
@@ -48,6 +56,8 @@ class Command(BaseCommand):
             QUALITY if o["quality"] == "all" else [] if o["quality"] == "none" else [o["quality"]]
         ):
             results[name] = getattr(self, name)()
+        if o["personalization"]:
+            results["personalization"] = self.personalization(o["personalization"], o["seed"])
         o["json"].parent.mkdir(parents=True, exist_ok=True)
         o["json"].write_text(json.dumps(results, indent=2, default=float))
         self.stdout.write(f"\nWrote {o['json']}")
@@ -73,11 +83,9 @@ class Command(BaseCommand):
         half = len(moments) // 2
         impressions = moments[0].impression
         metric = "mrr" if impressions else "mrr@10"
-        tuned = ev.tune(catalogue, moments[:half], engine.RECOMMEND_WEIGHTS, metric=metric)
+        tuned = ev.tune(catalogue, moments[:half], recommend.WEIGHTS, metric=metric)
         algorithms = ev.algorithms(tuned)
-        algorithms["masthead (site weights)"] = lambda s: ev.blend_arrays(
-            s, engine.RECOMMEND_WEIGHTS
-        )
+        algorithms["masthead (site weights)"] = lambda s: ev.blend_arrays(s, recommend.WEIGHTS)
         table = ev.evaluate(catalogue, moments[half:], algorithms)
         columns = IMPRESSION_COLUMNS if impressions else NEXT_CLICK_COLUMNS
         self.stdout.write(
@@ -105,6 +113,27 @@ class Command(BaseCommand):
             "events": len(events),
             "scored": len(moments) - half,
         }
+
+    def personalization(self, readers: int, seed: int) -> dict:
+        m = personalization_measure(readers=readers, seed=seed)
+        self.stdout.write(
+            f"\n## Recommendation follows the reader ({m.get('readers', 0):.0f} simulated readers, "
+            "one favourite channel each, the personal list against a new reader's)\n"
+        )
+        self.stdout.write(
+            "| list | from the reader's channel | sharing a top tag | copies of read stories |"
+        )
+        self.stdout.write("|---|---:|---:|---:|")
+        if m:
+            self.stdout.write(
+                f"| personal | {m['channel_share_personal']:.3f} | "
+                f"{m['topic_share_personal']:.3f} | {m['read_story_copies']:.0f} |"
+            )
+            self.stdout.write(
+                f"| new reader | {m['channel_share_anonymous']:.3f} | "
+                f"{m['topic_share_anonymous']:.3f} | – |"
+            )
+        return m
 
     def table(self, table: dict, columns) -> None:
         self.stdout.write("| algorithm | " + " | ".join(columns) + " |")

@@ -1,0 +1,156 @@
+"""Stories in listings: which copy of a story a listing shows, and keeping that choice stored.
+
+Discovery decides which articles tell the same story (its clustering) and hands the grouping to
+`story_entries_replace` / `story_entries_set`; news owns the editorial rule that picks the lead
+copy, and the small `StoryEntry` table listings join on. So listings stay one indexed query
+and news never asks discovery anything (docs/decisions/0005-story-aware-listings.md).
+
+The lead rule, in order:
+1. an article an editor pinned to the home page;
+2. an original: neither a syndicated copy pointing its canonical URL at the source, nor a wire
+   update ("UPDATE 1-", "REFILE-", "WRAPUP-" before the headline);
+3. the earliest published; then the lowest id, so the choice is stable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q
+from wagtail.signals import page_published
+
+from masthead.news.cache import content_generation_bump
+from masthead.news.models import ArticlePage, HomePage, PinnedStory, StoryEntry
+
+WRITE_BATCH = 1000
+
+_WIRE_PREFIX = re.compile(r"^(?:[A-Z]{3,}(?: [0-9]+)?-)+")
+_WORD = re.compile(r"\w+")
+
+
+def headline_key(title: str) -> str:
+    """A title without wire prefixes ("UPDATE 1-"), case and punctuation."""
+    return " ".join(_WORD.findall(_WIRE_PREFIX.sub("", title).lower()))
+
+
+def is_wire_update(title: str) -> bool:
+    return bool(_WIRE_PREFIX.match(title))
+
+
+@dataclass(frozen=True)
+class Copy:
+    """What the lead rule reads of one article."""
+
+    id: int
+    title: str
+    is_canonical_at_source: bool
+    published_at: datetime | None
+    is_pinned: bool = False
+
+    @property
+    def is_original(self) -> bool:
+        return not self.is_canonical_at_source and not is_wire_update(self.title)
+
+
+def lead_rank(copy: Copy) -> tuple:
+    """Sort key: the lowest is the story's lead (the rule in this module's docstring)."""
+    published = copy.published_at.timestamp() if copy.published_at else float("inf")
+    return (not copy.is_pinned, not copy.is_original, published, copy.id)
+
+
+def story_lead(copies: Sequence[Copy]) -> Copy:
+    return min(copies, key=lead_rank)
+
+
+def _copies(article_ids: Iterable[int]) -> dict[int, Copy]:
+    """The live ones among `article_ids`, as the rule reads them (two queries)."""
+    ids = list(article_ids)
+    pinned = set(
+        PinnedStory.objects.filter(article_id__in=ids).values_list("article_id", flat=True)
+    )
+    rows = (
+        ArticlePage.objects.live()
+        .filter(pk__in=ids)
+        .values_list("id", "title", "is_canonical_at_source", "published_at")
+    )
+    return {
+        pk: Copy(pk, title, is_copy, published_at, is_pinned=pk in pinned)
+        for pk, title, is_copy, published_at in rows
+    }
+
+
+def _entries(story: int, copies: Sequence[Copy]) -> list[StoryEntry]:
+    lead = story_lead(copies)
+    return [
+        StoryEntry(
+            article_id=c.id,
+            story=story,
+            lead_id=lead.id,
+            is_lead=c.id == lead.id,
+            source_count=len(copies),
+        )
+        for c in copies
+    ]
+
+
+def story_entries_replace(*, stories: Mapping[int, Sequence[int]]) -> int:
+    """Store every story's members (story id -> article ids) in place of what was stored;
+    returns the number of stories. Articles not live are left out."""
+    copies = _copies(a for members in stories.values() for a in members)
+    entries = []
+    for story, members in stories.items():
+        found = [copies[a] for a in members if a in copies]
+        if found:
+            entries.extend(_entries(story, found))
+    with transaction.atomic():
+        StoryEntry.objects.all().delete()
+        StoryEntry.objects.bulk_create(entries, batch_size=WRITE_BATCH)
+    content_generation_bump()
+    return len({e.story for e in entries})
+
+
+def story_entries_set(*, story: int, article_ids: Sequence[int], gone: Sequence[int] = ()) -> bool:
+    """Store one story's members (and forget `gone` articles); returns whether what listings
+    show changed (a lead or a count), in which case cached listings are made stale."""
+    copies = _copies(article_ids)
+    new = _entries(story, list(copies.values())) if copies else []
+    touched = [*article_ids, *gone]
+    old = {
+        e.article_id: (e.story, e.lead_id, e.source_count)
+        for e in StoryEntry.objects.filter(Q(article_id__in=touched) | Q(story=story))
+    }
+    if old == {e.article_id: (e.story, e.lead_id, e.source_count) for e in new}:
+        return False
+    with transaction.atomic():
+        StoryEntry.objects.filter(article_id__in=touched).delete()
+        StoryEntry.objects.filter(story=story).exclude(article_id__in=touched).delete()
+        StoryEntry.objects.bulk_create(new)
+    content_generation_bump()
+    return True
+
+
+def story_leads_refresh(*, article_ids: Iterable[int]) -> int:
+    """Re-choose the leads of the stories these articles belong to (after an editor pins or
+    unpins them on the home page); returns how many stories changed."""
+    stories = set(
+        StoryEntry.objects.filter(article_id__in=list(article_ids)).values_list("story", flat=True)
+    )
+    changed = 0
+    for story in sorted(stories):
+        members = list(StoryEntry.objects.filter(story=story).values_list("article_id", flat=True))
+        changed += story_entries_set(story=story, article_ids=members)
+    return changed
+
+
+def _home_published(sender, instance, **kwargs) -> None:
+    pinned = list(instance.pinned_stories.values_list("article_id", flat=True))
+    transaction.on_commit(lambda: story_leads_refresh(article_ids=pinned))
+
+
+def connect() -> None:
+    """An editor's pins on the home page lead their stories from the next publish on."""
+    page_published.connect(_home_published, sender=HomePage, dispatch_uid="masthead-story-pins")
