@@ -24,3 +24,5 @@ if REDIS_URL:  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = "masthead-test"  # noqa: F405
 # The ingestion tests serve their feeds from 127.0.0.1; one test turns this off again.
 MASTHEAD_INGEST_ALLOW_PRIVATE = True
+# Pages are rendered afresh unless a test turns the page cache on (tests/news/test_invalidation.py).
+MASTHEAD_PAGE_CACHE_SECONDS = 0

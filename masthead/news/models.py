@@ -23,6 +23,7 @@ from wagtail.url_routing import RouteResult
 
 from masthead.news import feeds, selectors, structured_data
 from masthead.news.blocks import ArticleBodyBlock
+from masthead.news.cache import article_key, channel_key, keys_record, page_key
 from masthead.news.pagination import paginate
 
 # A revision within this long after first publication is a correction, not an update.
@@ -57,6 +58,7 @@ class HomePage(Page):
 
     def get_context(self, request: HttpRequest, *args, **kwargs) -> dict:
         context = super().get_context(request, *args, **kwargs)
+        keys_record(page_key(self.pk))
         # Callables: the template calls them only when its fragment cache misses.
         context["top_stories"] = partial(selectors.article_list_top_stories, home=self)
         context["sections"] = partial(selectors.channel_list_sections, home=self)
@@ -90,6 +92,7 @@ class ChannelPage(RoutablePageMixin, Page):
 
     @path("")
     def index(self, request: HttpRequest):
+        keys_record(page_key(self.pk), channel_key(self.pk))
         articles = selectors.article_list_latest(within=self)
         page, message = paginate(request, articles, settings.MASTHEAD_PAGE_SIZE)
         return self.render(
@@ -204,6 +207,7 @@ class ArticlePage(Page):
 
     def get_context(self, request: HttpRequest, *args, **kwargs) -> dict:
         context = super().get_context(request, *args, **kwargs)
+        keys_record(article_key(self.pk))
         breadcrumbs = selectors.page_list_breadcrumbs(page=self)
         tags = list(self.tags.all())
         lead = self.lead_image.get_rendition(LEAD_RENDITION) if self.lead_image else None

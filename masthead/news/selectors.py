@@ -13,7 +13,13 @@ from wagtail.models import Page, PageManager
 # The page models call these selectors from their get_context, so this module names the models
 # through their module (resolved at call time) rather than importing the classes.
 from masthead.news import models
-from masthead.news.cache import content_generation
+from masthead.news.cache import (
+    LATEST,
+    channel_key,
+    content_generation,
+    keys_record,
+    page_key,
+)
 from masthead.news.tree import parent_path
 
 TOP_STORIES = 7
@@ -46,6 +52,7 @@ def article_list_top_stories(
     *, home: models.HomePage, limit: int = TOP_STORIES
 ) -> list[models.ArticlePage]:
     """Editor-pinned live articles in their order, then the latest ones."""
+    keys_record(page_key(home.pk), LATEST)
     pinned = [
         pin.article
         for pin in home.pinned_stories.select_related("article", "article__lead_image")
@@ -68,7 +75,8 @@ class Section:
 
 def channel_list_sections(*, home: models.HomePage, size: int = SECTION_SIZE) -> list[Section]:
     """One section per top-level channel with its latest articles (sub-channels included)."""
-    channels = models.ChannelPage.objects.child_of(home).live().order_by("path")
+    channels = list(models.ChannelPage.objects.child_of(home).live().order_by("path"))
+    keys_record(*(channel_key(channel.pk) for channel in channels))
     return [
         Section(channel=channel, articles=list(article_list_latest(within=channel)[:size]))
         for channel in channels

@@ -4,6 +4,7 @@ from django import template
 from wagtail.models import Page
 
 from masthead.discovery import interface
+from masthead.news.cache import keys_ignored
 
 register = template.Library()
 
@@ -16,11 +17,16 @@ def article_lists(article: Page) -> interface.ArticleLists:
 
 @register.inclusion_tag("discovery/ranking.html")
 def ranking_widget(within: Page, window: str = interface.WINDOW) -> dict[str, Any]:
-    """Most read now under `within` (the home page or a channel)."""
-    return {"items": interface.ranking(within=within, window=window)}
+    """Most read now under `within` (the home page or a channel); volatile, so the page is not
+    tied to its items: ranking.js refreshes it from the API."""
+    with keys_ignored():
+        items = interface.ranking(within=within, window=window)
+    return {"items": items, "within": within, "window": window}
 
 
 @register.inclusion_tag("discovery/recommendation.html")
 def recommendation_widget(article: Page) -> dict[str, Any]:
     """The non-personal list the cached page carries; reader.js swaps in the reader's own."""
-    return {"items": interface.recommend(None, article)}
+    with keys_ignored():
+        items = interface.recommend_for_page(article)
+    return {"items": items}
