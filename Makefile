@@ -44,6 +44,7 @@ serve: install
 
 test: install
 	$(BIN)/python -m tests.browser_setup
+	$(BIN)/python -m tests.frontcache_setup
 	$(BIN)/pytest --create-db -q
 	@if $(BIN)/python -m tests.services_up "$(TEST_DATABASE_URL)" "$(TEST_REDIS_URL)"; then \
 		echo "== again on PostgreSQL + Redis =="; \

@@ -34,7 +34,7 @@ ALL = "all"
 LATEST = "latest"
 SITEMAP = "sitemap"
 # Tolerated clock difference between web nodes when comparing a purge with a build start.
-CLOCK_SKEW_SECONDS = 0.25
+CLOCK_SKEW_SECONDS = 0.05
 PURGED_PREFIX = "purged:"
 
 T = TypeVar("T")
