@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
-from wagtail.models import Page, PageManager
+from wagtail.models import Page, PageManager, PageViewRestriction
 
 # The page models call these selectors from their get_context, so this module names the models
 # through their module (resolved at call time) rather than importing the classes.
@@ -131,3 +131,15 @@ def page_for_url_path(*, url_path: str) -> Page | None:
 def _sections_by_url_path() -> dict[str, Page]:
     sections: list[type[Page]] = [models.HomePage, models.ChannelPage]
     return {page.url_path: page for model in sections for page in model.objects.live()}
+
+
+VIEW_RESTRICTIONS_KEY = "site-has-view-restrictions"
+
+
+def site_has_view_restrictions() -> bool:
+    """Whether any page is private (cached; the signals drop it when a restriction changes)."""
+    found = cache.get(VIEW_RESTRICTIONS_KEY)
+    if found is None:
+        found = PageViewRestriction.objects.exists()
+        cache.set(VIEW_RESTRICTIONS_KEY, found, timeout=None)
+    return bool(found)

@@ -1,11 +1,12 @@
 """Cached pages follow content: each change purges the surrogate keys of what it affects."""
 
 from django.db.models.signals import post_delete, post_save
-from wagtail.models import Page, Site
+from django.core.cache import cache
+from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
-from masthead.news import invalidation
-from masthead.news.cache import NAV, keys_purge
+from masthead.news import invalidation, selectors
+from masthead.news.cache import ALL, NAV, keys_purge
 from masthead.news.models import ArticlePage, HomePage
 
 
@@ -46,6 +47,12 @@ def site_changed(**kwargs) -> None:
     keys_purge([NAV])
 
 
+def view_restrictions_changed(**kwargs) -> None:
+    """A page turned private (or public again): no cache may keep serving it to everyone."""
+    cache.delete(selectors.VIEW_RESTRICTIONS_KEY)
+    keys_purge([ALL])
+
+
 def connect() -> None:
     page_published.connect(page_published_purge, dispatch_uid="masthead-page-published")
     page_unpublished.connect(page_unpublished_purge, dispatch_uid="masthead-page-unpublished")
@@ -53,3 +60,9 @@ def connect() -> None:
     post_delete.connect(page_deleted_purge, dispatch_uid="masthead-page-deleted")
     post_save.connect(site_changed, sender=Site, dispatch_uid="masthead-site-saved")
     post_delete.connect(site_changed, sender=Site, dispatch_uid="masthead-site-deleted")
+    for signal in (post_save, post_delete):
+        signal.connect(
+            view_restrictions_changed,
+            sender=PageViewRestriction,
+            dispatch_uid=f"masthead-view-restriction-{signal is post_save}",
+        )
