@@ -197,6 +197,7 @@ def reaction_put(
 @api.get("/ranking", response={200: list[RankedOut], 404: Error}, summary="Most read now")
 def ranking(
     request: HttpRequest,
+    response: HttpResponse,
     channel: str = "",
     window: Literal["1h", "24h", "7d"] = "24h",
     limit: int = Query(8, ge=1, le=50),
@@ -208,6 +209,8 @@ def ranking(
             return Status(404, {"error": "no such channel"})
     else:
         within = HomePage.objects.live().first()
+    # The same for every reader and refreshed every minute: shared caches may keep it that long.
+    response["Cache-Control"] = f"public, max-age={settings.MASTHEAD_RANKING_CACHE_SECONDS}"
     return Status(
         200, _items(request, discovery.ranking(within=within, window=window, limit=limit))
     )

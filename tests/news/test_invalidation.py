@@ -152,3 +152,19 @@ def test_a_cached_page_is_the_same_for_every_worker(client, stocks, page_cache):
     assert "locmem" not in type(cache).__module__
     client.get(stocks.url)
     assert state(client, stocks.url) == "hit"
+
+
+def test_the_ranking_in_a_cached_page_refreshes_from_a_short_lived_public_answer(client, stocks):
+    html = client.get(stocks.url).content.decode()
+    refresh = html.split('data-widget="ranking" data-refresh="')[1].split('"')[0].replace("&amp;", "&")
+    assert f"channel={stocks.pk}" in refresh
+    response = client.get(refresh)
+    assert response.status_code == 200
+    assert response["Cache-Control"].startswith("public, max-age=")
+    assert "discovery/ranking.js" in html
+
+
+def test_publishing_does_not_tie_article_pages_to_the_volatile_lists(client, home):
+    article = ArticlePage.objects.live().order_by("pk").first()
+    keys = keys_of(client.get(article.url))
+    assert LATEST not in keys  # the fresh articles in the Recommendation change on every publish

@@ -1,10 +1,12 @@
 from typing import Any
+from urllib.parse import urlencode
 
 from django import template
 from wagtail.models import Page
 
 from masthead.discovery import interface
 from masthead.news.cache import keys_ignored
+from masthead.news.tree import is_site_wide
 
 register = template.Library()
 
@@ -21,7 +23,10 @@ def ranking_widget(within: Page, window: str = interface.WINDOW) -> dict[str, An
     tied to its items: ranking.js refreshes it from the API."""
     with keys_ignored():
         items = interface.ranking(within=within, window=window)
-    return {"items": items, "within": within, "window": window}
+    query = {"window": window, "limit": interface.RANKING_SIZE}
+    if not is_site_wide(within):
+        query["channel"] = within.pk
+    return {"items": items, "refresh_url": f"/api/v1/ranking?{urlencode(query)}"}
 
 
 @register.inclusion_tag("discovery/recommendation.html")
