@@ -89,8 +89,16 @@ def masthead_article_paths(env: dict, count: int) -> list[str]:
 def start_peer(peer: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     server = subprocess.Popen(
-        [str(peer / "venv" / "bin" / "gunicorn"), "peersite.wsgi:application", "-w", "2",
-         "-b", f"127.0.0.1:{port}", "--log-level", "error"],
+        [
+            str(peer / "venv" / "bin" / "gunicorn"),
+            "peersite.wsgi:application",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "error",
+        ],
         cwd=peer / "peersite",
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "peersite.settings.production"},
     )
@@ -105,8 +113,24 @@ def start_varnish(backend: str, where: Path) -> tuple[subprocess.Popen, str]:
     backend_port = backend.rsplit(":", 1)[1]
     vcl.write_text(VCL.read_text().replace('.port = "8000"', f'.port = "{backend_port}"'))
     server = subprocess.Popen(
-        ["varnishd", "-F", "-j", "none", "-n", str(where / "varnish"), "-a", f"127.0.0.1:{port}",
-         "-f", str(vcl), "-s", "malloc,512m", "-T", "none", "-p", "thread_pool_min=20"],
+        [
+            "varnishd",
+            "-F",
+            "-j",
+            "none",
+            "-n",
+            str(where / "varnish"),
+            "-a",
+            f"127.0.0.1:{port}",
+            "-f",
+            str(vcl),
+            "-s",
+            "malloc,512m",
+            "-T",
+            "none",
+            "-p",
+            "thread_pool_min=20",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -117,9 +141,19 @@ def start_varnish(backend: str, where: Path) -> tuple[subprocess.Popen, str]:
 
 def varnish_hits(where: Path) -> tuple[int, int]:
     out = subprocess.run(
-        ["varnishstat", "-n", str(where / "varnish"), "-1", "-f", "MAIN.cache_hit",
-         "-f", "MAIN.cache_miss"],
-        check=True, capture_output=True, text=True,
+        [
+            "varnishstat",
+            "-n",
+            str(where / "varnish"),
+            "-1",
+            "-f",
+            "MAIN.cache_hit",
+            "-f",
+            "MAIN.cache_miss",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     counts = dict(re.findall(r"MAIN\.(cache_hit|cache_miss)\s+(\d+)", out))
     return int(counts["cache_hit"]), int(counts["cache_miss"])
@@ -166,7 +200,9 @@ def main() -> None:
     args = parser.parse_args()
     for tool in ("wrk", "varnishd", "nginx"):
         if not shutil.which(tool):
-            sys.exit(f"{tool} is not installed (apt-get install wrk varnish varnish-modules nginx).")
+            sys.exit(
+                f"{tool} is not installed (apt-get install wrk varnish varnish-modules nginx)."
+            )
     var = prepare_site(args.articles)
     env = environment(var, MASTHEAD_PAGE_CACHE_SECONDS="0")
     paths = masthead_article_paths(env, args.urls)
@@ -230,23 +266,42 @@ def main() -> None:
         results["varnish quiet"] = wrk(front, d, script)
         hit1 = varnish_hits(work)
         ratio = (hit1[0] - hit0[0]) / max(1, sum(hit1) - sum(hit0))
-        row("Masthead behind Varnish", "article (random)", results["varnish quiet"],
-            f"{results['varnish quiet']['rps'] / results['nginx']['rps']:.0%} of nginx; hits {ratio:.1%}")
+        row(
+            "Masthead behind Varnish",
+            "article (random)",
+            results["varnish quiet"],
+            f"{results['varnish quiet']['rps'] / results['nginx']['rps']:.0%} of nginx; hits {ratio:.1%}",
+        )
         duration = args.publish_every * args.publishes
         editor = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "editor.py"), front, "--every",
-             str(args.publish_every), "--count", str(args.publishes)],
-            env={**cache_env, "MASTHEAD_TASKS_BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
-            stdout=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                str(ROOT / "bench" / "editor.py"),
+                front,
+                "--every",
+                str(args.publish_every),
+                "--count",
+                str(args.publishes),
+            ],
+            env={
+                **cache_env,
+                "MASTHEAD_TASKS_BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            },
+            stdout=subprocess.PIPE,
+            text=True,
         )
         hit0 = varnish_hits(work)
         results["varnish newsroom"] = wrk(front, duration, script)
         hit1 = varnish_hits(work)
         publishes = [json.loads(line) for line in editor.communicate(timeout=120)[0].splitlines()]
         ratio = (hit1[0] - hit0[0]) / max(1, sum(hit1) - sum(hit0))
-        row("... while an editor publishes", "article (random)", results["varnish newsroom"],
+        row(
+            "... while an editor publishes",
+            "article (random)",
+            results["varnish newsroom"],
             f"{results['varnish newsroom']['rps'] / results['varnish quiet']['rps']:.0%} of quiet; "
-            f"hits {ratio:.1%}")
+            f"hits {ratio:.1%}",
+        )
         worst = {
             where: max((p[where] if p[where] is not None else float("inf")) for p in publishes)
             for where in ("channel", "home")

@@ -8,6 +8,7 @@ The scale configuration is the same code with DATABASE_URL (PostgreSQL) and REDI
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -201,6 +202,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Cache: Redis when REDIS_URL is set, otherwise an SQLite-backed disk cache under var/ that every
 # worker process on the machine shares (a page cached by one worker is a hit in the others).
 REDIS_URL = os.getenv("REDIS_URL", "")
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -367,7 +367,9 @@ def _lists_purge_changed(before: dict[int, tuple], profiles: list[ArticleProfile
     """Purge the cached pages of articles whose Related list or story a rebuild changed (a whole
     story when its membership changed, since every member lists the others)."""
     after = {p.article_id: (p.related, p.story) for p in profiles}
-    changed = {a for a in before.keys() | after.keys() if before.get(a, (0, 0, 0))[1:] != after.get(a)}
+    changed = {
+        a for a in before.keys() | after.keys() if before.get(a, (0, 0, 0))[1:] != after.get(a)
+    }
     stories = {v[2] for a, v in before.items() if a in changed} | {
         v[1] for a, v in after.items() if a in changed
     }
@@ -433,7 +435,9 @@ def _article_update(state: _State, article_id: int) -> str:
         affected.add(row)
     rows = sorted(affected)
     neighbours = engine.related_rows(c, rows)
-    story_before = ArticleProfile.objects.filter(pk=article_id).values_list("story", flat=True).first()
+    story_before = (
+        ArticleProfile.objects.filter(pk=article_id).values_list("story", flat=True).first()
+    )
     changed = {article_id}
     now = timezone.now()
     stored = {
@@ -464,7 +468,9 @@ def _article_update(state: _State, article_id: int) -> str:
                     related=related, related_floor=floor, updated_at=now
                 )
                 changed.add(article)
-    story_after = ArticleProfile.objects.filter(pk=article_id).values_list("story", flat=True).first()
+    story_after = (
+        ArticleProfile.objects.filter(pk=article_id).values_list("story", flat=True).first()
+    )
     if story_before != story_after:  # every member of both stories lists the others
         changed |= set(
             ArticleProfile.objects.filter(story__in=[story_before, story_after]).values_list(

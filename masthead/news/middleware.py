@@ -11,7 +11,15 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 from wagtail.models import Site
 
-from masthead.news.cache import ALL, NAV, Entry, content_generation, keys_are_fresh, keys_collected, keys_record
+from masthead.news.cache import (
+    ALL,
+    NAV,
+    Entry,
+    content_generation,
+    keys_are_fresh,
+    keys_collected,
+    keys_record,
+)
 
 # Paths that are never public pages: the admin, and anything personal or per-request.
 PRIVATE_PREFIXES = (

@@ -1,7 +1,7 @@
 """Cached pages follow content: each change purges the surrogate keys of what it affects."""
 
-from django.db.models.signals import post_delete, post_save
 from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
 from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
 

@@ -156,7 +156,9 @@ def test_a_cached_page_is_the_same_for_every_worker(client, stocks, page_cache):
 
 def test_the_ranking_in_a_cached_page_refreshes_from_a_short_lived_public_answer(client, stocks):
     html = client.get(stocks.url).content.decode()
-    refresh = html.split('data-widget="ranking" data-refresh="')[1].split('"')[0].replace("&amp;", "&")
+    refresh = (
+        html.split('data-widget="ranking" data-refresh="')[1].split('"')[0].replace("&amp;", "&")
+    )
     assert f"channel={stocks.pk}" in refresh
     response = client.get(refresh)
     assert response.status_code == 200

@@ -61,7 +61,9 @@ class KeyedCacheNode(template.Node):
             return self.nodelist.render(context)
         parts = [self.name, *(str(v.resolve(context)) for v in self.vary_on)]
         key = "fragment:" + ":".join(parts)
-        return cached_with_keys(key, lambda: self.nodelist.render(context), timeout=FRAGMENT_SECONDS)
+        return cached_with_keys(
+            key, lambda: self.nodelist.render(context), timeout=FRAGMENT_SECONDS
+        )
 
 
 @register.tag
@@ -73,4 +75,6 @@ def keyed_cache(parser: template.base.Parser, token: template.base.Token) -> Key
     bits = token.split_contents()[1:]
     if not bits:
         raise template.TemplateSyntaxError("keyed_cache needs a fragment name")
-    return KeyedCacheNode(nodelist, bits[0].strip("\"'"), [parser.compile_filter(b) for b in bits[1:]])
+    return KeyedCacheNode(
+        nodelist, bits[0].strip("\"'"), [parser.compile_filter(b) for b in bits[1:]]
+    )
