@@ -140,6 +140,8 @@ class SiteCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):  # beacons and reactions render no page
+            return self.get_response(request)
         key = f"site:{content_generation()}:{request.get_host()}:{request.get_port()}"
         site = cache.get(key)
         if site is None:
