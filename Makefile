@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/masthead
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install demo serve test test-fast lint bench-pages bench-events bench-discovery bench-ingest evaluate clean
+.PHONY: install demo serve serve-front-cache test test-fast lint bench-pages bench-events bench-discovery bench-ingest bench-serving evaluate clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,9 +42,24 @@ serve: install
 	SECRET_KEY_FILE=var/secret_key MASTHEAD_HTTPS=0 $(BIN)/gunicorn masthead.wsgi \
 		--bind $(HOST):$(PORT) --workers 2 --access-logfile - --timeout 30
 
+# The same behind Varnish with xkey (deploy/varnish/masthead.vcl; apt-get install varnish
+# varnish-modules): readers use http://$(HOST):$(PORT)/, gunicorn listens on $(BACKEND_PORT), and
+# every publish purges exactly the cached pages that show what changed.
+BACKEND_PORT ?= 8001
+serve-front-cache: install
+	@mkdir -p var && test -s var/secret_key || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
+	sed 's/.port = "8000"/.port = "$(BACKEND_PORT)"/' deploy/varnish/masthead.vcl > var/masthead.vcl
+	SECRET_KEY_FILE=var/secret_key MASTHEAD_HTTPS=0 $(BIN)/masthead migrate --noinput -v0
+	SECRET_KEY_FILE=var/secret_key MASTHEAD_HTTPS=0 $(BIN)/masthead collectstatic --noinput -v0
+	trap 'kill 0' INT TERM EXIT; \
+	varnishd -F -j none -n $(CURDIR)/var/varnish -a $(HOST):$(PORT) -f $(CURDIR)/var/masthead.vcl -s malloc,256m & \
+	SECRET_KEY_FILE=var/secret_key MASTHEAD_HTTPS=0 MASTHEAD_FRONT_CACHE_URLS=http://$(HOST):$(PORT)/ \
+		$(BIN)/gunicorn masthead.wsgi --bind $(HOST):$(BACKEND_PORT) --workers 2 --timeout 30
+
 # The whole suite: lint, SQLite with the browser tests, then again on PostgreSQL + Redis.
 test: install lint
 	$(BIN)/python -m tests.browser_setup
+	$(BIN)/python -m tests.frontcache_setup
 	$(BIN)/pytest --create-db -q
 	@if $(BIN)/python -m tests.services_up "$(TEST_DATABASE_URL)" "$(TEST_REDIS_URL)"; then \
 		echo "== again on PostgreSQL + Redis =="; \
@@ -75,6 +90,9 @@ bench-discovery: install
 
 bench-ingest: install
 	$(BIN)/python bench/ingest.py
+
+bench-serving: install
+	$(BIN)/python bench/serving.py
 
 # Recommendation, story clusters and Related scored offline on MIND, simulated traffic, the site's
 # own log and the labelled news sets in MASTHEAD_DATA_DIR (default ../shared/data).

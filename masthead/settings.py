@@ -9,6 +9,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -77,10 +78,15 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 
 MASTHEAD_SITE_NAME = os.getenv("MASTHEAD_SITE_NAME", "Masthead News")
 MASTHEAD_BASE_URL = os.getenv("MASTHEAD_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
-# Seconds an anonymous page stays in the full-page cache; 0 turns the cache off.
-MASTHEAD_PAGE_CACHE_SECONDS = envint("MASTHEAD_PAGE_CACHE_SECONDS", 0)
-# Max-age the front cache (CDN, nginx) may keep a public page for.
+# Seconds an anonymous page may stay in Django's page cache; a change purges it sooner (by its
+# surrogate keys). 0 turns the cache off (the default with DEBUG, so template edits show at once).
+MASTHEAD_PAGE_CACHE_SECONDS = envint("MASTHEAD_PAGE_CACHE_SECONDS", 0 if DEBUG else 3600)
+# Max-age browsers may keep a public page for.
 MASTHEAD_CACHE_CONTROL_MAX_AGE = envint("MASTHEAD_CACHE_CONTROL_MAX_AGE", 60)
+# Front caches (Varnish with xkey, deploy/varnish/) purged by surrogate key on every change, and
+# how long they may keep a page (s-maxage): long, since purges are precise.
+MASTHEAD_FRONT_CACHE_URLS = envlist("MASTHEAD_FRONT_CACHE_URLS", "")
+MASTHEAD_FRONT_CACHE_MAX_AGE = envint("MASTHEAD_FRONT_CACHE_MAX_AGE", 86_400)
 MASTHEAD_PAGE_SIZE = envint("MASTHEAD_PAGE_SIZE", 20)
 MASTHEAD_NEWS_SITEMAP_HOURS = 48
 # Reactions readers can give, as "slug:Label" pairs; the default is the one "veryGood!" button.
@@ -210,8 +216,10 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache: Redis when REDIS_URL is set, otherwise local memory.
+# Cache: Redis when REDIS_URL is set, otherwise an SQLite-backed disk cache under var/ that every
+# worker process on the machine shares (a page cached by one worker is a hit in the others).
 REDIS_URL = os.getenv("REDIS_URL", "")
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -224,9 +232,15 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "masthead",
-            "OPTIONS": {"MAX_ENTRIES": 20_000},
+            "BACKEND": "diskcache.DjangoCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "TIMEOUT": 300,
+            # Shards spread writers over several SQLite files. A busy shard makes a write wait up
+            # to a second rather than drop it (a purge must never be lost); the least recently
+            # used entries go first when the cache outgrows its size limit.
+            "SHARDS": 4,
+            "DATABASE_TIMEOUT": 1.0,
+            "OPTIONS": {"size_limit": 2**30, "eviction_policy": "least-recently-used"},
         }
     }
 

@@ -27,3 +27,5 @@ MASTHEAD_INGEST_ALLOW_PRIVATE = True
 # Every test client is a new reader on 127.0.0.1: one new id a minute would starve them. The
 # tests of the budgets themselves set the production rate again.
 MASTHEAD_READER_MINT_RATE = "100000/m"
+# Pages are rendered afresh unless a test turns the page cache on (tests/news/test_invalidation.py).
+MASTHEAD_PAGE_CACHE_SECONDS = 0

@@ -2,6 +2,7 @@
 
 from typing import Annotated, Literal
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware, get_token
@@ -193,6 +194,7 @@ def reaction_put(
 @api.get("/ranking", response={200: list[RankedOut], 404: Error}, summary="Most read now")
 def ranking(
     request: HttpRequest,
+    response: HttpResponse,
     channel: str = Query("", max_length=255),
     window: Literal["1h", "24h", "7d"] = "24h",
     limit: int = Query(8, ge=1, le=50),
@@ -205,6 +207,8 @@ def ranking(
             return Status(404, {"error": "no such channel"})
     else:
         within = HomePage.objects.live().first()
+    # The same for every reader and refreshed every minute: shared caches may keep it that long.
+    response["Cache-Control"] = f"public, max-age={settings.MASTHEAD_RANKING_CACHE_SECONDS}"
     return Status(
         200, _items(request, discovery.ranking(within=within, window=window, limit=limit))
     )

@@ -25,7 +25,14 @@ from masthead.discovery.recommend import (
 from masthead.engagement.models import ReaderView
 from masthead.engagement.readers import Reader
 from masthead.engagement.selectors import ranking_cached_top, ranking_list
-from masthead.news.cache import content_generation
+from masthead.news.cache import (
+    LATEST,
+    cached_with_keys,
+    keys_record,
+    keys_record_articles,
+    lists_key,
+    page_key,
+)
 from masthead.news.models import ArticlePage, ChannelPage, HomePage
 from masthead.news.stories import headline_key
 from masthead.news.tree import is_site_wide
@@ -38,7 +45,10 @@ STORY_SIZE = 10
 RECOMMEND_SIZE = 8
 FRESH_POOL = 60
 WINDOW = "24h"
-LISTS_CACHE_SECONDS = 120
+# Lists live until discovery changes them or an article in them changes (surrogate keys).
+LISTS_CACHE_SECONDS = 6 * 3600
+# The non-personal Recommendation is volatile (fresh and trending): recomputed this often.
+RECOMMEND_CACHE_SECONDS = 60
 LIKE_HEADING = "Like"
 MORE_HEADING = "More on this subject"
 MORE_REASON = "More on this subject"
@@ -131,14 +141,16 @@ def _live(ids) -> dict[int, ArticlePage]:
 
 def article_lists(article: ArticlePage) -> ArticleLists:
     """Related, Like and the article's story for one article page: a cache lookup, or four
-    small queries (five when readers' co-visitation fills Like). Publishing anything starts a
-    new cache generation; lists recomputed in the background show within LISTS_CACHE_SECONDS."""
-    key = f"discovery:lists:{article.pk}:{content_generation()}"
-    found = cache.get(key)
-    if found is None:
+    small queries (five when readers' co-visitation fills Like). Cached until discovery updates
+    this article's lists or an article in them changes."""
+
+    def build() -> ArticleLists:
         found = _article_lists(article)
-        cache.set(key, found, timeout=LISTS_CACHE_SECONDS)
-    return found
+        keys_record(lists_key(article.pk))
+        keys_record_articles(i.article for i in (*found.related, *found.like, *found.story))
+        return found
+
+    return cached_with_keys(f"discovery:lists:{article.pk}", build, timeout=LISTS_CACHE_SECONDS)
 
 
 def _article_lists(article: ArticlePage) -> ArticleLists:
@@ -240,7 +252,7 @@ def article_sidebar(article: ArticlePage, *, within: Page) -> Sidebar:
     what Recommendation shows (precedence story > Related > Like > Recommendation > Ranking)."""
     lists = article_lists(article)
     shown = Shown.on_article_page(article, lists)
-    recommendation = shown.take(recommend(None, article))
+    recommendation = shown.take(recommend_for_page(article, limit=None), limit=RECOMMEND_SIZE)
     return Sidebar(recommendation, ranking(within=within, shown=shown))
 
 
@@ -250,10 +262,9 @@ def _stories(ids) -> dict[int, int]:
 
 def _fresh_and_picks() -> tuple[list[tuple[int, float]], list[int], dict[str, str], str]:
     """Newest live articles (id, published timestamp), editors' picks, channel titles, site path;
-    cached until the content changes."""
-    key = f"discovery:fresh:{content_generation()}"
-    found = cache.get(key)
-    if found is None:
+    cached until an article is published or the home page changes."""
+
+    def build() -> tuple[list[tuple[int, float]], list[int], dict[str, str], str]:
         fresh = [
             (pk, at.timestamp())
             for pk, at in ArticlePage.objects.live()
@@ -263,9 +274,10 @@ def _fresh_and_picks() -> tuple[list[tuple[int, float]], list[int], dict[str, st
         home = HomePage.objects.live().first()
         picks = list(home.pinned_stories.values_list("article_id", flat=True)) if home else []
         channels = dict(ChannelPage.objects.live().values_list("path", "title"))
-        found = (fresh, picks, channels, home.path if home else "")
-        cache.set(key, found, timeout=3600)
-    return found
+        keys_record(LATEST, *([page_key(home.pk)] if home else []))
+        return fresh, picks, channels, home.path if home else ""
+
+    return cached_with_keys("discovery:fresh", build, timeout=3600)
 
 
 def is_personal(reader: Reader | None) -> bool:
@@ -357,6 +369,25 @@ def _reason(scored: Scored, titles: dict[int, str], channels: dict[str, str]) ->
     if scored.source == "trending_channel" and isinstance(scored.because, str):
         return f"Trending in {channels.get(scored.because, 'your sections')}"
     return REASONS.get(scored.source, "Picked for you")
+
+
+def recommend_for_page(
+    article: ArticlePage, *, limit: int | None = RECOMMEND_SIZE
+) -> list[DiscoveryItem]:
+    """The non-personal Recommendation a cached article page carries: one site-wide list,
+    recomputed every RECOMMEND_CACHE_SECONDS, without the article itself (`limit=None`: the
+    whole shared list, for a caller that filters it further)."""
+    shared = cache.get("discovery:recommend:shared")
+    if shared is None:
+        # Deep enough that a page's own lists can take their share and leave a full widget.
+        shared = recommend(None, limit=RECOMMEND_SIZE * 4)
+        cache.set("discovery:recommend:shared", shared, timeout=RECOMMEND_CACHE_SECONDS)
+    title = headline_key(article.title)
+    return [
+        item
+        for item in shared
+        if item.article.pk != article.pk and headline_key(item.article.title) != title
+    ][:limit]
 
 
 def _ranked(path: str) -> dict[int, float]:

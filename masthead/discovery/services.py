@@ -28,6 +28,7 @@ from django.utils import timezone
 from masthead.discovery import engine
 from masthead.discovery.models import ArticleProfile, TextModel
 from masthead.engagement.models import ReaderView
+from masthead.news.cache import keys_purge, lists_key
 from masthead.news.models import ArticlePage, ArticleTag
 from masthead.news.stories import story_entries_replace, story_entries_set
 from masthead.news.tree import parent_path
@@ -309,7 +310,13 @@ def index_rebuild(*, refit: bool = True) -> dict:
         )
         neighbours = engine.related_rows(state.corpus, range(len(docs)))
         state.floors = np.asarray(neighbours.floors, np.float32)
-        like = {p: a for p, a in ArticleProfile.objects.values_list("article_id", "like")}
+        before = {
+            a: (like, related, story)
+            for a, like, related, story in ArticleProfile.objects.values_list(
+                "article_id", "like", "related", "story"
+            )
+        }
+        like = {a: values[0] for a, values in before.items()}
         profiles = []
         for row, (doc, signature) in enumerate(zip(docs, signatures, strict=True)):
             profile = _profile(state, row, doc, signature)
@@ -324,6 +331,7 @@ def index_rebuild(*, refit: bool = True) -> dict:
         story_entries_replace(stories=_story_members(state.corpus))
         state.mark = _mark()
         _state = state
+    _lists_purge_changed(before, profiles)
     return {"articles": len(docs), "stories": len(state.stories), "model": model_row.pk}
 
 
@@ -366,6 +374,20 @@ def corpus_reader() -> CorpusReader:
     """A read-only view of the corpus as it is now (reloaded when another process changed it)."""
     with _lock:
         return CorpusReader(_load())
+
+
+def _lists_purge_changed(before: dict[int, tuple], profiles: list[ArticleProfile]) -> None:
+    """Purge the cached pages of articles whose Related list or story a rebuild changed (a whole
+    story when its membership changed, since every member lists the others)."""
+    after = {p.article_id: (p.related, p.story) for p in profiles}
+    changed = {
+        a for a in before.keys() | after.keys() if before.get(a, (0, 0, 0))[1:] != after.get(a)
+    }
+    stories = {v[2] for a, v in before.items() if a in changed} | {
+        v[1] for a, v in after.items() if a in changed
+    }
+    changed |= {a for a, v in after.items() if v[1] in stories}
+    keys_purge(lists_key(a) for a in changed)
 
 
 def article_update(*, article_id: int) -> str:
@@ -427,6 +449,10 @@ def _article_update(state: _State, article_id: int) -> str:
         affected.add(row)
     rows = sorted(affected)
     neighbours = engine.related_rows(c, rows)
+    story_before = (
+        ArticleProfile.objects.filter(pk=article_id).values_list("story", flat=True).first()
+    )
+    changed = {article_id}
     now = timezone.now()
     stored = {
         a: (related, floor)
@@ -455,9 +481,20 @@ def _article_update(state: _State, article_id: int) -> str:
                 ArticleProfile.objects.filter(pk=article).update(
                     related=related, related_floor=floor, updated_at=now
                 )
+                changed.add(article)
     story = story if story is not None else int(c.story[row])
     members = [int(a) for a in c.ids[c.story == story]]
     story_entries_set(story=story, article_ids=members, gone=[] if docs else [article_id])
+    story_after = (
+        ArticleProfile.objects.filter(pk=article_id).values_list("story", flat=True).first()
+    )
+    if story_before != story_after:  # every member of both stories lists the others
+        changed |= set(
+            ArticleProfile.objects.filter(story__in=[story_before, story_after]).values_list(
+                "article_id", flat=True
+            )
+        )
+    keys_purge(lists_key(a) for a in changed)
     state.mark = _mark()
     return outcome
 
@@ -517,6 +554,7 @@ def like_refresh(*, now: datetime | None = None) -> int:
             profile.like = new
             changed.append(profile)
     ArticleProfile.objects.bulk_update(changed, ["like"], batch_size=WRITE_BATCH)
+    keys_purge(lists_key(p.article_id) for p in changed)
     return len(changed)
 
 

@@ -1,50 +1,168 @@
-"""The content generation: a number that changes whenever published content changes.
+"""Dependency-aware caching: every cached page and fragment records what it shows.
 
-Cached pages and fragments carry it in their keys, so a publish, unpublish, move or delete
-makes every cached copy stale at once. With Redis it lives in Redis; with a process-local cache
-(the embedded default) it is the modification time of a stamp file under var/, so every worker
-process on the machine sees a bump immediately.
+A rendered public page records surrogate keys for everything it shows ("article-12",
+"channel-3", "tag-7", "lists-12", "latest", "nav", ...). A change purges exactly the keys it
+touches: in Django's cache (a purge time per key, so an entry made before it is stale) and in
+the front cache (Varnish xkey, or a CDN through the `Surrogate-Key` / `Cache-Tag` headers).
+
+Recording is one call from anywhere a page is being built (a view, a selector, a template tag):
+`keys_record(article_key(12), "latest")`. Outside a page build it does nothing.
+
+Purge times are compared with the time a cached entry's build started, so a purge that lands
+while a page is being built makes that page stale too: nothing is cached from before a change.
 """
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 
-KEY = "content-generation"
+from masthead.news import frontcache
+
+# Keys every public page records: site structure (navigation, channel titles, URLs) and the
+# key that empties everything at once (bulk imports, a new site).
+NAV = "nav"
+ALL = "all"
+# The site-wide newest-first listings: home top stories, site feeds, fresh recommendations.
+LATEST = "latest"
+SITEMAP = "sitemap"
+# Tolerated clock difference between web nodes when comparing a purge with a build start.
+CLOCK_SKEW_SECONDS = 0.05
+PURGED_PREFIX = "purged:"
+
+T = TypeVar("T")
+
+_collector: ContextVar[set[str] | None] = ContextVar("masthead_surrogate_keys", default=None)
 
 
-def _is_shared_cache() -> bool:
-    return "locmem" not in str(settings.CACHES["default"]["BACKEND"]).lower()
+def article_key(article_id: int) -> str:
+    """Pages showing the article: its own page, listings and lists it appears in."""
+    return f"article-{article_id}"
 
 
-def _stamp() -> Path:
-    return Path(settings.VAR_DIR) / "content-generation"
+def lists_key(article_id: int) -> str:
+    """The article page's embedded discovery lists (Related, Like, the story)."""
+    return f"lists-{article_id}"
+
+
+def channel_key(channel_id: int) -> str:
+    """A channel's listing: which articles are in it (its sub-channels included)."""
+    return f"channel-{channel_id}"
+
+
+def tag_key(tag_id: int) -> str:
+    """A tag's listing and feeds."""
+    return f"tag-{tag_id}"
+
+
+def page_key(page_id: int) -> str:
+    """A page's own fields (the home page's intro and pinned stories, a channel's description)."""
+    return f"page-{page_id}"
+
+
+@contextmanager
+def keys_collected() -> Iterator[set[str]]:
+    """Collect the keys recorded inside the block; they are recorded in any outer block too."""
+    keys: set[str] = set()
+    token = _collector.set(keys)
+    try:
+        yield keys
+    finally:
+        _collector.reset(token)
+        keys_record(*keys)
+
+
+@contextmanager
+def keys_ignored() -> Iterator[None]:
+    """Keys recorded inside the block are dropped: for volatile parts (Ranking, the non-personal
+    Recommendation) that refresh on their own schedule and must not tie the page to them."""
+    token = _collector.set(set())
+    try:
+        yield
+    finally:
+        _collector.reset(token)
+
+
+def keys_record(*keys: str) -> None:
+    """Record that the page being built shows what `keys` name (no-op outside a page build)."""
+    collector = _collector.get()
+    if collector is not None:
+        collector.update(keys)
+
+
+def keys_record_articles(articles: Iterable[Any]) -> None:
+    """Record the articles (pages or ids) a listing or list shows."""
+    keys_record(*(article_key(a if isinstance(a, int) else a.pk) for a in articles))
+
+
+def _purge_times(keys: Iterable[str]) -> dict[str, float]:
+    return cache.get_many([PURGED_PREFIX + key for key in (*keys, ALL)])
+
+
+def keys_are_fresh(keys: Iterable[str], *, built_at: float) -> bool:
+    """Whether nothing under `keys` was purged since a build that started at `built_at`."""
+    return all(t < built_at - CLOCK_SKEW_SECONDS for t in _purge_times(keys).values())
+
+
+def keys_purged_at(keys: Iterable[str]) -> float:
+    """When any of `keys` was last purged (0 if never)."""
+    return max(_purge_times(keys).values(), default=0.0)
+
+
+def keys_purge(keys: Iterable[str]) -> None:
+    """Make every cached page and fragment showing any of `keys` stale, here and in the front
+    cache: now, and again when the transaction commits, because a reader who rebuilt a page in
+    between would have cached the content from before the change."""
+    keys = sorted(set(keys))
+    if keys:
+        _purge_now(keys)
+        if transaction.get_connection().in_atomic_block:
+            transaction.on_commit(lambda: _purge_now(keys))
+
+
+def _purge_now(keys: list[str]) -> None:
+    now = time.time()
+    cache.set_many({PURGED_PREFIX + key: now for key in keys}, timeout=None)
+    frontcache.purge(keys)
+
+
+@dataclass(frozen=True)
+class Entry:
+    value: Any
+    keys: frozenset[str]
+    built_at: float
+
+
+def cached_with_keys(name: str, build: Callable[[], T], *, timeout: int) -> T:
+    """`build()` cached under `name` until any key it recorded is purged (or `timeout` s pass).
+
+    The keys are recorded again on every hit, so a page made of cached fragments still carries
+    all of them.
+    """
+    entry = cache.get(name)
+    if isinstance(entry, Entry) and keys_are_fresh(entry.keys, built_at=entry.built_at):
+        keys_record(*entry.keys)
+        return entry.value
+    built_at = time.time()
+    with keys_collected() as keys:
+        value = build()
+    cache.set(name, Entry(value, frozenset(keys), built_at), timeout=timeout)
+    return value
 
 
 def content_generation() -> str:
-    if _is_shared_cache():
-        return str(cache.get_or_set(KEY, 1, timeout=None))
-    try:
-        return str(os.stat(_stamp()).st_mtime_ns)
-    except FileNotFoundError:
-        return "0"
+    """A value that changes when the site's structure (navigation, channels, sites) changes or
+    everything is purged; fragments that show only structure carry it in their cache keys."""
+    return repr(keys_purged_at([NAV]))
 
 
 def content_generation_bump() -> None:
-    """Make every cached page and fragment stale."""
-    if _is_shared_cache():
-        try:
-            cache.incr(KEY)
-        except ValueError:
-            cache.set(KEY, int(time.time()), timeout=None)
-        return
-    stamp = _stamp()
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.touch()
-    now = time.time_ns()
-    os.utime(stamp, ns=(now, now))
+    """Make every cached page and fragment stale (after bulk imports that bypass the signals)."""
+    keys_purge([ALL])

@@ -11,6 +11,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from wagtail.models import Page
 
 from masthead.news import selectors
+from masthead.news.cache import LATEST, channel_key, keys_record, keys_record_articles, tag_key
 
 FEED_SIZE = 30
 
@@ -24,6 +25,7 @@ class FeedScope:
     description: str
     within: Page | None = None
     tag_slug: str | None = None
+    key: str = LATEST  # the surrogate key of the listing the feed mirrors
 
     @classmethod
     def for_site(cls) -> FeedScope:
@@ -36,6 +38,7 @@ class FeedScope:
             channel.url,
             getattr(channel, "description", "") or f"Latest in {channel.title}",
             within=channel,
+            key=channel_key(channel.pk),
         )
 
     @classmethod
@@ -45,6 +48,7 @@ class FeedScope:
             f"/tags/{tag.slug}/",
             f"Latest tagged {tag.name}",
             tag_slug=tag.slug,
+            key=tag_key(tag.pk),
         )
 
     def articles(self):
@@ -77,7 +81,10 @@ class ArticleRssFeed(Feed):
         return scope.description
 
     def items(self, scope: FeedScope):
-        return scope.articles().prefetch_related("tags")[:FEED_SIZE]
+        articles = list(scope.articles().prefetch_related("tags")[:FEED_SIZE])
+        keys_record(scope.key)
+        keys_record_articles(articles)
+        return articles
 
     def item_title(self, item) -> str:
         return item.title

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -10,7 +11,15 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 from wagtail.models import Site
 
-from masthead.news.cache import content_generation
+from masthead.news.cache import (
+    ALL,
+    NAV,
+    Entry,
+    content_generation,
+    keys_are_fresh,
+    keys_collected,
+    keys_record,
+)
 
 # Paths that are never public pages: the admin, and anything personal or per-request.
 PRIVATE_PREFIXES = (
@@ -47,44 +56,77 @@ def _is_public(request: HttpRequest) -> bool:
 
 
 class PageCacheMiddleware:
-    """Serve public pages to anonymous readers from the cache for MASTHEAD_PAGE_CACHE_SECONDS.
+    """Collect the surrogate keys of public pages, send them to the front cache, and serve
+    anonymous readers from Django's cache (for MASTHEAD_PAGE_CACHE_SECONDS; 0 turns it off).
 
-    Keys carry the content generation, so a publish makes every cached page stale at once.
-    Off when the setting is 0.
+    A cached page stays until any key it recorded is purged: a publish makes stale exactly the
+    pages that showed the article or should now show it, and nothing else.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.seconds = settings.MASTHEAD_PAGE_CACHE_SECONDS
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if self.seconds <= 0 or not _is_public(request):
+        if not _is_public(request):
             return self.get_response(request)
-        key = self._key(request)
-        cached = cache.get(key)
-        if cached is not None:
-            status, headers, content = cached
-            response = HttpResponse(content, status=status)
-            for name, value in headers:
-                response[name] = value
-            response["X-Cache"] = "hit"
+        seconds = settings.MASTHEAD_PAGE_CACHE_SECONDS
+        key = self._key(request) if seconds > 0 else ""
+        if key:
+            entry = cache.get(key)
+            if isinstance(entry, Entry) and keys_are_fresh(entry.keys, built_at=entry.built_at):
+                return self._from_cache(entry)
+        built_at = time.time()
+        with keys_collected() as keys:
+            keys_record(ALL, NAV)
+            response = self.get_response(request)
+        if not _is_cacheable(response):
             return response
-        response = self.get_response(request)
-        if (
-            response.status_code == 200
-            and not response.streaming
-            and not response.cookies
-            and "private" not in response.get("Cache-Control", "")
-        ):
+        _add_key_headers(response, keys)
+        if key:
             headers = [(k, v) for k, v in response.items() if k.lower() != "set-cookie"]
-            cache.set(key, (200, headers, response.content), self.seconds)
+            value = (response.status_code, headers, response.content)
+            cache.set(key, Entry(value, frozenset(keys), built_at), seconds)
             response["X-Cache"] = "miss"
+        return response
+
+    @staticmethod
+    def _from_cache(entry: Entry) -> HttpResponse:
+        status, headers, content = entry.value
+        response = HttpResponse(content, status=status)
+        for name, value in headers:
+            response[name] = value
+        response["X-Cache"] = "hit"
         return response
 
     @staticmethod
     def _key(request: HttpRequest) -> str:
         raw = f"{request.get_host()}{request.get_full_path()}".encode()
-        return f"page:{content_generation()}:{hashlib.blake2b(raw, digest_size=16).hexdigest()}"
+        return f"page:{hashlib.blake2b(raw, digest_size=16).hexdigest()}"
+
+
+def _is_cacheable(response: HttpResponse) -> bool:
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and "private" not in response.get("Cache-Control", "")
+        and "no-cache" not in response.get("Cache-Control", "")
+    )
+
+
+def _add_key_headers(response: HttpResponse, keys: set[str]) -> None:
+    """The keys for Varnish (xkey), Fastly-style CDNs (Surrogate-Key) and Cloudflare (Cache-Tag);
+    shared caches may keep the page long since a change purges it."""
+    ordered = sorted(keys)
+    response["xkey"] = " ".join(ordered)
+    response["Surrogate-Key"] = " ".join(ordered)
+    response["Cache-Tag"] = ",".join(ordered)
+    patch_cache_control(
+        response,
+        public=True,
+        max_age=settings.MASTHEAD_CACHE_CONTROL_MAX_AGE,
+        s_maxage=settings.MASTHEAD_FRONT_CACHE_MAX_AGE,
+    )
 
 
 class SiteCacheMiddleware:
@@ -98,6 +140,8 @@ class SiteCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):  # beacons and reactions render no page
+            return self.get_response(request)
         key = f"site:{content_generation()}:{request.get_host()}:{request.get_port()}"
         site = cache.get(key)
         if site is None:

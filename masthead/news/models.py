@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -17,21 +18,37 @@ from taggit.models import TaggedItemBase
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import StreamField
-from wagtail.models import Orderable, Page
+from wagtail.models import Orderable, Page, PageViewRestriction
 from wagtail.search import index
 from wagtail.url_routing import RouteResult
 
 from masthead.news import feeds, selectors, structured_data
 from masthead.news.blocks import ArticleBodyBlock
+from masthead.news.cache import article_key, cached_with_keys, channel_key, keys_record, page_key
 from masthead.news.pagination import paginate
 
 # A revision within this long after first publication is a correction, not an update.
 UPDATE_GRACE = timedelta(minutes=5)
 # One rendition serves the page, OpenGraph, Twitter and JSON-LD (16:9, Google's preferred shape).
 LEAD_RENDITION = "fill-1200x675|format-jpeg|jpegquality-80"
+# An article's rendered body and metadata stay cached until it changes; this only bounds memory.
+ARTICLE_CACHE_SECONDS = 24 * 3600
 
 
-class HomePage(Page):
+class ServedPage(Page):
+    """Serving without Wagtail's per-request view-restriction queries while the site has no
+    restricted page (the usual case for a news site); with any, Wagtail's own check runs."""
+
+    class Meta:
+        abstract = True
+
+    def get_view_restrictions(self):
+        if not selectors.site_has_view_restrictions():
+            return PageViewRestriction.objects.none()
+        return super().get_view_restrictions()
+
+
+class HomePage(ServedPage):
     intro = models.CharField(max_length=300, blank=True)
 
     content_panels = Page.content_panels + [
@@ -57,6 +74,7 @@ class HomePage(Page):
 
     def get_context(self, request: HttpRequest, *args, **kwargs) -> dict:
         context = super().get_context(request, *args, **kwargs)
+        keys_record(page_key(self.pk))
         # Callables: the template calls them only when its fragment cache misses.
         context["top_stories"] = partial(selectors.article_list_top_stories, home=self)
         context["sections"] = partial(selectors.channel_list_sections, home=self)
@@ -72,7 +90,7 @@ class PinnedStory(Orderable):
     panels = [FieldPanel("article")]
 
 
-class ChannelPage(RoutablePageMixin, Page):
+class ChannelPage(RoutablePageMixin, ServedPage):
     """A section of the site (Markets, Markets > Stocks); lists its own and its sub-channels' articles."""
 
     description = models.CharField(max_length=300, blank=True)
@@ -90,6 +108,7 @@ class ChannelPage(RoutablePageMixin, Page):
 
     @path("")
     def index(self, request: HttpRequest):
+        keys_record(page_key(self.pk), channel_key(self.pk))
         articles = selectors.article_list_stories(within=self)
         page, message = paginate(request, articles, settings.MASTHEAD_PAGE_SIZE)
         return self.render(
@@ -111,7 +130,7 @@ class ArticleTag(TaggedItemBase):
     )
 
 
-class ArticlePage(Page):
+class ArticlePage(ServedPage):
     dek = models.TextField("summary", blank=True, max_length=600)
     column = models.CharField(
         max_length=100,
@@ -204,9 +223,14 @@ class ArticlePage(Page):
 
     def get_context(self, request: HttpRequest, *args, **kwargs) -> dict:
         context = super().get_context(request, *args, **kwargs)
+        keys_record(article_key(self.pk))
         breadcrumbs = selectors.page_list_breadcrumbs(page=self)
-        tags = list(self.tags.all())
-        lead = self.lead_image.get_rendition(LEAD_RENDITION) if self.lead_image else None
+        if getattr(request, "is_preview", False):  # a draft's own tags and image
+            tags, lead = self._tags_and_lead()
+        else:
+            tags, lead = cached_with_keys(
+                f"article-meta:{self.pk}", self._tags_and_lead, timeout=ARTICLE_CACHE_SECONDS
+            )
         lead_url = request.build_absolute_uri(lead.url) if lead else None
         own_url = request.build_absolute_uri(self.get_url(request))
         canonical = self.source_url if self.is_canonical_at_source and self.source_url else own_url
@@ -230,6 +254,12 @@ class ArticlePage(Page):
             ],
         )
         return context
+
+    def _tags_and_lead(self) -> tuple[list, Any]:
+        """The article's tags and lead rendition, cached until the article changes."""
+        keys_record(article_key(self.pk))
+        lead = self.lead_image.get_rendition(LEAD_RENDITION) if self.lead_image else None
+        return list(self.tags.all()), lead
 
     def serve(self, request: HttpRequest, *args, **kwargs):
         response = super().serve(request, *args, **kwargs)

@@ -8,12 +8,18 @@ from datetime import timedelta
 from django.core.cache import cache
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
-from wagtail.models import Page, PageManager
+from wagtail.models import Page, PageManager, PageViewRestriction
 
 # The page models call these selectors from their get_context, so this module names the models
 # through their module (resolved at call time) rather than importing the classes.
 from masthead.news import models
-from masthead.news.cache import content_generation
+from masthead.news.cache import (
+    LATEST,
+    channel_key,
+    content_generation,
+    keys_record,
+    page_key,
+)
 from masthead.news.tree import parent_path
 
 TOP_STORIES = 7
@@ -66,6 +72,7 @@ def article_list_top_stories(
     *, home: models.HomePage, limit: int = TOP_STORIES
 ) -> list[models.ArticlePage]:
     """Editor-pinned live articles in their order, then the latest stories (one entry each)."""
+    keys_record(page_key(home.pk), LATEST)
     pinned = [
         pin.article
         for pin in home.pinned_stories.select_related(
@@ -94,7 +101,8 @@ class Section:
 def channel_list_sections(*, home: models.HomePage, size: int = SECTION_SIZE) -> list[Section]:
     """One section per top-level channel with its latest stories (sub-channels included),
     leaving out the stories Top stories already shows."""
-    channels = models.ChannelPage.objects.child_of(home).live().order_by("path")
+    channels = list(models.ChannelPage.objects.child_of(home).live().order_by("path"))
+    keys_record(*(channel_key(channel.pk) for channel in channels))
     shown = [article.pk for article in article_list_top_stories(home=home)]
     return [
         Section(
@@ -170,3 +178,15 @@ def page_for_url_path(*, url_path: str) -> Page | None:
 def _sections_by_url_path() -> dict[str, Page]:
     sections: list[type[Page]] = [models.HomePage, models.ChannelPage]
     return {page.url_path: page for model in sections for page in model.objects.live()}
+
+
+VIEW_RESTRICTIONS_KEY = "site-has-view-restrictions"
+
+
+def site_has_view_restrictions() -> bool:
+    """Whether any page is private (cached; the signals drop it when a restriction changes)."""
+    found = cache.get(VIEW_RESTRICTIONS_KEY)
+    if found is None:
+        found = PageViewRestriction.objects.exists()
+        cache.set(VIEW_RESTRICTIONS_KEY, found, timeout=None)
+    return bool(found)

@@ -7,6 +7,7 @@ from django.contrib.sitemaps import Sitemap
 from django.http import HttpRequest
 
 from masthead.news import selectors
+from masthead.news.cache import NAV, SITEMAP, keys_record
 from masthead.news.models import ArticlePage, ChannelPage, HomePage
 
 # Google News reads at most 1,000 articles per news sitemap.
@@ -18,6 +19,7 @@ class SectionSitemap(Sitemap):
     priority = 0.8
 
     def items(self):
+        keys_record(NAV)
         return list(HomePage.objects.live()) + list(ChannelPage.objects.live().order_by("path"))
 
     def location(self, item) -> str:
@@ -33,6 +35,7 @@ class ArticleSitemap(Sitemap):
     priority = 0.6
 
     def items(self):
+        keys_record(SITEMAP)
         return (
             ArticlePage.objects.live()
             .order_by("-published_at", "-pk")
@@ -50,6 +53,7 @@ SITEMAPS = {"sections": SectionSitemap, "articles": ArticleSitemap}
 
 
 def news_sitemap_entries(*, request: HttpRequest) -> list[dict]:
+    keys_record(SITEMAP)
     articles = selectors.article_list_recent(
         hours=settings.MASTHEAD_NEWS_SITEMAP_HOURS
     ).prefetch_related("tags")[:NEWS_SITEMAP_LIMIT]

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_safe
 from taggit.models import Tag
 
 from masthead.news import feeds, selectors, sitemaps
+from masthead.news.cache import keys_record, tag_key
 from masthead.news.ids import id_parse
 from masthead.news.models import ChannelPage
 from masthead.news.pagination import paginate, paginate_counted
@@ -24,6 +25,7 @@ def _tag(slug: str) -> Tag:
 @require_safe
 def tag_index(request: HttpRequest, slug: str) -> HttpResponse:
     tag = _tag(slug)
+    keys_record(tag_key(tag.pk))
     page, message = paginate(
         request, selectors.article_list_stories_for_tag(slug=tag.slug), settings.MASTHEAD_PAGE_SIZE
     )

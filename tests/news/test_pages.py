@@ -177,7 +177,7 @@ def test_the_article_body_renders_every_block_type(client, make_article):
 def test_pages_carry_caching_and_security_headers(client, home):
     article = ArticlePage.objects.live()[0]
     response = client.get(article.url)
-    assert response["Cache-Control"] == "public, max-age=60"
+    assert response["Cache-Control"] == "public, max-age=60, s-maxage=86400"
     assert response["ETag"]
     assert response["Last-Modified"]
     assert "default-src 'self'" in response["Content-Security-Policy"]

@@ -1,0 +1,87 @@
+"""An editor publishing one article every few seconds, for bench/serving.py.
+
+    python bench/editor.py FRONT_URL --every 10 --count 3
+
+Runs in the benchmark site's environment (the caller sets it). Each publish goes through
+Wagtail's normal path (revision + publish, signals, discovery update, purges); a watcher polls
+the article's channel page and the home page through the front cache from the moment the publish
+starts and records when the new headline shows on each. Prints one JSON line per publish.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import threading
+import time
+import urllib.request
+
+import django
+
+POLL_SECONDS = 0.01
+GIVE_UP_SECONDS = 10.0
+
+
+def shows(url: str, text: str) -> bool:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return text in response.read().decode()
+
+
+def watch(url: str, text: str, start: float, out: dict, name: str) -> None:
+    while time.monotonic() - start < GIVE_UP_SECONDS:
+        if shows(url, text):
+            out[name] = time.monotonic() - start
+            return
+        time.sleep(POLL_SECONDS)
+    out[name] = None
+
+
+def publish_one(front: str, channel, n: int) -> dict:
+    from masthead.news.models import ArticlePage
+
+    title = f"Editor desk bulletin {n} {random.randrange(10**9)}"
+    article = ArticlePage(
+        title=title,
+        dek="A bulletin published while readers load the site.",
+        body=[("paragraph", "<p>Prices moved again in early trading on the exchange.</p>")],
+        live=False,
+    )
+    channel.add_child(instance=article)
+    revision = article.save_revision()
+    delays: dict = {}
+    start = time.monotonic()
+    watchers = [
+        threading.Thread(target=watch, args=(front + channel.url, title, start, delays, "channel")),
+        threading.Thread(target=watch, args=(front + "/", title, start, delays, "home")),
+    ]
+    for watcher in watchers:
+        watcher.start()
+    revision.publish()
+    delays["publish_call"] = time.monotonic() - start
+    for watcher in watchers:
+        watcher.join()
+    return delays
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("front")
+    parser.add_argument("--every", type=float, default=10.0)
+    parser.add_argument("--count", type=int, default=3)
+    args = parser.parse_args()
+    django.setup()
+    from masthead.news.models import ChannelPage
+
+    channels = [c for c in ChannelPage.objects.live() if c.numchild]
+    random.seed(7)
+    front = args.front.rstrip("/")
+    next_at = time.monotonic() + args.every / 2
+    for n in range(args.count):
+        time.sleep(max(0.0, next_at - time.monotonic()))
+        next_at += args.every
+        print(json.dumps(publish_one(front, random.choice(channels), n)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""What a change makes stale: the surrogate keys purged when a page is published, edited,
+unpublished, moved or deleted.
+
+An article's own key reaches every page that shows it (its page, listing cards, other articles'
+lists). Listings that may gain or lose it (its channels, the site-wide latest, its tags, the
+sitemaps) are purged only when its listing facts change: first publication, unpublishing, a new
+date, channel or tag set. The facts of the last purge are kept in the cache for the comparison;
+when they are missing, the listings are purged to be safe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from wagtail.models import Page
+
+from masthead.news.cache import (
+    LATEST,
+    NAV,
+    SITEMAP,
+    article_key,
+    channel_key,
+    keys_purge,
+    lists_key,
+    page_key,
+    tag_key,
+)
+from masthead.news.models import ArticlePage, ArticleTag, ChannelPage
+
+FACTS_PREFIX = "listing-facts:"
+
+
+@dataclass(frozen=True)
+class ListingFacts:
+    """What decides which listings show an article."""
+
+    published_at: float | None
+    channel_ids: tuple[int, ...]
+    tag_ids: tuple[int, ...]
+
+    def keys(self) -> set[str]:
+        return {
+            *(channel_key(c) for c in self.channel_ids),
+            *(tag_key(t) for t in self.tag_ids),
+            LATEST,
+            SITEMAP,
+        }
+
+
+def _channels_above(page: Page) -> tuple[int, ...]:
+    return tuple(
+        Page.objects.ancestor_of(page)
+        .type(ChannelPage)
+        .order_by("path")
+        .values_list("pk", flat=True)
+    )
+
+
+def listing_facts(article: ArticlePage) -> ListingFacts:
+    tags = ArticleTag.objects.filter(content_object_id=article.pk).values_list("tag_id", flat=True)
+    return ListingFacts(
+        published_at=article.published_at.timestamp() if article.published_at else None,
+        channel_ids=_channels_above(article),
+        tag_ids=tuple(sorted(tags)),
+    )
+
+
+def article_published(article: ArticlePage) -> None:
+    """Published or edited: its pages, and the listings it enters or moves in."""
+    new = listing_facts(article)
+    old: ListingFacts | None = cache.get(FACTS_PREFIX + str(article.pk))
+    keys = {article_key(article.pk), lists_key(article.pk), SITEMAP}
+    if old != new:
+        keys |= new.keys() | (old.keys() if old else set())
+    cache.set(FACTS_PREFIX + str(article.pk), new, timeout=None)
+    keys_purge(keys)
+
+
+def article_gone(article: ArticlePage) -> None:
+    """Unpublished or deleted: every page that showed it and every listing it leaves."""
+    old: ListingFacts | None = cache.get(FACTS_PREFIX + str(article.pk))
+    keys = {article_key(article.pk), lists_key(article.pk), LATEST, SITEMAP}
+    keys |= old.keys() if old else {channel_key(c) for c in _channels_above(article)}
+    cache.delete(FACTS_PREFIX + str(article.pk))
+    keys_purge(keys)
+
+
+def article_moved(article: ArticlePage, *, parent_before: Page) -> None:
+    """Moved to another channel: it leaves the old channels' listings and enters the new ones."""
+    before = {channel_key(c) for c in _channels_above(parent_before)}
+    if isinstance(parent_before.specific_deferred, ChannelPage):
+        before.add(channel_key(parent_before.pk))
+    cache.delete(FACTS_PREFIX + str(article.pk))
+    keys_purge(before)
+    article_published(article)
+
+
+def structure_changed(page: Page) -> None:
+    """A channel or the home page changed, was moved or deleted: its own page, and (through the
+    navigation and breadcrumbs every page shows) all pages."""
+    keys_purge({page_key(page.pk), channel_key(page.pk), NAV})
+
+
+def home_changed(page: Page) -> None:
+    """The home page's own fields (intro, pinned stories) show only on the home page."""
+    keys_purge({page_key(page.pk)})

@@ -1,0 +1,172 @@
+"""A change purges exactly the cached pages that showed what changed (or should now show it)."""
+
+import pytest
+from wagtail.models import Page
+
+from masthead.discovery import interface
+from masthead.news.cache import LATEST, article_key, channel_key, content_generation, lists_key
+from masthead.news.models import ArticlePage, ChannelPage
+
+
+@pytest.fixture
+def page_cache(settings):
+    settings.MASTHEAD_PAGE_CACHE_SECONDS = 600
+
+
+def keys_of(response) -> set[str]:
+    return set(response["xkey"].split())
+
+
+def warm(client, *paths) -> None:
+    for path in paths:
+        client.get(path)
+        assert client.get(path)["X-Cache"] == "hit", path
+
+
+def state(client, path) -> str:
+    return client.get(path)["X-Cache"]
+
+
+def an_article_in(channel: ChannelPage) -> ArticlePage:
+    return ArticlePage.objects.live().child_of(channel).order_by("-published_at").first()
+
+
+def test_an_article_page_carries_the_keys_of_everything_it_shows(client, home):
+    article = ArticlePage.objects.live().order_by("pk").first()
+    response = client.get(article.url)
+    keys = keys_of(response)
+    assert {article_key(article.pk), lists_key(article.pk), "nav", "all"} <= keys
+    lists = interface.article_lists(article)
+    for item in [*lists.related, *lists.like, *lists.story]:
+        assert article_key(item.article.pk) in keys
+    assert response["Surrogate-Key"] == response["xkey"]
+    assert set(response["Cache-Tag"].split(",")) == keys
+    assert "s-maxage=" in response["Cache-Control"]
+
+
+def test_listings_carry_their_listing_key_and_the_articles_they_show(client, stocks, home):
+    response = client.get(stocks.url)
+    keys = keys_of(response)
+    assert channel_key(stocks.pk) in keys
+    assert {article_key(a.pk) for a in response.context["articles"]} <= keys
+    home_keys = keys_of(client.get("/"))
+    assert LATEST in home_keys
+    assert channel_key(stocks.get_parent().pk) in home_keys
+
+
+def test_a_new_article_refreshes_its_channels_and_the_home_page_and_nothing_else(
+    client, home, stocks, make_article, page_cache
+):
+    world = ChannelPage.objects.exclude(pk__in=[stocks.pk, stocks.get_parent().pk]).first()
+    unrelated = an_article_in(world)
+    before = content_generation()
+    warm(client, "/", "/markets/", stocks.url, world.url, unrelated.url)
+
+    make_article(title="Copper hits a record")
+
+    for path in ("/", "/markets/", stocks.url):
+        response = client.get(path)
+        assert response["X-Cache"] == "miss", path
+        assert "Copper hits a record" in response.content.decode()
+    assert state(client, world.url) == "hit"
+    assert state(client, unrelated.url) == "hit"
+    assert content_generation() == before  # no global generation for public pages
+
+
+def test_editing_an_article_refreshes_the_pages_that_show_it_but_not_other_listings(
+    client, home, stocks, page_cache
+):
+    article = an_article_in(stocks)
+    world = ChannelPage.objects.exclude(pk__in=[stocks.pk, stocks.get_parent().pk]).first()
+    warm(client, article.url, stocks.url, world.url)
+
+    article.title = "A corrected headline"
+    article.save_revision().publish()
+
+    assert "A corrected headline" in client.get(article.url).content.decode()
+    assert "A corrected headline" in client.get(stocks.url).content.decode()
+    assert state(client, world.url) == "hit"
+
+
+def test_unpublishing_an_article_refreshes_the_article_pages_whose_lists_showed_it(
+    client, home, page_cache
+):
+    article = ArticlePage.objects.live().order_by("pk").first()
+    shown = interface.article_lists(article).related[0].article
+    unrelated = next(
+        other
+        for other in ArticlePage.objects.live().exclude(pk__in=[article.pk, shown.pk])
+        if article_key(shown.pk) not in keys_of(client.get(other.url))
+    )
+    warm(client, article.url, unrelated.url)
+
+    shown.specific.unpublish()
+
+    response = client.get(article.url)
+    assert response["X-Cache"] == "miss"
+    assert f'data-target="{shown.pk}"' not in response.content.decode()
+    assert state(client, unrelated.url) == "hit"
+    assert client.get(shown.url).status_code == 404
+
+
+def test_moving_an_article_refreshes_the_old_and_the_new_channel(client, home, stocks, page_cache):
+    article = an_article_in(stocks)
+    other = ChannelPage.objects.exclude(pk__in=[stocks.pk, stocks.get_parent().pk]).first()
+    warm(client, stocks.url, other.url)
+
+    article.move(other, pos="last-child")
+
+    left = client.get(stocks.url)
+    assert left["X-Cache"] == "miss"
+    assert article.pk not in [a.pk for a in left.context["articles"]]
+    entered = client.get(other.url)
+    assert entered["X-Cache"] == "miss"
+    assert article.pk in [a.pk for a in entered.context["articles"]]
+
+
+def test_deleting_an_article_refreshes_its_channel(client, home, stocks, page_cache):
+    article = an_article_in(stocks)
+    warm(client, stocks.url)
+    Page.objects.get(pk=article.pk).delete()
+    response = client.get(stocks.url)
+    assert response["X-Cache"] == "miss"
+    assert article.pk not in [a.pk for a in response.context["articles"]]
+
+
+def test_renaming_a_channel_refreshes_every_page_through_the_navigation(
+    client, home, stocks, page_cache
+):
+    article = an_article_in(stocks)
+    warm(client, "/", article.url)
+    markets = ChannelPage.objects.get(slug="markets")
+    markets.title = "Money"
+    markets.save_revision().publish()
+    assert ">Money</a>" in client.get("/").content.decode()
+    assert ">Money</a>" in client.get(article.url).content.decode()
+
+
+def test_a_cached_page_is_the_same_for_every_worker(client, stocks, page_cache):
+    """The embedded default keeps the page cache on disk, shared by every worker process."""
+    from django.core.cache import cache
+
+    assert "locmem" not in type(cache).__module__
+    client.get(stocks.url)
+    assert state(client, stocks.url) == "hit"
+
+
+def test_the_ranking_in_a_cached_page_refreshes_from_a_short_lived_public_answer(client, stocks):
+    html = client.get(stocks.url).content.decode()
+    refresh = (
+        html.split('data-widget="ranking" data-refresh="')[1].split('"')[0].replace("&amp;", "&")
+    )
+    assert f"channel={stocks.pk}" in refresh
+    response = client.get(refresh)
+    assert response.status_code == 200
+    assert response["Cache-Control"].startswith("public, max-age=")
+    assert "discovery/ranking.js" in html
+
+
+def test_publishing_does_not_tie_article_pages_to_the_volatile_lists(client, home):
+    article = ArticlePage.objects.live().order_by("pk").first()
+    keys = keys_of(client.get(article.url))
+    assert LATEST not in keys  # the fresh articles in the Recommendation change on every publish
