@@ -13,8 +13,24 @@ from masthead.news.models import ArticlePage, ChannelPage, HomePage
 CORPUS_SIZE = 60
 
 
+FLUSHING_FIXTURES = {"transactional_db", "live_server"}
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: runs once, in the SQLite pass")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Tests that flush the database at teardown run last, those that read the shared corpus
+    first among them: the corpus is generated once per session and a flush takes it away (the
+    multi-process tests commit outside a test transaction and would run after them otherwise)."""
+
+    def flushes(item) -> tuple[bool, bool]:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        return bool(fixtures & FLUSHING_FIXTURES), "corpus" not in fixtures
+
+    items.sort(key=lambda item: flushes(item) if flushes(item)[0] else (False, False))
 
 
 @pytest.fixture(scope="session")
