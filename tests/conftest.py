@@ -24,7 +24,9 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(items):
     """Tests that flush the database at teardown run last, those that read the shared corpus
     first among them: the corpus is generated once per session and a flush takes it away (the
-    multi-process tests commit outside a test transaction and would run after them otherwise)."""
+    multi-process tests commit outside a test transaction and would run after them otherwise).
+    None of ours does today (a flush would also leave `--reuse-db` a database without the pages
+    the migrations create); this keeps a new one from breaking the others."""
 
     def flushes(item) -> tuple[bool, bool]:
         fixtures = set(getattr(item, "fixturenames", ()))
