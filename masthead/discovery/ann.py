@@ -91,9 +91,7 @@ def _new_graph(dims: int) -> faiss.IndexIDMap:
     return faiss.IndexIDMap(graph)
 
 
-def exact_candidates(
-    Z: np.ndarray, block: np.ndarray, count: int
-) -> tuple[np.ndarray, np.ndarray]:
+def exact_candidates(Z: np.ndarray, block: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
     """The `count` rows most similar to each row of `block` by exact matrix product."""
     S = Z[block] @ Z.T
     S[np.arange(len(block)), block] = -np.inf

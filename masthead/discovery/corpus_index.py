@@ -194,8 +194,7 @@ class CorpusIndex:
     def related_json(self, row: int, items: list[tuple[int, float]]) -> list:
         ids, story = self._get("ids"), self._get("story")
         return [
-            [int(ids[j]), round(score, 4), self.reason(row, j), int(story[j])]
-            for j, score in items
+            [int(ids[j]), round(score, 4), self.reason(row, j), int(story[j])] for j, score in items
         ]
 
     def neighbours(self, rows: Sequence[int]) -> engine.Neighbours:
@@ -391,7 +390,9 @@ class CorpusIndex:
             "model_id": self.model_id,
             "size": self._size,
             "tags_width": self._tags.columns,
-            "tag_column": [[t, c, self._columns.column_name[c]] for t, c in self._columns.tag_column.items()],
+            "tag_column": [
+                [t, c, self._columns.column_name[c]] for t, c in self._columns.tag_column.items()
+            ],
             "channels": self._columns.channels,
         }
         (target / "meta.json").write_text(json.dumps(meta))
@@ -418,7 +419,9 @@ class CorpusIndex:
             return None
 
     @classmethod
-    def load(cls, root: Path, model: engine.Model, *, exact_below: int = ann.EXACT_BELOW) -> CorpusIndex:
+    def load(
+        cls, root: Path, model: engine.Model, *, exact_below: int = ann.EXACT_BELOW
+    ) -> CorpusIndex:
         """Open the current snapshot under `root` (memory-mapped; copied only where changed)."""
         source = (root / "current").resolve()
         meta = json.loads((source / "meta.json").read_text())
@@ -428,9 +431,18 @@ class CorpusIndex:
         index._size = meta["size"]
         loaded = {
             name: np.load(source / f"{name}.npy", mmap_mode="r")
-            for name in ("X_indptr", "X_indices", "X_data", "tags_indptr", "tags_indices", "tags_data")
+            for name in (
+                "X_indptr",
+                "X_indices",
+                "X_data",
+                "tags_indptr",
+                "tags_indices",
+                "tags_data",
+            )
         }
-        index._X = _Rows(loaded["X_indptr"], loaded["X_indices"], loaded["X_data"], engine.N_FEATURES)
+        index._X = _Rows(
+            loaded["X_indptr"], loaded["X_indices"], loaded["X_data"], engine.N_FEATURES
+        )
         index._tags = _Rows(
             loaded["tags_indptr"], loaded["tags_indices"], loaded["tags_data"], meta["tags_width"]
         )

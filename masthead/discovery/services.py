@@ -210,8 +210,16 @@ def _profiles_load(model_id: int, model: engine.Model) -> CorpusIndex:
     """Every stored profile, in publication order, read in batches of arrays."""
     index = CorpusIndex(model, model_id=model_id)
     tags = _tags_of()
-    fields = ("article_id", "terms", "vector", "signature", "story", "published_at",
-              "channel_path", "related_floor")
+    fields = (
+        "article_id",
+        "terms",
+        "vector",
+        "signature",
+        "story",
+        "published_at",
+        "channel_path",
+        "related_floor",
+    )
     profiles = (
         ArticleProfile.objects.filter(model_id=model_id)
         .order_by("published_at", "article_id")
@@ -232,8 +240,12 @@ def _rows_add(index: CorpusIndex, profiles: list[tuple], tags: dict) -> None:
         return
     terms = [bytes(p[1]) for p in profiles]
     sizes = np.array([len(t) // 8 for t in terms])
-    indices = np.concatenate([np.frombuffer(t[: 4 * k], np.int32) for t, k in zip(terms, sizes, strict=True)])
-    values = np.concatenate([np.frombuffer(t[4 * k :], np.float32) for t, k in zip(terms, sizes, strict=True)])
+    indices = np.concatenate(
+        [np.frombuffer(t[: 4 * k], np.int32) for t, k in zip(terms, sizes, strict=True)]
+    )
+    values = np.concatenate(
+        [np.frombuffer(t[4 * k :], np.float32) for t, k in zip(terms, sizes, strict=True)]
+    )
     X = sp.csr_matrix(
         (values, indices, np.concatenate([[0], np.cumsum(sizes)])),
         shape=(len(profiles), engine.N_FEATURES),
@@ -292,7 +304,11 @@ def index_rebuild(*, refit: bool = True) -> dict:
             model = engine.Model.from_bytes(bytes(model_row.data))
         index = CorpusIndex(model, model_id=model_row.pk)
         dims = model.components.shape[0]
-        X = model.sparse([d.text for d in docs]) if docs else sp.csr_matrix((0, engine.N_FEATURES), dtype=np.float32)
+        X = (
+            model.sparse([d.text for d in docs])
+            if docs
+            else sp.csr_matrix((0, engine.N_FEATURES), dtype=np.float32)
+        )
         Z = model.dense(X) if docs else np.zeros((0, dims), np.float32)
         signatures = [engine.minhash(d.text) for d in docs]
         stories = [
@@ -307,7 +323,9 @@ def index_rebuild(*, refit: bool = True) -> dict:
             channel_paths=[d.channel_path for d in docs],
             tags=[d.tags for d in docs],
             stories=np.array(stories, np.int64),
-            signatures=np.array([s.hashvalues for s in signatures], np.uint32).reshape(-1, engine.NUM_PERM),
+            signatures=np.array([s.hashvalues for s in signatures], np.uint32).reshape(
+                -1, engine.NUM_PERM
+            ),
             floors=np.zeros(len(docs), np.float32),
         )
         neighbours = index.neighbours(range(len(docs)))

@@ -111,8 +111,9 @@ def activity_add(*, rows: dict[tuple[int, datetime, str], tuple[int, int]]) -> N
 WINDOW_NAMES = {span: name for name, span in ranking.WINDOWS.items()}
 
 
-def _ranking_clocks(*, first_hour: datetime) -> dict[str, RankingClock]:
-    """Each window's clock; a new one counts from the window ending at `first_hour`."""
+def _ranking_clocks(*, first_hour: datetime, last_hour: datetime) -> dict[str, RankingClock]:
+    """Each window's clock, its landmark close enough to `last_hour` for floats; a new one
+    counts from the window ending at `first_hour`."""
     clocks = {clock.window_name: clock for clock in RankingClock.objects.all()}
     for name, span in ranking.WINDOWS.items():
         if name not in clocks:
@@ -123,14 +124,31 @@ def _ranking_clocks(*, first_hour: datetime) -> dict[str, RankingClock]:
                     "expired_before": ranking.first_hour_in(window=span, now=first_hour),
                 },
             )
+        if ranking.needs_rescale(window=span, landmark=clocks[name].landmark, now=last_hour):
+            with transaction.atomic():
+                clock = RankingClock.objects.select_for_update().get(window_name=name)
+                _ranking_rescale(clock, window=span, now=last_hour)
+                clocks[name] = clock
     return clocks
+
+
+def _ranking_rescale(clock: RankingClock, *, window: timedelta, now: datetime) -> None:
+    """Move the window's landmark to `now`'s hour, scaling the stored sums to match."""
+    if not ranking.needs_rescale(window=window, landmark=clock.landmark, now=now):
+        return
+    landmark = ranking.hour_start(now)
+    factor = ranking.decay_factor(window=window, landmark=clock.landmark, now=landmark)
+    RankingScore.objects.filter(window_name=clock.window_name).update(score=F("score") * factor)
+    clock.landmark = landmark
+    clock.save(update_fields=["landmark"])
 
 
 def ranking_scores_add(*, rows: dict[tuple[int, datetime, str], tuple[int, int]]) -> None:
     """Add hourly (views, reactions) to the forward-decayed sums of every window and scope."""
     if not rows:
         return
-    clocks = _ranking_clocks(first_hour=min(hour for _, hour, _ in rows))
+    hours = [hour for _, hour, _ in rows]
+    clocks = _ranking_clocks(first_hour=min(hours), last_hour=max(hours))
     values = []
     for (article_id, hour, path), (views, reactions) in rows.items():
         amount = ranking.activity_score(views=views, reactions=reactions)
@@ -139,9 +157,7 @@ def ranking_scores_add(*, rows: dict[tuple[int, datetime, str], tuple[int, int]]
             if not amount or hour < clock.expired_before:
                 continue  # a late event for an hour this window has already let go
             score = amount * ranking.bucket_weight(hour=hour, window=span, landmark=clock.landmark)
-            values += [
-                _db_values(name, scope, article_id, score, hour) for scope in scopes(path)
-            ]
+            values += [_db_values(name, scope, article_id, score, hour) for scope in scopes(path)]
     table = RankingScore._meta.db_table
     sql = (
         f"INSERT INTO {table} (window_name, scope, article_id, score, last_hour) "  # noqa: S608
@@ -173,7 +189,9 @@ def ranking_expire(*, window: timedelta, now: datetime) -> None:
         updates = []
         for article_id, hour, path, views, reactions in leaving.iterator(chunk_size=5000):
             amount = ranking.activity_score(views=views, reactions=reactions)
-            score = amount * ranking.bucket_weight(hour=hour, window=window, landmark=clock.landmark)
+            score = amount * ranking.bucket_weight(
+                hour=hour, window=window, landmark=clock.landmark
+            )
             updates += [(score, name, scope, article_id) for scope in scopes(path)]
         table = RankingScore._meta.db_table
         with connection.cursor() as cursor:
@@ -182,13 +200,9 @@ def ranking_expire(*, window: timedelta, now: datetime) -> None:
                 "WHERE window_name = %s AND scope = %s AND article_id = %s",
                 updates,
             )
-        if ranking.needs_rescale(window=window, landmark=clock.landmark, now=now):
-            landmark = ranking.hour_start(now)
-            factor = ranking.decay_factor(window=window, landmark=clock.landmark, now=landmark)
-            scores.update(score=F("score") * factor)
-            clock.landmark = landmark
         clock.expired_before = start
-        clock.save()
+        clock.save(update_fields=["expired_before"])
+        _ranking_rescale(clock, window=window, now=now)
 
 
 def ranking_scores_top(

@@ -108,7 +108,10 @@ class RankingScore(models.Model):
         ]
         indexes = [
             models.Index(
-                "window_name", "scope", models.F("score").desc(), models.F("article").desc(),
+                "window_name",
+                "scope",
+                models.F("score").desc(),
+                models.F("article").desc(),
                 name="ranking_by_score",
             ),
             models.Index(fields=["window_name", "last_hour"], name="ranking_by_last_hour"),

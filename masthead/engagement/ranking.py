@@ -47,7 +47,9 @@ def activity_score(*, views: float, reactions: float) -> float:
 # the same factor 2 ** ((now - landmark) / half_life), so the order of articles does not change
 # as time passes and a list is an ORDER BY on the stored sum. Unlike `hour_weights`, the current
 # hour is not capped at now; that changes a score only within its own hour.
-RESCALE_AFTER = 256.0  # half-lives past the landmark before sums are rescaled (floats reach 2**1023)
+RESCALE_AFTER = (
+    256.0  # half-lives past the landmark before sums are rescaled (floats reach 2**1023)
+)
 
 
 def half_life(window: timedelta) -> float:
@@ -62,7 +64,10 @@ def bucket_weight(*, hour: datetime, window: timedelta, landmark: datetime) -> f
 
 def decay_factor(*, window: timedelta, landmark: datetime, now: datetime) -> float:
     """What turns a forward-decayed sum into the score at `now`."""
-    return float(2 ** (-(now - landmark).total_seconds() / half_life(window)))
+    # Clamped: a `now` far before the landmark (a clock set back) must not overflow.
+    return float(
+        2 ** max(-1000.0, min(1000.0, -(now - landmark).total_seconds() / half_life(window)))
+    )
 
 
 def first_hour_in(*, window: timedelta, now: datetime) -> datetime:
