@@ -54,7 +54,7 @@ class VectorIndex:
         (len(block), count)."""
         if self.graph is None:
             return exact_candidates(Z, block, count)
-        self.graph.index.hnsw.efSearch = max(EF_SEARCH, OVERFETCH * count)
+        faiss.downcast_index(self.graph.index).hnsw.efSearch = max(EF_SEARCH, OVERFETCH * count)
         _, labels = self.graph.search(
             np.ascontiguousarray(Z[block], np.float32), OVERFETCH * count + 1
         )
