@@ -24,9 +24,9 @@ from masthead.demo.traffic import TrafficArticle, reader_id, traffic_sessions
 from masthead.engagement import counters, services
 from masthead.engagement.readers import Reader
 from masthead.news.bulk import article_bulk_create
-from masthead.news.search_index import TitleNorms
 from masthead.news.cache import content_generation_bump
 from masthead.news.models import ArticlePage, ChannelPage, HomePage
+from masthead.news.search_index import TitleNorms
 from masthead.news.tree import section_path
 
 DEMO_IMAGES = 12
