@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -28,7 +29,7 @@ class VectorIndex:
 
     def __init__(self, dims: int, *, exact_below: int = EXACT_BELOW):
         self.dims, self.exact_below = dims, exact_below
-        self.graph: faiss.IndexIDMap | None = None
+        self.graph: Any = None  # faiss.IndexIDMap over an IndexHNSWFlat, when built
 
     def build(self, ids: np.ndarray, Z: np.ndarray) -> None:
         """Index every row (a graph only when there are enough of them)."""
@@ -54,7 +55,8 @@ class VectorIndex:
         (len(block), count)."""
         if self.graph is None:
             return exact_candidates(Z, block, count)
-        faiss.downcast_index(self.graph.index).hnsw.efSearch = max(EF_SEARCH, OVERFETCH * count)
+        hnsw: Any = faiss.downcast_index(self.graph.index)
+        hnsw.hnsw.efSearch = max(EF_SEARCH, OVERFETCH * count)
         _, labels = self.graph.search(
             np.ascontiguousarray(Z[block], np.float32), OVERFETCH * count + 1
         )
@@ -82,10 +84,10 @@ class VectorIndex:
             faiss.write_index(self.graph, str(path))
 
     def load(self, path: Path) -> None:
-        self.graph = faiss.read_index(str(path)) if path.exists() else None
+        self.graph = faiss.downcast_index(faiss.read_index(str(path))) if path.exists() else None
 
 
-def _new_graph(dims: int) -> faiss.IndexIDMap:
+def _new_graph(dims: int) -> Any:
     graph = faiss.IndexHNSWFlat(dims, HNSW_M, faiss.METRIC_INNER_PRODUCT)
     graph.hnsw.efConstruction = EF_CONSTRUCTION
     return faiss.IndexIDMap(graph)

@@ -163,13 +163,16 @@ def _snapshot_open(model: engine.Model, mark: dict) -> CorpusIndex | None:
         at = index.row_of(profile.article_id)
         if at is None:
             index.add([row])
+            at = index.size - 1
         elif not _same_content(index, at, row):
             index.replace(at, row)
-        index.floors_set([index.row_of(profile.article_id)], [profile.related_floor])
+        index.floors_set([at], [profile.related_floor])
     if index.size != mark["size"]:
         stored = set(ArticleProfile.objects.values_list("article_id", flat=True))
         for article_id in [int(i) for i in index.corpus.ids if int(i) not in stored]:
-            index.drop(index.row_of(article_id))
+            gone = index.row_of(article_id)
+            if gone is not None:
+                index.drop(gone)
     return index
 
 
