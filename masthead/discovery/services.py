@@ -138,7 +138,7 @@ def _current() -> CorpusIndex | None:
     model_row = TextModel.objects.get(pk=mark["model"])
     model = engine.Model.from_bytes(bytes(model_row.data))
     index = _snapshot_open(model, mark) or _profiles_load(model_row.pk, model)
-    if index.changes:
+    if index.changes >= SNAPSHOT_AFTER or (index.changes and index.changes == index.size):
         index.save(settings.MASTHEAD_DISCOVERY_DIR, mark=mark)
     _index, _index_mark = index, mark
     return index
