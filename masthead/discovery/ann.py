@@ -38,21 +38,28 @@ class VectorIndex:
             self.graph = _new_graph(self.dims)
             self.graph.add_with_ids(np.ascontiguousarray(Z, np.float32), ids.astype(np.int64))
 
-    def add(self, article_id: int, z: np.ndarray, *, size: int) -> None:
-        """Index one new or changed vector; `size` is the corpus size after the change. A changed
+    def add(self, ids: np.ndarray, Z: np.ndarray, *, size: int) -> None:
+        """Index new or changed vectors; `size` is the corpus size after the change. A changed
         article keeps its old entry too: it only ever adds a candidate that re-scoring judges."""
         if self.graph is None and size < self.exact_below:
             return
         if self.graph is None:
             raise ValueError("the corpus outgrew exact search: build the graph first")
-        self.graph.add_with_ids(z.reshape(1, -1).astype(np.float32), np.array([article_id]))
+        self.graph.add_with_ids(
+            np.ascontiguousarray(Z.reshape(len(ids), -1), np.float32), ids.astype(np.int64)
+        )
 
     def candidates(
-        self, Z: np.ndarray, ids: np.ndarray, block: np.ndarray, count: int
+        self,
+        Z: np.ndarray,
+        ids: np.ndarray,
+        block: np.ndarray,
+        count: int,
+        order: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """For each row in `block`: `count` other rows with the highest LSA similarity found,
         and those similarities computed exactly, as (rows, similarities) of shape
-        (len(block), count)."""
+        (len(block), count). `order` is `np.argsort(ids)`, when the caller has it."""
         if self.graph is None:
             return exact_candidates(Z, block, count)
         hnsw: Any = faiss.downcast_index(self.graph.index)
@@ -60,7 +67,7 @@ class VectorIndex:
         _, labels = self.graph.search(
             np.ascontiguousarray(Z[block], np.float32), OVERFETCH * count + 1
         )
-        order = np.argsort(ids, kind="stable")
+        order = np.argsort(ids, kind="stable") if order is None else order
         found = np.searchsorted(ids, labels, sorter=order).clip(max=len(ids) - 1)
         rows = order[found]
         valid = (labels >= 0) & (ids[rows] == labels) & (rows != block[:, None])

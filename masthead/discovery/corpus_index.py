@@ -200,10 +200,11 @@ class CorpusIndex:
     def neighbours(self, rows: Sequence[int]) -> engine.Neighbours:
         """Related lists of `rows`: approximate candidates, exact scores."""
         Z, ids = self._get("Z"), self._get("ids")
+        order = np.argsort(ids, kind="stable")
         return engine.related_rows(
             self.corpus,
             rows,
-            candidates=lambda block, count: self.vectors.candidates(Z, ids, block, count),
+            candidates=lambda block, count: self.vectors.candidates(Z, ids, block, count, order),
         )
 
     def affected(self, z: np.ndarray) -> set[int]:
@@ -317,8 +318,7 @@ class CorpusIndex:
         if self.vectors.graph is None and self._size >= self.vectors.exact_below:
             self.vectors.build(self._get("ids"), self._get("Z"))
         else:
-            for k in range(n):
-                self.vectors.add(int(ids[k]), Z[k], size=self._size)
+            self.vectors.add(ids, Z, size=self._size)
         self._changed(n)
 
     def replace(self, row: int, new: IndexRow) -> None:
@@ -339,7 +339,7 @@ class CorpusIndex:
         self._tags.rebuilt(sp.vstack([T[:row], tags, T[row + 1 :]], format="csr"))
         # The story index keeps the article's first text: an edit does not move it to
         # another story.
-        self.vectors.add(new.article_id, new.z, size=self._size)
+        self.vectors.add(np.array([new.article_id]), new.z, size=self._size)
         self._changed(1)
 
     def drop(self, row: int) -> None:

@@ -123,3 +123,20 @@ def test_near_copies_are_found_through_banded_signatures(model):
     assert (
         index.near_copy(engine.minhash("Nothing like any of them at all, really"), bar=0.6) is None
     )
+
+
+def test_with_the_graph_changes_still_equal_a_rebuild(model):
+    rows = [make_row(model, i, t) for i, t in enumerate(TEXTS)]
+    index = CorpusIndex(model, model_id=1, exact_below=4)
+    index.add(rows[:3])
+    assert index.vectors.graph is None
+    index.add(rows[3:])  # crossing the threshold builds the graph
+    assert index.vectors.graph is not None
+    edited = make_row(model, 3, "Storms and strikes shut copper smelters on the coast", story=3)
+    index.replace(index.row_of(103), edited)
+    index.drop(index.row_of(106))
+    final = [edited if r.article_id == 103 else r for r in rows if r.article_id != 106]
+    rebuilt = CorpusIndex(model, model_id=1, exact_below=4)
+    rebuilt.add(final)
+    same(index, rebuilt)
+    same(index, built(model, final))  # and the exact search
