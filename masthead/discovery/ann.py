@@ -29,7 +29,19 @@ class VectorIndex:
 
     def __init__(self, dims: int, *, exact_below: int = EXACT_BELOW):
         self.dims, self.exact_below = dims, exact_below
-        self.graph: Any = None  # faiss.IndexIDMap over an IndexHNSWFlat, when built
+        self._graph: Any = None  # faiss.IndexIDMap over an IndexHNSWFlat, when built
+        self._stored: Path | None = None  # a saved graph not read yet
+
+    @property
+    def graph(self) -> Any:
+        """The graph, read from its file the first time it is needed (ingestion never does)."""
+        if self._stored is not None:
+            self._graph, self._stored = faiss.read_index(str(self._stored)), None
+        return self._graph
+
+    @graph.setter
+    def graph(self, value: Any) -> None:
+        self._graph, self._stored = value, None
 
     def build(self, ids: np.ndarray, Z: np.ndarray) -> None:
         """Index every row (a graph only when there are enough of them)."""
@@ -91,7 +103,9 @@ class VectorIndex:
             faiss.write_index(self.graph, str(path))
 
     def load(self, path: Path) -> None:
-        self.graph = faiss.downcast_index(faiss.read_index(str(path))) if path.exists() else None
+        self.graph = None
+        if path.exists():
+            self._stored = path
 
 
 def _new_graph(dims: int) -> Any:

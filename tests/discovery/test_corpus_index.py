@@ -125,7 +125,7 @@ def test_near_copies_are_found_through_banded_signatures(model):
     )
 
 
-def test_with_the_graph_changes_still_equal_a_rebuild(model):
+def test_with_the_graph_changes_still_equal_a_rebuild(model, tmp_path):
     rows = [make_row(model, i, t) for i, t in enumerate(TEXTS)]
     index = CorpusIndex(model, model_id=1, exact_below=4)
     index.add(rows[:3])
@@ -140,3 +140,8 @@ def test_with_the_graph_changes_still_equal_a_rebuild(model):
     rebuilt.add(final)
     same(index, rebuilt)
     same(index, built(model, final))  # and the exact search
+    index.save(tmp_path, mark={"last": ""})
+    opened = CorpusIndex.load(tmp_path, model, exact_below=4)
+    assert opened.vectors._graph is None  # read only when a search needs it
+    same(opened, index)
+    assert opened.vectors.graph is not None
