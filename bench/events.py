@@ -177,7 +177,7 @@ total = sum(r.view_count for r in rows)
 backend = counters.backend()
 if backend.name == "redis":
     backend.redis.flushdb()
-    backend.rebuild_ranking(since=now - timedelta(days=8))
+counters.ranking_scores_rebuild(now=now)
 home = ArticlePage.objects.first().get_ancestors().get(depth=2)
 markets = ChannelPage.objects.get(slug="markets")
 def timed(fn, runs):

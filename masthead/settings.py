@@ -96,6 +96,9 @@ MASTHEAD_REACTION_KINDS = dict(
 MASTHEAD_HISTORY_RETENTION_DAYS = envint("MASTHEAD_HISTORY_RETENTION_DAYS", 90)
 MASTHEAD_VIEW_DEDUP_SECONDS = envint("MASTHEAD_VIEW_DEDUP_SECONDS", 30 * 60)
 MASTHEAD_RANKING_CACHE_SECONDS = envint("MASTHEAD_RANKING_CACHE_SECONDS", 60)
+# Discovery's corpus snapshot (memory-mapped arrays): a local cache of the stored profiles, so a
+# worker opens the corpus in well under a second; rebuilt from the database when missing.
+MASTHEAD_DISCOVERY_DIR = Path(os.getenv("MASTHEAD_DISCOVERY_DIR", VAR_DIR / "discovery"))
 # Ingestion: limits of every fetch from a source.
 MASTHEAD_INGEST_MAX_BYTES = envint("MASTHEAD_INGEST_MAX_BYTES", 10 * 1024 * 1024)
 MASTHEAD_INGEST_CONNECT_SECONDS = envint("MASTHEAD_INGEST_CONNECT_SECONDS", 5)

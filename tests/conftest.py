@@ -51,7 +51,7 @@ def fresh_cache():
 
     cache.clear()
     live_path_forget()
-    discovery_services._state = None
+    discovery_services.index_forget()
     yield
 
 

@@ -26,6 +26,7 @@ from masthead.engagement.readers import Reader
 from masthead.news.bulk import article_bulk_create
 from masthead.news.cache import content_generation_bump
 from masthead.news.models import ArticlePage, ChannelPage, HomePage
+from masthead.news.search_index import TitleNorms
 from masthead.news.tree import section_path
 
 DEMO_IMAGES = 12
@@ -134,6 +135,7 @@ def corpus_generate(
     rng = random.Random(seed)
     generator = CorpusGenerator(seed=seed, now=now or timezone.now())
     done = 0
+    norms = TitleNorms()
     batch: dict[str, list[tuple[ArticlePage, list[str]]]] = defaultdict(list)
     pending = 0
     for article in generator.articles(articles):
@@ -141,17 +143,19 @@ def corpus_generate(
         batch[article.channel].append((_article_page(article, image, rng), article.tags))
         pending += 1
         if pending == batch_size:
-            done += _flush(batch, pages)
+            done += _flush(batch, pages, norms)
             pending = 0
             if progress:
                 progress(done, time.perf_counter() - started)
-    done += _flush(batch, pages)
+    done += _flush(batch, pages, norms)
     content_generation_bump()
     return GenerateReport(done, time.perf_counter() - started, database_size())
 
 
 def _flush(
-    batch: dict[str, list[tuple[ArticlePage, list[str]]]], pages: dict[str, ChannelPage]
+    batch: dict[str, list[tuple[ArticlePage, list[str]]]],
+    pages: dict[str, ChannelPage],
+    norms: TitleNorms,
 ) -> int:
     count = 0
     for slug, rows in batch.items():
@@ -159,6 +163,7 @@ def _flush(
             channel=pages[slug],
             articles=[page for page, _ in rows],
             tags=[tags for _, tags in rows],
+            norms=norms,
         )
         count += len(rows)
     batch.clear()

@@ -16,7 +16,7 @@ benchmarks run the very code the site runs.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -186,8 +186,16 @@ class Neighbours:
     floors: list[float] = field(default_factory=list)  # LSA similarity of the last candidate
 
 
-def related_rows(corpus: Corpus, rows: Iterable[int], *, keep: int = RELATED_KEEP) -> Neighbours:
-    """Related neighbours of the given rows, over the whole corpus."""
+def related_rows(
+    corpus: Corpus,
+    rows: Iterable[int],
+    *,
+    keep: int = RELATED_KEEP,
+    candidates: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]] | None = None,
+) -> Neighbours:
+    """Related neighbours of the given rows, over the whole corpus. `candidates(block, count)`
+    gives each row's `count` nearest rows by LSA and their exact similarities (default: exact
+    blocked matrix products; an approximate index in production)."""
     rows = np.fromiter(rows, dtype=np.int64)
     result = Neighbours()
     n = corpus.size
@@ -200,10 +208,13 @@ def related_rows(corpus: Corpus, rows: Iterable[int], *, keep: int = RELATED_KEE
             result.items.extend([] for _ in block)
             result.floors.extend(-1.0 for _ in block)
             continue
-        S = corpus.Z[block] @ corpus.Z.T
-        S[np.arange(len(block)), block] = -np.inf
-        cands = np.argpartition(-S, c - 1, axis=1)[:, :c]
-        lsa = np.take_along_axis(S, cands, axis=1)
+        if candidates is None:
+            S = corpus.Z[block] @ corpus.Z.T
+            S[np.arange(len(block)), block] = -np.inf
+            cands = np.argpartition(-S, c - 1, axis=1)[:, :c]
+            lsa = np.take_along_axis(S, cands, axis=1)
+        else:
+            cands, lsa = candidates(block, c)
         floors = lsa.min(axis=1)
         scores = pair_scores(corpus, np.repeat(block, c), cands).reshape(len(block), c)
         for i, row in enumerate(block):

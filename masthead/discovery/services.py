@@ -6,8 +6,10 @@
   Related list and the lists it enters or leaves. Runs as a background task on publish.
 - `like_refresh`: co-visitation lists from reader sessions; periodic.
 
-The worker keeps the corpus arrays in memory between updates and reloads them when another
-process has written profiles since.
+The corpus in memory is a `CorpusIndex` (discovery/corpus_index.py), reached through
+`corpus_reader()` by other apps. A worker keeps it between updates; when another process has
+written profiles since, it opens the memory-mapped snapshot under MASTHEAD_DISCOVERY_DIR and
+applies the profiles written after it, or reads every profile when there is no usable snapshot.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
 from masthead.discovery import engine
+from masthead.discovery.corpus_index import CorpusIndex, IndexRow
 from masthead.discovery.models import ArticleProfile, TextModel
 from masthead.engagement.models import ReaderView
 from masthead.news.cache import keys_purge, lists_key
@@ -39,8 +43,8 @@ LIKE_LOOKBACK = timedelta(days=30)
 # Like claims "readers of this also read": only pairs that at least this many reading sessions
 # share are kept; a page shows Like only when interface.LIKE_MIN such items remain.
 LIKE_MIN_SUPPORT = 3
-SIMILAR_REASON = "Similar subject"
 WRITE_BATCH = 1000
+SNAPSHOT_AFTER = 500  # rows changed in memory before the task worker writes a new snapshot
 REFIT_AFTER = timedelta(days=1)
 
 _TAG = re.compile(r"<[^>]+>")
@@ -107,151 +111,167 @@ def live_docs(ids: list[int] | None = None) -> list[Doc]:
     return docs
 
 
-class _State:
-    """The corpus in memory: rows in publication order, the model, the story index."""
-
-    def __init__(self, model_row: TextModel, model: engine.Model):
-        self.model_row, self.model = model_row, model
-        self.row_of: dict[int, int] = {}
-        self.tag_column: dict[int, int] = {}
-        self.column_name: dict[int, str] = {}
-        self.channel: list[str] = []
-        self.tags_of: list[list[int]] = []
-        self.corpus = engine.Corpus(
-            ids=np.zeros(0, np.int64),
-            X=sp.csr_matrix((0, engine.N_FEATURES), dtype=np.float32),
-            Z=np.zeros((0, model.components.shape[0]), np.float32),
-            published=np.zeros(0),
-            tags=sp.csr_matrix((0, 0), dtype=np.float32),
-            story=np.zeros(0, np.int64),
-        )
-        self.tag_df = np.zeros(0)
-        self.floors = np.zeros(0, np.float32)
-        self.stories = engine.StoryIndex()
-        self.mark: tuple = ()
-
-    def refresh_tags(self) -> None:
-        """Rebuild the article x tag matrix and each tag's document frequency."""
-        self.corpus.tags = self.tags_matrix()
-        self.tag_df = np.asarray(self.corpus.tags.sum(axis=0)).ravel()
-
-    def tags_matrix(self) -> sp.csr_matrix:
-        rows = [r for r, cols in enumerate(self.tags_of) for _ in cols]
-        cols = [c for cols in self.tags_of for c in cols]
-        return sp.csr_matrix(
-            (np.ones(len(rows), np.float32), (rows, cols)),
-            shape=(len(self.tags_of), max(len(self.tag_column), 1)),
-        )
-
-    def add_rows(self, ids, X, Z, published, channels, tags, stories, floors) -> None:
-        c = self.corpus
-        start = c.size
-        for i, article_id in enumerate(ids):
-            self.row_of[int(article_id)] = start + i
-        self.tags_of.extend(self.columns(article_tags) for article_tags in tags)
-        self.channel.extend(channels)
-        c.ids = np.concatenate([c.ids, np.asarray(ids, np.int64)])
-        c.X = sp.vstack([c.X, X], format="csr")
-        c.Z = np.vstack([c.Z, Z])
-        c.published = np.concatenate([c.published, published])
-        c.story = np.concatenate([c.story, np.asarray(stories, np.int64)])
-        self.refresh_tags()
-        self.floors = np.concatenate([self.floors, np.asarray(floors, np.float32)])
-
-    def columns(self, tags: list[tuple[int, str]]) -> list[int]:
-        """Tag matrix columns of (tag id, name) pairs; new tags get new columns."""
-        cols = []
-        for tag_id, name in tags:
-            col = self.tag_column.setdefault(tag_id, len(self.tag_column))
-            self.column_name[col] = name
-            cols.append(col)
-        return cols
-
-    def reason(self, row: int, other: int) -> str:
-        """Names the most specific tag the two share: the one on the fewest articles."""
-        shared = set(self.tags_of[row]) & set(self.tags_of[other])
-        if shared:
-            rarest = min(shared, key=lambda c: (self.tag_df[c], self.column_name[c]))
-            return f"Also about {self.column_name[rarest]}"
-        return SIMILAR_REASON
-
-    def related_json(self, row: int, items: list[tuple[int, float]]) -> list:
-        c = self.corpus
-        return [
-            [int(c.ids[j]), round(score, 4), self.reason(row, j), int(c.story[j])]
-            for j, score in items
-        ]
-
-
 _lock = threading.Lock()
-_state: _State | None = None
+_index: CorpusIndex | None = None
+_index_mark: dict | None = None
 
 
-def _mark() -> tuple:
+def index_forget() -> None:
+    """Drop this process's copy of the index; the next question loads what is stored."""
+    global _index, _index_mark
+    _index, _index_mark = None, None
+
+
+def _mark() -> dict:
+    """What changes whenever any process writes profiles or a new model."""
     agg = ArticleProfile.objects.aggregate(n=Count("pk"), last=Max("updated_at"))
     model = TextModel.objects.order_by("-pk").values_list("pk", flat=True).first()
-    return (model, agg["n"], agg["last"])
+    last = agg["last"].isoformat() if agg["last"] else ""
+    return {"model": model, "size": agg["n"], "last": last}
 
 
-def _load() -> _State | None:
-    """The in-memory state, reloaded from the stored profiles when they changed elsewhere."""
-    global _state
+def _current() -> CorpusIndex | None:
+    """The index as stored now: this process's copy when nothing changed elsewhere, else the
+    snapshot on disk brought up to date from the profiles, else the profiles alone."""
+    global _index, _index_mark
     mark = _mark()
-    if _state is not None and _state.mark == mark:
-        return _state
-    if mark[0] is None:
-        _state = None
+    if _index is not None and _index_mark == mark:
+        return _index
+    if mark["model"] is None:
+        index_forget()
         return None
-    model_row = TextModel.objects.get(pk=mark[0])
-    state = _State(model_row, engine.Model.from_bytes(bytes(model_row.data)))
-    profiles = list(
-        ArticleProfile.objects.filter(model=model_row)
-        .order_by("published_at", "article_id")
-        .values_list(
-            "article_id",
-            "terms",
-            "vector",
-            "signature",
-            "story",
-            "published_at",
-            "channel_path",
-            "related_floor",
-        )
+    model_row = TextModel.objects.get(pk=mark["model"])
+    model = engine.Model.from_bytes(bytes(model_row.data))
+    index = _snapshot_open(model, mark) or _profiles_load(model_row.pk, model)
+    if index.changes >= SNAPSHOT_AFTER or (index.changes and index.changes == index.size):
+        index.save(settings.MASTHEAD_DISCOVERY_DIR, mark=mark)
+    _index, _index_mark = index, mark
+    return index
+
+
+def _snapshot_open(model: engine.Model, mark: dict) -> CorpusIndex | None:
+    """The stored snapshot plus the profiles written since, or None when it cannot serve
+    (another model, or the database went back in time: restored or rolled back)."""
+    root = settings.MASTHEAD_DISCOVERY_DIR
+    meta = CorpusIndex.snapshot_meta(root)
+    if meta is None or meta["model_id"] != mark["model"] or meta["mark"]["last"] > mark["last"]:
+        return None
+    index = CorpusIndex.load(root, model)
+    since = datetime.fromisoformat(meta["mark"]["last"]) if meta["mark"]["last"] else None
+    changed = ArticleProfile.objects.filter(model_id=mark["model"])
+    if since is not None:
+        changed = changed.filter(updated_at__gt=since)
+    if changed.count() > max(SNAPSHOT_AFTER, index.size // 10):
+        return None  # reading most profiles anyway: load them in order instead
+    for profile in changed.order_by("published_at", "article_id"):
+        row = _profile_row(profile, _tags_of([profile.article_id]).get(profile.article_id, []))
+        at = index.row_of(profile.article_id)
+        if at is None:
+            index.add([row])
+            at = index.size - 1
+        elif not _same_content(index, at, row):
+            index.replace(at, row)
+        index.floors_set([at], [profile.related_floor])
+    if index.size != mark["size"]:
+        stored = set(ArticleProfile.objects.values_list("article_id", flat=True))
+        for article_id in [int(i) for i in index.corpus.ids if int(i) not in stored]:
+            gone = index.row_of(article_id)
+            if gone is not None:
+                index.drop(gone)
+    return index
+
+
+def _same_content(index: CorpusIndex, row: int, new: IndexRow) -> bool:
+    """Whether a re-read profile only had its lists updated (the common case)."""
+    return bool(
+        np.array_equal(index.corpus.Z[row], new.z)
+        and index.corpus.published[row] == new.published
+        and index.channel_of(row) == new.channel_path
     )
-    ids = [p[0] for p in profiles]
+
+
+def _tags_of(ids: list[int] | None = None) -> dict[int, list[tuple[int, str]]]:
+    tagged = ArticleTag.objects.order_by("tag__name")
+    if ids is not None:
+        tagged = tagged.filter(content_object_id__in=ids)
     tags: dict[int, list[tuple[int, str]]] = {}
-    for article_id, tag_id, name in ArticleTag.objects.order_by("tag__name").values_list(
-        "content_object_id", "tag_id", "tag__name"
-    ):
+    for article_id, tag_id, name in tagged.values_list("content_object_id", "tag_id", "tag__name"):
         tags.setdefault(article_id, []).append((tag_id, name))
-    X = sp.vstack([_terms_load(bytes(p[1])) for p in profiles], format="csr") if profiles else None
-    dims = state.model.components.shape[0]
-    published = np.array([p[5].timestamp() for p in profiles])
-    if profiles:
-        Z = np.vstack([np.frombuffer(bytes(p[2]), np.float32) for p in profiles])
-        state.add_rows(
-            ids,
-            X,
-            Z.reshape(-1, dims),
-            published,
-            [p[6] for p in profiles],
-            [tags.get(i, []) for i in ids],
-            [p[4] for p in profiles],
-            [p[7] for p in profiles],
-        )
-    c = state.corpus
-    for row, (article_id, _, _, signature, story, *_) in enumerate(profiles):
-        state.stories.restore(
-            article_id,
-            story,
-            engine.minhash_load(bytes(signature)),
-            c.X[row],
-            c.Z[row],
-            c.published[row],
-        )
-    state.mark = mark
-    _state = state
-    return state
+    return tags
+
+
+def _profile_row(profile: ArticleProfile, tags: list[tuple[int, str]]) -> IndexRow:
+    return IndexRow(
+        article_id=profile.article_id,
+        x=_terms_load(bytes(profile.terms)),
+        z=np.frombuffer(bytes(profile.vector), np.float32),
+        published=profile.published_at.timestamp(),
+        channel_path=profile.channel_path,
+        tags=tags,
+        story=profile.story,
+        signature=np.frombuffer(bytes(profile.signature), np.uint32),
+        floor=profile.related_floor,
+    )
+
+
+def _profiles_load(model_id: int, model: engine.Model) -> CorpusIndex:
+    """Every stored profile, in publication order, read in batches of arrays."""
+    index = CorpusIndex(model, model_id=model_id)
+    tags = _tags_of()
+    fields = (
+        "article_id",
+        "terms",
+        "vector",
+        "signature",
+        "story",
+        "published_at",
+        "channel_path",
+        "related_floor",
+    )
+    profiles = (
+        ArticleProfile.objects.filter(model_id=model_id)
+        .order_by("published_at", "article_id")
+        .values_list(*fields)
+    )
+    batch: list[tuple] = []
+    for profile in profiles.iterator(chunk_size=WRITE_BATCH):
+        batch.append(profile)
+        if len(batch) == 10 * WRITE_BATCH:
+            _rows_add(index, batch, tags)
+            batch = []
+    _rows_add(index, batch, tags)
+    return index
+
+
+def _rows_add(index: CorpusIndex, profiles: list[tuple], tags: dict) -> None:
+    if not profiles:
+        return
+    terms = [bytes(p[1]) for p in profiles]
+    sizes = np.array([len(t) // 8 for t in terms])
+    indices = np.concatenate(
+        [np.frombuffer(t[: 4 * k], np.int32) for t, k in zip(terms, sizes, strict=True)]
+    )
+    values = np.concatenate(
+        [np.frombuffer(t[4 * k :], np.float32) for t, k in zip(terms, sizes, strict=True)]
+    )
+    X = sp.csr_matrix(
+        (values, indices, np.concatenate([[0], np.cumsum(sizes)])),
+        shape=(len(profiles), engine.N_FEATURES),
+    )
+    dims = index.model.components.shape[0]
+    index.add_many(
+        ids=np.array([p[0] for p in profiles], np.int64),
+        X=X,
+        Z=np.frombuffer(b"".join(bytes(p[2]) for p in profiles), np.float32).reshape(-1, dims),
+        published=np.array([p[5].timestamp() for p in profiles]),
+        channel_paths=[p[6] for p in profiles],
+        tags=[tags.get(p[0], []) for p in profiles],
+        stories=np.array([p[4] for p in profiles], np.int64),
+        signatures=np.frombuffer(b"".join(bytes(p[3]) for p in profiles), np.uint32).reshape(
+            -1, engine.NUM_PERM
+        ),
+        floors=np.array([p[7] for p in profiles], np.float32),
+    )
 
 
 def _terms_bytes(x: sp.csr_matrix) -> bytes:
@@ -265,11 +285,11 @@ def _terms_load(data: bytes) -> sp.csr_matrix:
     return sp.csr_matrix((values, indices, [0, n]), shape=(1, engine.N_FEATURES))
 
 
-def _profile(state: _State, row: int, doc: Doc, signature) -> ArticleProfile:
-    c = state.corpus
+def _profile(index: CorpusIndex, row: int, doc: Doc, signature) -> ArticleProfile:
+    c = index.corpus
     return ArticleProfile(
         article_id=doc.id,
-        model=state.model_row,
+        model_id=index.model_id,
         published_at=doc.published_at,
         channel_path=doc.channel_path,
         terms=_terms_bytes(c.X[row]),
@@ -281,7 +301,7 @@ def _profile(state: _State, row: int, doc: Doc, signature) -> ArticleProfile:
 
 def index_rebuild(*, refit: bool = True) -> dict:
     """Recompute every profile, story and Related list from the live articles."""
-    global _state
+    global _index, _index_mark
     docs = live_docs()
     with _lock:
         model_row = TextModel.objects.order_by("-pk").first()
@@ -290,26 +310,34 @@ def index_rebuild(*, refit: bool = True) -> dict:
             model_row = TextModel.objects.create(documents=model.documents, data=model.to_bytes())
         else:
             model = engine.Model.from_bytes(bytes(model_row.data))
-        state = _State(model_row, model)
-        X = model.sparse([d.text for d in docs]) if docs else state.corpus.X
-        Z = model.dense(X) if docs else state.corpus.Z
+        index = CorpusIndex(model, model_id=model_row.pk)
+        dims = model.components.shape[0]
+        X = (
+            model.sparse([d.text for d in docs])
+            if docs
+            else sp.csr_matrix((0, engine.N_FEATURES), dtype=np.float32)
+        )
+        Z = model.dense(X) if docs else np.zeros((0, dims), np.float32)
         signatures = [engine.minhash(d.text) for d in docs]
         stories = [
-            state.stories.add(d.id, s, X[i], Z[i], d.published_at.timestamp())[0]
+            index.stories.add(d.id, s, X[i], Z[i], d.published_at.timestamp())[0]
             for i, (d, s) in enumerate(zip(docs, signatures, strict=True))
         ]
-        state.add_rows(
-            [d.id for d in docs],
-            X,
-            Z,
-            np.array([d.published_at.timestamp() for d in docs]),
-            [d.channel_path for d in docs],
-            [d.tags for d in docs],
-            stories,
-            [0.0] * len(docs),
+        index.add_many(
+            ids=np.array([d.id for d in docs], np.int64),
+            X=X,
+            Z=Z,
+            published=np.array([d.published_at.timestamp() for d in docs]),
+            channel_paths=[d.channel_path for d in docs],
+            tags=[d.tags for d in docs],
+            stories=np.array(stories, np.int64),
+            signatures=np.array([s.hashvalues for s in signatures], np.uint32).reshape(
+                -1, engine.NUM_PERM
+            ),
+            floors=np.zeros(len(docs), np.float32),
         )
-        neighbours = engine.related_rows(state.corpus, range(len(docs)))
-        state.floors = np.asarray(neighbours.floors, np.float32)
+        neighbours = index.neighbours(range(len(docs)))
+        index.floors_set(range(len(docs)), neighbours.floors)
         before = {
             a: (like, related, story)
             for a, like, related, story in ArticleProfile.objects.values_list(
@@ -319,8 +347,8 @@ def index_rebuild(*, refit: bool = True) -> dict:
         like = {a: values[0] for a, values in before.items()}
         profiles = []
         for row, (doc, signature) in enumerate(zip(docs, signatures, strict=True)):
-            profile = _profile(state, row, doc, signature)
-            profile.related = state.related_json(row, neighbours.items[row])
+            profile = _profile(index, row, doc, signature)
+            profile.related = index.related_json(row, neighbours.items[row])
             profile.related_floor = neighbours.floors[row]
             profile.like = like.get(doc.id, [])
             profiles.append(profile)
@@ -328,52 +356,12 @@ def index_rebuild(*, refit: bool = True) -> dict:
             ArticleProfile.objects.all().delete()
             ArticleProfile.objects.bulk_create(profiles, batch_size=WRITE_BATCH)
             TextModel.objects.exclude(pk=model_row.pk).delete()
-        story_entries_replace(stories=_story_members(state.corpus))
-        state.mark = _mark()
-        _state = state
+        story_entries_replace(stories=_story_members(index.corpus))
+        _index_mark = _mark()
+        index.save(settings.MASTHEAD_DISCOVERY_DIR, mark=_index_mark)
+        _index = index
     _lists_purge_changed(before, profiles)
-    return {"articles": len(docs), "stories": len(state.stories), "model": model_row.pk}
-
-
-class CorpusReader:
-    """The questions other apps may ask of the corpus in memory (ingestion's near-copy check,
-    vocabulary and channel guess), answered without exposing its fields."""
-
-    def __init__(self, state: _State | None):
-        self._state = state
-        self._classifier: engine.ChannelClassifier | None = None
-        if state is not None and state.corpus.size:
-            self._classifier = engine.ChannelClassifier(state.corpus.Z, state.channel)
-
-    def knows(self, word: str) -> bool:
-        """Whether the text model has seen the word; with no model yet, every word is known."""
-        return self._state is None or self._state.model.has_seen(word)
-
-    def near_copy(self, signature: Any, *, bar: float) -> tuple[int, float] | None:
-        """The indexed article whose MinHash signature is closest to `signature` at or above
-        `bar` (estimated Jaccard), with that similarity."""
-        best: tuple[int, float] | None = None
-        if self._state is None:
-            return None
-        stories = self._state.stories
-        for key in stories.lsh.query(signature):
-            j = signature.jaccard(stories.signatures[key])
-            if j >= (best[1] if best else bar):
-                best = (key, j)
-        return best
-
-    def channel_path(self, document: str) -> str | None:
-        """The channel (tree path) whose articles' centroid is nearest to `document`."""
-        if self._state is None or self._classifier is None:
-            return None
-        model = self._state.model
-        return self._classifier.predict(model.dense(model.sparse([document]))[0])
-
-
-def corpus_reader() -> CorpusReader:
-    """A read-only view of the corpus as it is now (reloaded when another process changed it)."""
-    with _lock:
-        return CorpusReader(_load())
+    return {"articles": len(docs), "stories": index.story_count(), "model": model_row.pk}
 
 
 def _lists_purge_changed(before: dict[int, tuple], profiles: list[ArticleProfile]) -> None:
@@ -390,85 +378,149 @@ def _lists_purge_changed(before: dict[int, tuple], profiles: list[ArticleProfile
     keys_purge(lists_key(a) for a in changed)
 
 
+def _story_members(corpus: engine.Corpus) -> dict[int, list[int]]:
+    """Story id -> its articles, as news stores them for listings."""
+    members: dict[int, list[int]] = {}
+    for article_id, story in zip(corpus.ids.tolist(), corpus.story.tolist(), strict=True):
+        members.setdefault(story, []).append(article_id)
+    return members
+
+
+class CorpusReader:
+    """The questions other apps may ask of the corpus in memory (ingestion's near-copy check,
+    vocabulary and channel guess), answered without exposing its fields."""
+
+    def __init__(self, index: CorpusIndex | None):
+        self._index = index
+
+    def knows(self, word: str) -> bool:
+        """Whether the text model has seen the word; with no model yet, every word is known."""
+        return self._index is None or self._index.knows(word)
+
+    def near_copy(self, signature: Any, *, bar: float) -> tuple[int, float] | None:
+        """The indexed article whose MinHash signature is closest to `signature` at or above
+        `bar` (estimated Jaccard), with that similarity."""
+        return None if self._index is None else self._index.near_copy(signature, bar=bar)
+
+    def channel_path(self, document: str) -> str | None:
+        """The channel (tree path) whose articles' centroid is nearest to `document`."""
+        if self._index is None:
+            return None
+        model = self._index.model
+        return self._index.channel_path(model.dense(model.sparse([document]))[0])
+
+
+def corpus_reader() -> CorpusReader:
+    """A read-only view of the corpus as it is now (reloaded when another process changed it)."""
+    with _lock:
+        return CorpusReader(_current())
+
+
 def article_update(*, article_id: int) -> str:
     """Bring discovery up to date with one article: published, changed or no longer live."""
+    global _index_mark
     with _lock:
-        state = _load()
-        if state is None:
+        index = _current()
+        if index is None:
             index_rebuild()
             return "rebuilt"
-        return _article_update(state, article_id)
+        outcome = _article_update(index, article_id)
+        _index_mark = _mark()
+        if index.changes >= SNAPSHOT_AFTER:
+            index.save(settings.MASTHEAD_DISCOVERY_DIR, mark=_index_mark)
+        return outcome
 
 
-def _article_update(state: _State, article_id: int) -> str:
-    c = state.corpus
+def _article_update(index: CorpusIndex, article_id: int) -> str:
     docs = live_docs([article_id])
-    old_row = state.row_of.get(article_id)
+    old_row = index.row_of(article_id)
+    ids = index.corpus.ids
     affected: set[int] = set()
     if old_row is not None:
         # Every list holding the article had it among its candidates, so beat its floor.
-        affected |= set(engine.affected_rows(c, c.Z[old_row], state.floors).tolist())
-    story = int(c.story[old_row]) if old_row is not None else None
-    if not docs:
-        if old_row is None:
-            return "not indexed"
-        _drop_row(state, old_row)
-        outcome = "removed"
-        ids = [int(c.ids[r]) for r in affected if r != old_row]
-        affected = {state.row_of[i] for i in ids if i in state.row_of}
-    else:
-        doc = docs[0]
-        X = state.model.sparse([doc.text])
-        Z = state.model.dense(X)
-        signature = engine.minhash(doc.text)
-        published = doc.published_at.timestamp()
-        if old_row is None:
-            story, _ = state.stories.add(doc.id, signature, X, Z[0], published)
-            state.add_rows(
-                [doc.id],
-                X,
-                Z,
-                np.array([published]),
-                [doc.channel_path],
-                [doc.tags],
-                [story],
-                [0.0],
-            )
-            row = c.size - 1
-            outcome = "added"
-        else:
-            row = old_row
-            c.X = sp.vstack([c.X[:row], X, c.X[row + 1 :]], format="csr")
-            c.Z[row] = Z[0]
-            c.published[row] = published
-            state.channel[row] = doc.channel_path
-            state.tags_of[row] = state.columns(doc.tags)
-            state.refresh_tags()
-            outcome = "changed"
-        affected |= set(engine.affected_rows(c, c.Z[row], state.floors).tolist())
-        affected.add(row)
-    rows = sorted(affected)
-    neighbours = engine.related_rows(c, rows)
+        affected |= {int(ids[r]) for r in index.affected(index.corpus.Z[old_row])}
+    doc, signature = None, None
+    story = int(index.corpus.story[old_row]) if old_row is not None else None
     story_before = (
         ArticleProfile.objects.filter(pk=article_id).values_list("story", flat=True).first()
     )
+    if not docs:
+        if old_row is None:
+            return "not indexed"
+        index.drop(old_row)
+        affected.discard(article_id)
+        outcome = "removed"
+    else:
+        doc = docs[0]
+        X = index.model.sparse([doc.text])
+        Z = index.model.dense(X)
+        signature = engine.minhash(doc.text)
+        published = doc.published_at.timestamp()
+        row = IndexRow(
+            article_id=doc.id,
+            x=X,
+            z=Z[0],
+            published=published,
+            channel_path=doc.channel_path,
+            tags=doc.tags,
+            story=-1,
+            signature=signature.hashvalues.astype(np.uint32),
+        )
+        if old_row is None:
+            row.story, _ = index.stories.add(doc.id, signature, X, Z[0], published)
+            story = row.story
+            index.add([row])
+            outcome = "added"
+        else:
+            row.story = int(index.corpus.story[old_row])
+            index.replace(old_row, row)
+            outcome = "changed"
+        ids = index.corpus.ids
+        affected |= {int(ids[r]) for r in index.affected(Z[0])}
+        affected.add(article_id)
+    changed = _lists_store(index, article_id, sorted(affected), outcome, doc, signature)
+    if story is not None:
+        corpus = index.corpus
+        members = [int(a) for a in corpus.ids[corpus.story == story]]
+        story_entries_set(story=story, article_ids=members, gone=[] if docs else [article_id])
+    story_after = (
+        ArticleProfile.objects.filter(pk=article_id).values_list("story", flat=True).first()
+    )
+    if story_before != story_after:  # every member of both stories lists the others
+        changed |= set(
+            ArticleProfile.objects.filter(story__in=[story_before, story_after]).values_list(
+                "article_id", flat=True
+            )
+        )
+    keys_purge(lists_key(a) for a in changed)
+    return outcome
+
+
+def _lists_store(
+    index: CorpusIndex, article_id: int, affected: list[int], outcome: str, doc, signature
+) -> set[int]:
+    """Recompute the Related lists of the affected articles and write those that changed;
+    returns the articles whose lists changed (the article itself included)."""
     changed = {article_id}
+    rows = sorted(r for r in (index.row_of(i) for i in affected) if r is not None)
+    neighbours = index.neighbours(rows)
+    index.floors_set(rows, neighbours.floors)
+    ids = index.corpus.ids
     now = timezone.now()
     stored = {
         a: (related, floor)
         for a, related, floor in ArticleProfile.objects.filter(
-            article_id__in=[int(c.ids[r]) for r in rows if c.ids[r] != article_id]
+            article_id__in=[int(ids[r]) for r in rows if ids[r] != article_id]
         ).values_list("article_id", "related", "related_floor")
     }
     with transaction.atomic():
         if outcome == "removed":
             ArticleProfile.objects.filter(article_id=article_id).delete()
         for r, items, floor in zip(rows, neighbours.items, neighbours.floors, strict=True):
-            state.floors[r] = floor
-            article = int(c.ids[r])
-            related = state.related_json(r, items)
+            article = int(ids[r])
+            related = index.related_json(r, items)
             if article == article_id:
-                profile = _profile(state, r, doc, signature)
+                profile = _profile(index, r, doc, signature)
                 profile.like = (
                     ArticleProfile.objects.filter(pk=article_id)
                     .values_list("like", flat=True)
@@ -482,42 +534,7 @@ def _article_update(state: _State, article_id: int) -> str:
                     related=related, related_floor=floor, updated_at=now
                 )
                 changed.add(article)
-    story = story if story is not None else int(c.story[row])
-    members = [int(a) for a in c.ids[c.story == story]]
-    story_entries_set(story=story, article_ids=members, gone=[] if docs else [article_id])
-    story_after = (
-        ArticleProfile.objects.filter(pk=article_id).values_list("story", flat=True).first()
-    )
-    if story_before != story_after:  # every member of both stories lists the others
-        changed |= set(
-            ArticleProfile.objects.filter(story__in=[story_before, story_after]).values_list(
-                "article_id", flat=True
-            )
-        )
-    keys_purge(lists_key(a) for a in changed)
-    state.mark = _mark()
-    return outcome
-
-
-def _story_members(corpus: engine.Corpus) -> dict[int, list[int]]:
-    """Story id -> its articles, as news stores them for listings."""
-    members: dict[int, list[int]] = {}
-    for article_id, story in zip(corpus.ids.tolist(), corpus.story.tolist(), strict=True):
-        members.setdefault(story, []).append(article_id)
-    return members
-
-
-def _drop_row(state: _State, row: int) -> None:
-    c = state.corpus
-    keep = np.ones(c.size, bool)
-    keep[row] = False
-    del state.row_of[int(c.ids[row])]
-    c.ids, c.X, c.Z = c.ids[keep], c.X[keep], c.Z[keep]
-    c.published, c.story, state.floors = c.published[keep], c.story[keep], state.floors[keep]
-    del state.channel[row]
-    del state.tags_of[row]
-    state.refresh_tags()
-    state.row_of = {int(i): r for r, i in enumerate(c.ids)}
+    return changed
 
 
 def reader_sessions(*, since: datetime) -> list[list[int]]:

@@ -4,12 +4,15 @@ SQL (the embedded default, SQLite or PostgreSQL): a view is written in its own t
 (de-duplication mark, total, hourly activity, history) before the beacon is answered.
 
 Redis (when REDIS_URL is set): a view costs one round trip on the request thread: the
-de-duplication mark, the hourly ranking sorted sets and a queue entry. `flush()` (run every few
+de-duplication mark and a queue entry. `flush()` (run every few
 seconds by `masthead run_periodic`, or `masthead flush_events`) moves queued views into SQL in
 batches; each batch is claimed atomically and recorded as applied in the same SQL transaction
 that applies it, so a flusher killed at any point neither loses nor double-counts a view. If
 Redis itself is lost, the views queued since the last flush (at most a few seconds' worth) are
-lost, and ranking sorted sets are rebuilt from SQL with `masthead rebuild_ranking`.
+lost.
+
+Ranking reads neither backend's events: `activity_add` keeps one forward-decayed sum per
+article, window and scope (`RankingScore`), so a list is one indexed ORDER BY ... LIMIT.
 
 Reactions are written to SQL by the request on both backends: SQL is their source of truth.
 """
@@ -26,13 +29,15 @@ from functools import cache
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, FloatField, Sum, Value, When
+from django.db.models import F
 
 from masthead.engagement import ranking
 from masthead.engagement.models import (
     AppliedBatch,
     ArticleActivity,
     ArticleCounter,
+    RankingClock,
+    RankingScore,
     ReaderView,
     SeenEvent,
 )
@@ -92,13 +97,167 @@ def counters_add(*, deltas: dict[tuple[int, str], int]) -> None:
 
 
 def activity_add(*, rows: dict[tuple[int, datetime, str], tuple[int, int]]) -> None:
-    """Add (views, reactions) to hourly activity, keyed by (article id, hour, article path)."""
+    """Add (views, reactions) to hourly activity, keyed by (article id, hour, article path),
+    and to the Ranking sums of every window and scope the hour is still in."""
     _upsert_increments(
         ArticleActivity._meta.db_table,
         ["article_id", "hour", "path"],
         {key: list(amounts) for key, amounts in rows.items()},
         ["view_count", "reaction_count"],
     )
+    ranking_scores_add(rows=rows)
+
+
+WINDOW_NAMES = {span: name for name, span in ranking.WINDOWS.items()}
+
+
+def _ranking_clocks(*, first_hour: datetime, last_hour: datetime) -> dict[str, RankingClock]:
+    """Each window's clock, its landmark close enough to `last_hour` for floats; a new one
+    counts from the window ending at `first_hour`."""
+    clocks = {clock.window_name: clock for clock in RankingClock.objects.all()}
+    for name, span in ranking.WINDOWS.items():
+        if name not in clocks:
+            clocks[name], _ = RankingClock.objects.get_or_create(
+                window_name=name,
+                defaults={
+                    "landmark": first_hour,
+                    "expired_before": ranking.first_hour_in(window=span, now=first_hour),
+                },
+            )
+        if ranking.needs_rescale(window=span, landmark=clocks[name].landmark, now=last_hour):
+            with transaction.atomic():
+                clock = RankingClock.objects.select_for_update().get(window_name=name)
+                _ranking_rescale(clock, window=span, now=last_hour)
+                clocks[name] = clock
+    return clocks
+
+
+def _ranking_rescale(clock: RankingClock, *, window: timedelta, now: datetime) -> None:
+    """Move the window's landmark to `now`'s hour, scaling the stored sums to match."""
+    if not ranking.needs_rescale(window=window, landmark=clock.landmark, now=now):
+        return
+    landmark = ranking.hour_start(now)
+    factor = ranking.decay_factor(window=window, landmark=clock.landmark, now=landmark)
+    RankingScore.objects.filter(window_name=clock.window_name).update(score=F("score") * factor)
+    clock.landmark = landmark
+    clock.save(update_fields=["landmark"])
+
+
+def ranking_scores_add(*, rows: dict[tuple[int, datetime, str], tuple[int, int]]) -> None:
+    """Add hourly (views, reactions) to the forward-decayed sums of every window and scope."""
+    if not rows:
+        return
+    hours = [hour for _, hour, _ in rows]
+    clocks = _ranking_clocks(first_hour=min(hours), last_hour=max(hours))
+    values = []
+    for (article_id, hour, path), (views, reactions) in rows.items():
+        amount = ranking.activity_score(views=views, reactions=reactions)
+        for name, span in ranking.WINDOWS.items():
+            clock = clocks[name]
+            if not amount or hour < clock.expired_before:
+                continue  # a late event for an hour this window has already let go
+            score = amount * ranking.bucket_weight(hour=hour, window=span, landmark=clock.landmark)
+            values += [_db_values(name, scope, article_id, score, hour) for scope in scopes(path)]
+    table = RankingScore._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (window_name, scope, article_id, score, last_hour) "  # noqa: S608
+        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (window_name, scope, article_id) DO UPDATE "
+        f"SET score = {table}.score + excluded.score, last_hour = CASE WHEN "
+        f"excluded.last_hour > {table}.last_hour THEN excluded.last_hour "
+        f"ELSE {table}.last_hour END"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, values)
+
+
+def ranking_expire(*, window: timedelta, now: datetime) -> None:
+    """Subtract the hourly buckets that have left the window by `now` (and rescale the sums
+    when the landmark is far behind). Idempotent; concurrent callers wait for each other."""
+    name = WINDOW_NAMES[window]
+    start = ranking.first_hour_in(window=window, now=now)
+    with transaction.atomic():
+        clock = RankingClock.objects.select_for_update().filter(window_name=name).first()
+        if clock is None or start <= clock.expired_before:
+            return
+        scores = RankingScore.objects.filter(window_name=name)
+        scores.filter(last_hour__lt=start).delete()  # nothing of theirs is left in the window
+        leaving = ArticleActivity.objects.filter(
+            hour__gte=clock.expired_before,
+            hour__lt=start,
+            article_id__in=scores.values("article_id"),
+        ).values_list("article_id", "hour", "path", "view_count", "reaction_count")
+        updates = []
+        for article_id, hour, path, views, reactions in leaving.iterator(chunk_size=5000):
+            amount = ranking.activity_score(views=views, reactions=reactions)
+            score = amount * ranking.bucket_weight(
+                hour=hour, window=window, landmark=clock.landmark
+            )
+            updates += [(score, name, scope, article_id) for scope in scopes(path)]
+        table = RankingScore._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {table} SET score = score - %s "  # noqa: S608
+                "WHERE window_name = %s AND scope = %s AND article_id = %s",
+                updates,
+            )
+        clock.expired_before = start
+        clock.save(update_fields=["expired_before"])
+        _ranking_rescale(clock, window=window, now=now)
+
+
+def ranking_scores_top(
+    *, window: timedelta, prefix: str, now: datetime, limit: int
+) -> list[tuple[int, float]]:
+    """The best `limit` (article id, score at `now`) of one list: after bringing the window up
+    to `now`, one indexed ORDER BY ... LIMIT, whatever the size of the corpus or the history."""
+    ranking_expire(window=window, now=now)
+    clock = RankingClock.objects.filter(window_name=WINDOW_NAMES[window]).first()
+    if clock is None:
+        return []
+    oldest = ranking.bucket_weight(
+        hour=ranking.first_hour_in(window=window, now=now), window=window, landmark=clock.landmark
+    )
+    factor = ranking.decay_factor(window=window, landmark=clock.landmark, now=now)
+    rows = (
+        RankingScore.objects.filter(
+            window_name=WINDOW_NAMES[window],
+            scope=prefix,
+            # Less than a millionth of one view in the window's oldest hour is what subtracting
+            # a bucket leaves behind in floating point, not a reader.
+            score__gt=oldest * 1e-6,
+        )
+        .order_by("-score", "-article_id")
+        .values_list("article_id", "score")[:limit]
+    )
+    return [(article_id, score * factor) for article_id, score in rows]
+
+
+def ranking_scores_rebuild(*, now: datetime) -> int:
+    """Recompute every Ranking sum from hourly activity (after an upgrade, or to check the
+    incremental sums); returns the hourly rows replayed."""
+    longest = max(ranking.WINDOWS.values())
+    since = ranking.first_hour_in(window=longest, now=now)
+    replayed = 0
+    with transaction.atomic():
+        RankingScore.objects.all().delete()
+        RankingClock.objects.all().delete()
+        for name, span in ranking.WINDOWS.items():
+            RankingClock.objects.create(
+                window_name=name,
+                landmark=ranking.hour_start(now),
+                expired_before=ranking.first_hour_in(window=span, now=now),
+            )
+        rows = ArticleActivity.objects.filter(hour__gte=since).values_list(
+            "article_id", "hour", "path", "view_count", "reaction_count"
+        )
+        batch: dict[tuple[int, datetime, str], tuple[int, int]] = {}
+        for article_id, hour, path, views, reactions in rows.iterator(chunk_size=5000):
+            batch[(article_id, hour, path)] = (views, reactions)
+            if len(batch) == 5000:
+                ranking_scores_add(rows=batch)
+                replayed, batch = replayed + len(batch), {}
+        ranking_scores_add(rows=batch)
+    return replayed + len(batch)
 
 
 def apply_views(events: list[ViewEvent]) -> None:
@@ -115,28 +274,6 @@ def apply_views(events: list[ViewEvent]) -> None:
         ],
         batch_size=500,
     )
-
-
-def _sql_top(
-    *, window: timedelta, prefix: str, now: datetime, limit: int
-) -> list[tuple[int, float]]:
-    weights = ranking.hour_weights(window=window, now=now)
-    weight = Case(
-        *[When(hour=hour, then=Value(w)) for hour, w in weights.items()], output_field=FloatField()
-    )
-    rows = (
-        ArticleActivity.objects.filter(hour__in=list(weights), path__startswith=prefix)
-        .values("article_id")
-        .annotate(
-            score=Sum(
-                (F("view_count") + ranking.REACTION_WEIGHT * F("reaction_count")) * weight,
-                output_field=FloatField(),
-            )
-        )
-        .filter(score__gt=0)
-        .order_by("-score", "-article_id")[:limit]
-    )
-    return [(row["article_id"], row["score"]) for row in rows]
 
 
 class SqlCounters:
@@ -168,7 +305,7 @@ class SqlCounters:
     def top(
         self, *, window: timedelta, prefix: str, now: datetime, limit: int
     ) -> list[tuple[int, float]]:
-        return _sql_top(window=window, prefix=prefix, now=now, limit=limit)
+        return ranking_scores_top(window=window, prefix=prefix, now=now, limit=limit)
 
     def forget_seen(self, *, before: datetime) -> int:
         return SeenEvent.objects.filter(expires_at__lt=before).delete()[0]
@@ -188,18 +325,14 @@ return {ARGV[2], items}
 
 
 # One round trip per view: unless an earlier mark still covers the event's own time (ARGV[1]),
-# mark the reader's view of the article as seen until ARGV[2], queue the event (ARGV[4]) and add
-# it to the hourly ranking sets (KEYS[3..]); returns 1 when the view counts. Comparing event
-# times, not Redis's clock, keeps replays of past traffic de-duplicated correctly.
+# mark the reader's view of the article as seen until ARGV[2] and queue the event (ARGV[4]);
+# returns 1 when the view counts. Comparing event times, not Redis's clock, keeps replays of
+# past traffic de-duplicated correctly. Ranking follows at the flush (its sums are in SQL).
 RECORD_VIEW = """
 local mark = redis.call('GET', KEYS[1])
 if mark and tonumber(mark) > tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
 redis.call('RPUSH', KEYS[2], ARGV[4])
-for i = 3, #KEYS do
-  redis.call('ZINCRBY', KEYS[i], 1, ARGV[5])
-  redis.call('EXPIRE', KEYS[i], ARGV[6])
-end
 return 1
 """
 
@@ -209,7 +342,6 @@ class RedisCounters:
     QUEUE = "masthead:events:queue"
     CLAIMED = "masthead:events:claimed"
     CLAIMED_ID = "masthead:events:claimed-id"
-    RANK_TTL = 8 * 24 * 3600
 
     def __init__(self, url: str):
         import redis
@@ -218,47 +350,17 @@ class RedisCounters:
         self.claim = self.redis.register_script(CLAIM)
         self.record = self.redis.register_script(RECORD_VIEW)
 
-    @staticmethod
-    def rank_key(prefix: str, hour: datetime) -> str:
-        return f"masthead:rank:{prefix}:{hour:%Y%m%d%H}"
-
-    def _rank(self, pipe, *, path: str, hour: datetime, amount: float, article_id: int) -> None:
-        for prefix in scopes(path):
-            key = self.rank_key(prefix, hour)
-            pipe.zincrby(key, amount, article_id)
-            pipe.expire(key, self.RANK_TTL)
-
     def record_view(self, event: ViewEvent) -> bool:
         window = settings.MASTHEAD_VIEW_DEDUP_SECONDS
-        hour = ranking.hour_start(event.at)
         payload = json.dumps({**asdict(event), "at": event.at.isoformat()})
         counted = self.record(
-            keys=[
-                f"masthead:seen:{seen_key(event.reader_id, event.article_id)}",
-                self.QUEUE,
-                *(self.rank_key(prefix, hour) for prefix in scopes(event.path)),
-            ],
-            args=[
-                event.at.timestamp(),
-                event.at.timestamp() + window,
-                window,
-                payload,
-                event.article_id,
-                self.RANK_TTL,
-            ],
+            keys=[f"masthead:seen:{seen_key(event.reader_id, event.article_id)}", self.QUEUE],
+            args=[event.at.timestamp(), event.at.timestamp() + window, window, payload],
         )
         return bool(counted)
 
     def note_reaction(self, *, article_id: int, path: str, delta: int, at: datetime) -> None:
-        pipe = self.redis.pipeline(transaction=True)
-        self._rank(
-            pipe,
-            path=path,
-            hour=ranking.hour_start(at),
-            amount=ranking.REACTION_WEIGHT * delta,
-            article_id=article_id,
-        )
-        pipe.execute()
+        """Reactions are in SQL already, Ranking's sums with them; nothing more to do."""
 
     def flush(self, *, batch_size: int = 1000) -> int:
         """Move queued views into SQL, one claimed batch at a time; returns how many were applied."""
@@ -285,27 +387,7 @@ class RedisCounters:
     def top(
         self, *, window: timedelta, prefix: str, now: datetime, limit: int
     ) -> list[tuple[int, float]]:
-        weights = {
-            self.rank_key(prefix, hour): w
-            for hour, w in ranking.hour_weights(window=window, now=now).items()
-        }
-        target = f"masthead:rank-union:{uuid.uuid4().hex}"
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.zunionstore(target, weights)
-        pipe.zrevrangebyscore(target, "+inf", "(0", start=0, num=limit, withscores=True)
-        pipe.delete(target)
-        _, rows, _ = pipe.execute()
-        return [(int(member), score) for member, score in rows]
-
-    def rebuild_ranking(self, *, since: datetime) -> None:
-        """Refill the ranking sorted sets from SQL's hourly activity (after losing Redis)."""
-        pipe = self.redis.pipeline(transaction=False)
-        for row in ArticleActivity.objects.filter(hour__gte=since).iterator(chunk_size=5000):
-            score = ranking.activity_score(views=row.view_count, reactions=row.reaction_count)
-            for prefix in scopes(row.path):
-                pipe.zadd(self.rank_key(prefix, row.hour), {str(row.article_id): score})
-                pipe.expire(self.rank_key(prefix, row.hour), self.RANK_TTL)
-        pipe.execute()
+        return ranking_scores_top(window=window, prefix=prefix, now=now, limit=limit)
 
     def forget_seen(self, *, before: datetime) -> int:
         return 0  # Redis expires its marks itself

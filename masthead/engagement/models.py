@@ -96,3 +96,40 @@ class RateLimit(models.Model):
 
     key = models.CharField(max_length=64, primary_key=True)
     tat = models.FloatField(db_index=True)
+
+
+class RankingScore(models.Model):
+    """One article's forward-decayed Ranking sum in one window and scope (the site's or a
+    channel's tree path), kept up to date as activity is added and as hours leave the window."""
+
+    window_name = models.CharField(max_length=8)
+    scope = models.CharField(max_length=255)
+    article = models.ForeignKey("news.ArticlePage", on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+    last_hour = models.DateTimeField()  # newest hourly bucket added: older rows have left
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["window_name", "scope", "article"], name="one_score_per_list"
+            )
+        ]
+        indexes = [
+            models.Index(
+                "window_name",
+                "scope",
+                models.F("score").desc(),
+                models.F("article").desc(),
+                name="ranking_by_score",
+            ),
+            models.Index(fields=["window_name", "last_hour"], name="ranking_by_last_hour"),
+        ]
+
+
+class RankingClock(models.Model):
+    """Per window: the landmark the stored sums are relative to, and the first hour still in
+    the window as of the last expiry (older buckets have been subtracted)."""
+
+    window_name = models.CharField(max_length=8, primary_key=True)
+    landmark = models.DateTimeField()
+    expired_before = models.DateTimeField()

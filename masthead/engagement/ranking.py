@@ -40,3 +40,40 @@ def hour_weights(*, window: timedelta, now: datetime) -> dict[datetime, float]:
 
 def activity_score(*, views: float, reactions: float) -> float:
     return views + REACTION_WEIGHT * reactions
+
+
+# Forward decay: each hourly bucket is stored with weight 2 ** ((middle - landmark) / half_life)
+# instead of being decayed at query time. Every article's sum is then the decayed score times
+# the same factor 2 ** ((now - landmark) / half_life), so the order of articles does not change
+# as time passes and a list is an ORDER BY on the stored sum. Unlike `hour_weights`, the current
+# hour is not capped at now; that changes a score only within its own hour.
+RESCALE_AFTER = (
+    256.0  # half-lives past the landmark before sums are rescaled (floats reach 2**1023)
+)
+
+
+def half_life(window: timedelta) -> float:
+    return window.total_seconds() / 4
+
+
+def bucket_weight(*, hour: datetime, window: timedelta, landmark: datetime) -> float:
+    """Forward-decayed weight of the hourly bucket starting at `hour`."""
+    middle = hour + timedelta(minutes=30)
+    return float(2 ** ((middle - landmark).total_seconds() / half_life(window)))
+
+
+def decay_factor(*, window: timedelta, landmark: datetime, now: datetime) -> float:
+    """What turns a forward-decayed sum into the score at `now`."""
+    # Clamped: a `now` far before the landmark (a clock set back) must not overflow.
+    return float(
+        2 ** max(-1000.0, min(1000.0, -(now - landmark).total_seconds() / half_life(window)))
+    )
+
+
+def first_hour_in(*, window: timedelta, now: datetime) -> datetime:
+    """The oldest hourly bucket that still overlaps the window ending at `now`."""
+    return hour_start(now - window)
+
+
+def needs_rescale(*, window: timedelta, landmark: datetime, now: datetime) -> bool:
+    return (now - landmark).total_seconds() / half_life(window) > RESCALE_AFTER

@@ -61,8 +61,9 @@ RANKING_DEPTH = 50
 def ranking_top(
     *, window: str, within_path: str, now: datetime | None = None
 ) -> list[tuple[int, float]]:
-    """(article id, score) pairs, best first: the scan of hourly activity that the periodic
-    refresh pays (`ranking_refresh`), never a page request except on a cold cache."""
+    """(article id, score) pairs, best first: one indexed query on the decayed sums
+    (`counters.ranking_scores_top`), paid by the periodic refresh (`ranking_refresh`), never
+    by a page request except on a cold cache."""
     now = now or timezone.now()
     return counters.backend().top(
         window=ranking.WINDOWS[window], prefix=within_path, now=now, limit=RANKING_DEPTH

@@ -1,16 +1,17 @@
 """The ingestion pipeline: fetch, parse, full text, sanitize, de-duplicate, screen, tag, store.
 
 Each item is recorded once per source (`Item`, unique on a hash of its GUID or normalised URL)
-in the same transaction as its article, so re-running a feed, retrying after a timeout or killing
-the worker midway never creates a duplicate and never loses an item: the next run does exactly
-what is missing. A failing source records its error and backs off; other sources go on.
+in the same transaction as its article, a batch of items per transaction (`StoreBatch`), so
+re-running a feed, retrying after a timeout or killing the worker midway never creates a
+duplicate and never loses an item: the next run does exactly what is missing. A failing source records its error and backs off; other sources go on.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
+from typing import Any
 
 import trafilatura
 from datasketch import MinHashLSH
@@ -30,6 +31,8 @@ from masthead.news.models import ArticlePage, ArticleTag, ChannelPage
 
 logger = logging.getLogger(__name__)
 
+BATCH_SIZE = 50  # items stored per transaction
+PENDING = "pending"  # entry_ingest's answer for an item queued in the batch
 FULL_TEXT_BELOW = 600  # characters of text under which the linked page is fetched
 MAX_BACKOFF = timedelta(hours=24)
 DEK_LENGTH = 600
@@ -77,6 +80,8 @@ class Context:
         self.corpus = discovery.corpus_reader()
         self.lsh = MinHashLSH(threshold=engine.NEAR_DUPLICATE, num_perm=engine.NUM_PERM)
         self.signatures: dict[str, tuple] = {}
+        self.batch = StoreBatch()
+        self.stored_early: list[str] = []
 
     def known(self, word: str) -> bool:
         """Whether the site's text model has seen the word (a vocabulary without a word list)."""
@@ -93,6 +98,10 @@ class Context:
             if j >= best_j:
                 best, best_j = self.signatures[key][1], j
         return best
+
+    def pending_store(self) -> None:
+        """Store the batch now (its statuses are reported when the run ends)."""
+        self.stored_early.extend(self.batch.store(self))
 
     def remember(self, key: str, signature, article_id: int) -> None:
         if key not in self.signatures:
@@ -111,6 +120,84 @@ class Context:
         if path in self.by_path:
             return self.by_path[path]
         return next(iter(self.channels.values()), None)
+
+
+@dataclass
+class PendingItem:
+    """An item past every check, waiting to be stored with the rest of its batch."""
+
+    record: dict
+    status: str
+    reason: str
+    digest: str
+    url: str
+    signature: Any
+    article: dict  # keyword arguments of _article_create
+
+
+@dataclass
+class StoreBatch:
+    """Items stored together, BATCH_SIZE per transaction: a crash rolls back the whole batch,
+    and the next run finds none of its items recorded and stores them again."""
+
+    items: list[PendingItem] = field(default_factory=list)
+    lsh: MinHashLSH = field(
+        default_factory=lambda: MinHashLSH(
+            threshold=engine.NEAR_DUPLICATE, num_perm=engine.NUM_PERM
+        )
+    )
+
+    def add(self, item: PendingItem) -> None:
+        self.lsh.insert(item.record["key"], item.signature)
+        self.items.append(item)
+
+    def holds_copy_of(self, *, digest: str, url: str, signature: Any = None) -> bool:
+        """Whether an item of the batch might be what this one duplicates: the batch must be
+        stored first, so the duplicate can point at its article."""
+        if any(p.digest == digest or (url and p.url == url) for p in self.items):
+            return True
+        if signature is None:
+            return False
+        bar = engine.near_duplicate_bar(signature)
+        by_key = {p.record["key"]: p for p in self.items}
+        return any(
+            signature.jaccard(by_key[key].signature) >= bar for key in self.lsh.query(signature)
+        )
+
+    def store(self, ctx: Context) -> list[str]:
+        """Store every pending item in one transaction; returns their statuses in order."""
+        statuses = []
+        with transaction.atomic():
+            for pending in self.items:
+                statuses.append(_pending_store(pending, ctx))
+        for pending, status in zip(self.items, statuses, strict=True):
+            article_id = pending.record.get("article_id")
+            if status != "seen" and article_id is not None:
+                ctx.remember(pending.record["key"], pending.signature, article_id)
+        self.items = []
+        self.lsh = MinHashLSH(threshold=engine.NEAR_DUPLICATE, num_perm=engine.NUM_PERM)
+        return statuses
+
+
+def _pending_store(pending: PendingItem, ctx: Context) -> str:
+    try:
+        with transaction.atomic():  # a savepoint: one item's conflict leaves the others
+            item = Item.objects.create(
+                **pending.record,
+                status=pending.status,
+                reason=pending.reason[:255],
+                content_hash=pending.digest,
+            )
+            article = _article_create(**pending.article)
+            item.article = article
+            item.save(update_fields=["article"])
+    except IntegrityError:
+        return "seen"  # another worker took it in between
+    except Exception:  # one bad item never stops the others
+        logger.exception("storing an item of %s failed", pending.article["source"])
+        return Item.REJECTED
+    pending.record["article_id"] = article.pk
+    return pending.status
 
 
 def due_sources(now: datetime | None = None):
@@ -211,8 +298,19 @@ def entries_ingest(
         except Exception:  # one bad item never stops the others
             logger.exception("ingesting an item of %s failed", source)
             status = Item.REJECTED
-        report.add(status)
+        if status != PENDING:
+            report.add(status)
+        if len(ctx.batch.items) >= BATCH_SIZE:
+            _statuses_add(report, ctx.batch.store(ctx))
+    _statuses_add(report, ctx.batch.store(ctx))
+    _statuses_add(report, ctx.stored_early)
+    ctx.stored_early = []
     return report
+
+
+def _statuses_add(report: Report, statuses: list[str]) -> None:
+    for status in statuses:
+        report.add(status)
 
 
 def _page_entry(body: bytes, url: str) -> Entry:
@@ -266,8 +364,9 @@ def _date(value) -> datetime | None:
 
 
 def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
-    """One entry to an Item and, when new or held, an article. Returns the Item status, or
-    "seen" when this source already delivered it."""
+    """One entry to an Item and, when new or held, an article. Returns the Item status,
+    "seen" when this source already delivered it, or PENDING when it waits in the batch
+    (`entries_ingest` stores the batch and reports the statuses)."""
     # A link the fetcher cannot read (invisible characters, odd numeric hosts) is no link: the
     # item keeps its feed text and loses only the full text and the link to the original.
     linkable = entry.url.startswith(("http://", "https://")) and not url_problem(entry.url)
@@ -277,6 +376,8 @@ def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
     if not identity and not title:
         return Item.REJECTED  # nothing to recognise it by next time: refuse, do not guess
     key = clean.digest(identity or f"{title}|{entry.published}")
+    if any(p.record["key"] == key and p.record["source"] == source for p in ctx.batch.items):
+        ctx.pending_store()
     if Item.objects.filter(source=source, key=key).exists():
         return "seen"
 
@@ -297,6 +398,8 @@ def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
         return _record(record, Item.REJECTED, "no title")
 
     digest = clean.content_hash(f"{title}\n{text}")
+    if ctx.batch.holds_copy_of(digest=digest, url=url):
+        ctx.pending_store()
     earlier = Item.objects.filter(content_hash=digest).exclude(article=None).first()
     if earlier is None and url:
         earlier = Item.objects.filter(url=url).exclude(article=None).first()
@@ -307,6 +410,8 @@ def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
 
     document = discovery.document(title=title, dek=summary, body=text, tags=entry.categories)
     signature = engine.minhash(document)
+    if ctx.batch.holds_copy_of(digest=digest, url=url, signature=signature):
+        ctx.pending_store()
     copied = ctx.near_duplicate(signature)
     if copied is not None:
         return _record(
@@ -319,14 +424,17 @@ def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
     if channel is None:
         return _record(record, Item.REJECTED, "the site has no channel to put it in", None, digest)
     tags = ctx.tagger.suggest(title=title, text=text, categories=entry.categories)
-    try:
-        with transaction.atomic():
-            item = Item.objects.create(
-                **record, status=status, reason=reason[:255], content_hash=digest
-            )
-            article = _article_create(
-                source,
-                entry,
+    ctx.batch.add(
+        PendingItem(
+            record=record,
+            status=status,
+            reason=reason,
+            digest=digest,
+            url=url,
+            signature=signature,
+            article=dict(
+                source=source,
+                entry=entry,
                 channel=channel,
                 title=title,
                 summary=summary or text,
@@ -334,13 +442,10 @@ def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
                 url=url,
                 tags=tags,
                 publish=status == Item.NEW and source.policy == Source.PUBLISH,
-            )
-            item.article = article
-            item.save(update_fields=["article"])
-    except IntegrityError:
-        return "seen"  # another worker took it in between
-    ctx.remember(key, signature, article.pk)
-    return status
+            ),
+        )
+    )
+    return PENDING
 
 
 def _record(record: dict, status: str, reason: str, article_id=None, digest: str = "") -> str:

@@ -2,8 +2,9 @@
 
 `add_child` + publish costs a round trip per row and re-indexes one page at a time; here a batch
 of articles is laid into the tree by computing materialized paths directly, inserted with two
-multi-row INSERTs (wagtailcore_page, then the article table), tagged in bulk and indexed in bulk.
-The cost per article stays flat as the corpus grows. Pages created this way have no revision
+multi-row INSERTs (wagtailcore_page, then the article table), tagged in bulk and indexed in bulk
+(news/search_index.py: Wagtail's rows, without its whole-index title-norm rescan). The cost per
+article stays flat as the corpus grows. Pages created this way have no revision
 until an editor first saves them, exactly like pages imported with Wagtail's own tools.
 """
 
@@ -16,9 +17,9 @@ from django.db import connection, transaction
 from django.utils.text import slugify
 from taggit.models import Tag
 from wagtail.models import Locale, Page
-from wagtail.search.backends import get_search_backend
 
 from masthead.news.models import ArticlePage, ArticleTag, ChannelPage
+from masthead.news.search_index import TitleNorms, search_index_add_bulk
 from masthead.news.tree import STEPLEN
 
 
@@ -55,12 +56,18 @@ def _tags_by_name(names: Iterable[str]) -> dict[str, Tag]:
 
 
 def article_bulk_create(
-    *, channel: ChannelPage, articles: list[ArticlePage], tags: list[list[str]], index: bool = True
+    *,
+    channel: ChannelPage,
+    articles: list[ArticlePage],
+    tags: list[list[str]],
+    index: bool = True,
+    norms: TitleNorms | None = None,
 ) -> list[ArticlePage]:
     """Insert `articles` as live children of `channel`, with `tags[i]` on `articles[i]`.
 
     Each article needs title and published_at; path, slug, url_path and publication fields
-    are filled in here. Returns the articles with their primary keys.
+    are filled in here. Pass the same `norms` to every call of one bulk run so that indexing
+    never rescans the search index. Returns the articles with their primary keys.
     """
     if not articles:
         return []
@@ -87,7 +94,7 @@ def article_bulk_create(
         channel.numchild += len(articles)
         _tag_rows(articles, tags)
     if index:
-        search_index_bulk_update(ids=[article.pk for article in articles])
+        search_index_bulk_update(ids=[article.pk for article in articles], norms=norms)
     return articles
 
 
@@ -121,7 +128,7 @@ def _tag_rows(articles: list[ArticlePage], tags: list[list[str]]) -> None:
     ArticleTag.objects.bulk_create(rows, batch_size=500)
 
 
-def search_index_bulk_update(*, ids: list[int]) -> None:
+def search_index_bulk_update(*, ids: list[int], norms: TitleNorms | None = None) -> None:
     """(Re)index the given articles in one pass, tags prefetched."""
     objects = list(ArticlePage.objects.filter(pk__in=ids).prefetch_related("tags"))
-    get_search_backend().add_bulk(ArticlePage, objects)
+    search_index_add_bulk(model=ArticlePage, objects=objects, norms=norms or TitleNorms())

@@ -65,7 +65,7 @@ def test_an_edit_is_reindexed_in_place(make_article):
 
 def test_a_second_process_sees_profiles_written_by_another(make_article):
     services.index_rebuild()
-    services._state = None  # a fresh worker loads what is stored
+    services.index_forget()  # a fresh worker loads what is stored
     article = make_article(title="Copper smelters cut output", body=COPPER)
     assert services.article_update(article_id=article.pk) == "added"
 

@@ -23,6 +23,8 @@ ENGAGEMENT_MODELS = (
     "ReaderView",
     "SeenEvent",
     "AppliedBatch",
+    "RankingScore",
+    "RankingClock",
 )
 WORKERS = 4
 READERS_PER_WORKER = 25

@@ -131,26 +131,86 @@ def test_running_a_feed_twice_creates_nothing_twice(server, source_for):
     assert ArticlePage.objects.filter(title__startswith="Copper miners").count() == 1
 
 
-def test_a_crash_midway_loses_nothing_and_duplicates_nothing(server, source_for, monkeypatch):
-    server.add("/feed", fixture("rss2.xml"))
-    source = source_for("/feed")
+def dies_on_call(monkeypatch, n: int) -> None:
+    """Make the n-th article creation kill the worker (not caught per item: the run stops)."""
     real = pipeline._article_create
     calls = {"n": 0}
 
-    def dies_on_the_second(*args, **kwargs):
+    def create(*args, **kwargs):
         calls["n"] += 1
-        if calls["n"] == 2:
-            raise SystemExit("worker killed")  # not caught per item: the run stops here
+        if calls["n"] == n:
+            raise SystemExit("worker killed")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "_article_create", dies_on_the_second)
+    monkeypatch.setattr(pipeline, "_article_create", create)
+
+
+def test_a_crash_midway_loses_nothing_and_duplicates_nothing(server, source_for, monkeypatch):
+    server.add("/feed", fixture("rss2.xml"))
+    source = source_for("/feed")
+    dies_on_call(monkeypatch, 2)
     with pytest.raises(SystemExit):
         pipeline.source_poll(source)
-    assert Item.objects.filter(source=source).count() == 1  # the second rolled back whole
-    monkeypatch.setattr(pipeline, "_article_create", real)
+    assert Item.objects.filter(source=source).count() == 0  # the batch rolled back whole
+    monkeypatch.undo()
     report = pipeline.source_poll(source)
-    assert report.new == 1 and report.seen == 2
+    assert report.new == 2 and report.seen == 2
     assert len(articles_from(source)) == 2
+
+
+def many_items(n: int) -> bytes:
+    items = "".join(
+        f"<item><title>Item {i}: {word} report from the harbour</title>"
+        f"<link>https://example.com/{i}</link><guid>item-{i}</guid>"
+        f"<description>{' '.join([word] * 5)} {i} "
+        + " ".join(f"w{i}x{k}" for k in range(80))
+        + "</description></item>"
+        for i, word in enumerate(
+            ["copper", "grain", "storm", "rates", "chips", "ports", "gold"] * 2
+        )
+        if i < n
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
+
+
+def test_a_crash_in_a_later_batch_keeps_the_stored_batches_and_redoes_the_rest(
+    server, source_for, monkeypatch
+):
+    server.add("/feed", many_items(7))
+    source = source_for("/feed", policy=Source.PUBLISH, full_text=False)
+    monkeypatch.setattr(pipeline, "BATCH_SIZE", 3)
+    dies_on_call(monkeypatch, 5)  # in the second batch of three
+    with pytest.raises(SystemExit):
+        pipeline.source_poll(source)
+    assert Item.objects.filter(source=source).count() == 3
+    assert len(articles_from(source)) == 3
+    monkeypatch.undo()
+    report = pipeline.source_poll(source)
+    assert report.new == 4 and report.seen == 7
+    stored = articles_from(source)
+    assert len(stored) == 7 and len({a.title for a in stored}) == 7
+    assert all(a.live for a in stored)
+    assert pipeline.source_poll(source).new == 0
+
+
+def test_copies_inside_one_batch_point_at_the_article_stored_first(server, source_for):
+    body = many_items(2).replace(b"<guid>item-1</guid>", b"<guid>copy-of-0</guid>")
+    first = body.split(b"<item>")[1].split(b"</item>")[0]
+    body = body.replace(
+        b"</channel>",
+        b"<item>"
+        + first.replace(b"item-0", b"again-0").replace(
+            b"https://example.com/0", b"https://example.com/zero"
+        )
+        + b"</item></channel>",
+    )
+    server.add("/feed", body)
+    source = source_for("/feed", policy=Source.PUBLISH, full_text=False)
+    report = pipeline.source_poll(source)
+    assert report.new == 2 and report.duplicate == 1
+    again = Item.objects.get(source=source, guid="again-0")
+    original = Item.objects.get(source=source, guid="item-0")
+    assert again.article_id == original.article_id is not None
 
 
 def big_chunks():

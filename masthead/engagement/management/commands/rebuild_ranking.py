@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
@@ -7,12 +5,8 @@ from masthead.engagement import counters
 
 
 class Command(BaseCommand):
-    help = "Refill Redis's ranking sorted sets from SQL's hourly activity (after Redis was lost)."
+    help = "Recompute Ranking's decayed sums from SQL's hourly activity (once after upgrading)."
 
     def handle(self, *args, **options):
-        backend = counters.backend()
-        if backend.name != "redis":
-            self.stdout.write("The SQL backend ranks from SQL directly; nothing to rebuild.")
-            return
-        backend.rebuild_ranking(since=timezone.now() - timedelta(days=8))
-        self.stdout.write("Ranking rebuilt from the last 8 days of activity.")
+        replayed = counters.ranking_scores_rebuild(now=timezone.now())
+        self.stdout.write(f"Ranking rebuilt from {replayed} hourly activity rows.")

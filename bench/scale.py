@@ -1,0 +1,175 @@
+"""Every operation a newsroom runs, as one corpus grows: 10,000 -> 100,000 (-> 1,000,000) articles.
+
+    nice -n 10 python bench/scale.py [--database sqlite|postgres] [--sizes 10000,100000]
+                                     [--views 1000000]
+
+One corpus per database (SQLite under bench/var/scale-sqlite/, or a fresh PostgreSQL database
+`masthead_scale_bench` on 127.0.0.1), grown step by step with `masthead generate` (the same
+command, continuing the same corpus: seed = step). At each size, in fresh processes
+(bench/scale_probes.py):
+
+- creation: articles/s over the step and over its last tenth, database size per article;
+- pages: queries and server time (in process, no network) of article, channel, home, tag and
+  search pages, median / p95 / p99 of 40 requests each;
+- discovery: full rebuild time and peak memory; ANN recall@10 of the final Related lists
+  against exact search (300 sampled articles); incremental update after one publish (median and
+  max of 5); worker start-up to the first served list, and opening the corpus index;
+- ingestion: 300 wire items end to end through the pipeline, stored as published pages;
+- Ranking: `--views` of history as hourly activity, decayed sums rebuilt from it, the 7-day site
+  list refreshed (one indexed query) against the per-query scan it replaced, and served.
+
+Prints one table per database (markdown, for docs/benchmarks.md). The machine is shared: read
+ratios within one run, not absolute figures across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+from harness import ROOT, VAR, environment, masthead, psql
+
+POSTGRES = "postgres://postgres@127.0.0.1:5432/masthead_scale_bench"
+
+
+def fresh(database: str) -> dict:
+    var = VAR / f"scale-{database}"
+    shutil.rmtree(var, ignore_errors=True)
+    var.mkdir(parents=True)
+    url = ""
+    if database == "postgres":
+        psql("DROP DATABASE IF EXISTS masthead_scale_bench")
+        psql("CREATE DATABASE masthead_scale_bench")
+        url = POSTGRES
+    env = environment(var, url, PYTHONPATH=f"{ROOT / 'bench'}:{ROOT}")
+    masthead(env, "migrate", "--noinput", "-v0")
+    masthead(env, "collectstatic", "--noinput", "-v0")
+    return env
+
+
+def generate(env: dict, articles: int, seed: int) -> tuple[float, float]:
+    """(seconds, database MB) of one `masthead generate` run."""
+    out = masthead(
+        env,
+        "generate",
+        "--articles",
+        str(articles),
+        "--seed",
+        str(seed),
+        "--no-images",
+        "--no-discovery",
+    )
+    match = re.search(r"in ([\d.]+) s .* database ([\d,.]+) MB", out)
+    return float(match.group(1)), float(match.group(2).replace(",", ""))
+
+
+def probe(env: dict, *args: str) -> dict:
+    started = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "scale_probes.py"), *args],
+        env=env,
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    ).stdout
+    print(f"  {args[0]}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def step(env: dict, have: int, size: int, seed: int, views: int) -> dict:
+    grow = size - have
+    tail = max(grow // 10, 1)
+    head_s, _ = generate(env, grow - tail, seed)
+    tail_s, mb = generate(env, tail, seed + 100)
+    print(f"{size}: generated in {head_s + tail_s:.0f} s", file=sys.stderr, flush=True)
+    row: dict = {
+        "size": size,
+        "rate": grow / (head_s + tail_s),
+        "tail_rate": tail / tail_s,
+        "kb_per_article": mb * 1000 / size,
+    }
+    started = time.perf_counter()
+    row["rebuild"] = probe(env, "rebuild")
+    row["rebuild"]["wall_s"] = time.perf_counter() - started
+    row["start"] = probe(env, "worker_start")
+    row["discovery"] = probe(env, "discovery_checks")
+    row["pages"] = probe(env, "pages")
+    row["ingest"] = probe(env, "ingest")
+    row["ranking"] = probe(env, "ranking", str(views))
+    print(json.dumps(row), file=sys.stderr, flush=True)
+    return row
+
+
+def table(database: str, rows: list[dict], seconds: float) -> None:
+    print(f"\n### {database} (whole run {seconds / 60:.0f} min)\n")
+    sizes = [f"{r['size']:,}" for r in rows]
+    print("| | " + " | ".join(sizes) + " |")
+    print("|---|" + "---:|" * len(rows))
+
+    def line(name: str, cell) -> None:
+        print(f"| {name} | " + " | ".join(cell(r) for r in rows) + " |")
+
+    line("creation, articles/s (step)", lambda r: f"{r['rate']:,.0f}")
+    line("creation, articles/s (last tenth)", lambda r: f"{r['tail_rate']:,.0f}")
+    line("database KB per article", lambda r: f"{r['kb_per_article']:.1f}")
+    for page in ("article", "channel", "home", "tag", "search"):
+        line(
+            f"{page} page: queries; ms p50 / p95 / p99",
+            lambda r, p=page: (
+                f"{r['pages'][p]['queries']}; {r['pages'][p]['p50_ms']:.1f} / "
+                f"{r['pages'][p]['p95_ms']:.1f} / {r['pages'][p]['p99_ms']:.1f}"
+            ),
+        )
+    line("web worker peak memory MB", lambda r: f"{r['pages']['peak_mb']:.0f}")
+    line(
+        "discovery rebuild s (peak MB)",
+        lambda r: f"{r['rebuild']['seconds']:.0f} ({r['rebuild']['peak_mb']:,.0f})",
+    )
+    line(
+        "Related recall@10 vs exact",
+        lambda r: (
+            f"{r['discovery']['recall10']:.3f}" + ("" if r["discovery"]["graph"] else " (exact)")
+        ),
+    )
+    line(
+        "update after one publish s, median / max",
+        lambda r: f"{r['discovery']['update_median_s']:.2f} / {r['discovery']['update_max_s']:.2f}",
+    )
+    line("task worker peak memory MB", lambda r: f"{r['discovery']['peak_mb']:.0f}")
+    line("worker start to first Related list s", lambda r: f"{r['start']['first_list_s']:.2f}")
+    line("corpus index open s", lambda r: f"{r['start']['index_open_s']:.2f}")
+    line("ingestion end to end, items/s", lambda r: f"{r['ingest']['items_per_s']:.0f}")
+    line(
+        "Ranking history: views (hourly rows)",
+        lambda r: f"{r['ranking']['views']:,} ({r['ranking']['activity_rows']:,})",
+    )
+    line("Ranking 7-day site list refresh ms", lambda r: f"{r['ranking']['refresh_ms']:.1f}")
+    line("... the per-query scan it replaced, ms", lambda r: f"{r['ranking']['scan_ms']:.0f}")
+    line(
+        "Ranking served list ms p50 / p99",
+        lambda r: f"{r['ranking']['serve_p50_ms']:.2f} / {r['ranking']['serve_p99_ms']:.2f}",
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--views", type=int, default=1_000_000)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    env = fresh(args.database)
+    rows, have = [], 0
+    for seed, size in enumerate(int(s) for s in args.sizes.split(",")):
+        rows.append(step(env, have, size, seed + 1, args.views))
+        have = size
+    table(args.database, rows, time.perf_counter() - started)
+
+
+if __name__ == "__main__":
+    main()

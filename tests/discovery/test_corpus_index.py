@@ -1,0 +1,147 @@
+"""The corpus index: add / replace / drop equal a rebuild; snapshots open as they were saved."""
+
+import numpy as np
+import pytest
+
+from masthead.discovery import engine
+from masthead.discovery.corpus_index import CorpusIndex, IndexRow
+
+TEXTS = [
+    "Copper futures climbed in London as smelters cut output",
+    "Smelters in Chile cut copper output after strikes",
+    "The central bank held rates and signalled patience",
+    "Rates stay on hold as the bank waits for inflation data",
+    "The home side won the derby with a late goal",
+    "A late goal settles the derby for the home side",
+    "Storms close ports along the northern coast",
+    "Ports reopen on the coast after the storms pass",
+    "Chip makers raise prices as demand for servers grows",
+    "Server demand lifts chip makers' prices again",
+]
+CHANNELS = ["0001000100010001", "0001000100010002", "0001000100010003"]
+
+
+@pytest.fixture(scope="module")
+def model() -> engine.Model:
+    return engine.model_fit(TEXTS * 3, dims=8)
+
+
+def make_row(model: engine.Model, i: int, text: str, *, story: int | None = None) -> IndexRow:
+    X = model.sparse([text])
+    return IndexRow(
+        article_id=100 + i,
+        x=X,
+        z=model.dense(X)[0],
+        published=1_700_000_000.0 + 3600 * i,
+        channel_path=CHANNELS[i % 3],
+        tags=[(i % 4, f"tag {i % 4}")],
+        story=i if story is None else story,
+        signature=engine.minhash(text).hashvalues.astype(np.uint32),
+    )
+
+
+def built(model: engine.Model, rows: list[IndexRow]) -> CorpusIndex:
+    index = CorpusIndex(model, model_id=1)
+    index.add(rows)
+    return index
+
+
+def same(a: CorpusIndex, b: CorpusIndex) -> None:
+    ca, cb = a.corpus, b.corpus
+    assert ca.ids.tolist() == cb.ids.tolist()
+    assert np.array_equal(ca.Z, cb.Z)
+    assert (ca.X != cb.X).nnz == 0
+    assert ca.published.tolist() == cb.published.tolist()
+    assert ca.story.tolist() == cb.story.tolist()
+    names = lambda index: [  # noqa: E731
+        sorted(index.reason(r, o) for o in range(index.size) if o != r) for r in range(index.size)
+    ]
+    assert names(a) == names(b)
+    assert [a.channel_of(r) for r in range(a.size)] == [b.channel_of(r) for r in range(b.size)]
+    rows = range(a.size)
+    na, nb = a.neighbours(rows), b.neighbours(rows)
+    assert [[(int(ca.ids[j]), round(s, 5)) for j, s in items] for items in na.items] == [
+        [(int(cb.ids[j]), round(s, 5)) for j, s in items] for items in nb.items
+    ]
+
+
+def test_adding_rows_one_by_one_equals_building_them_at_once(model):
+    rows = [make_row(model, i, t) for i, t in enumerate(TEXTS)]
+    index = built(model, rows[:4])
+    for row in rows[4:]:
+        index.add([row])
+    same(index, built(model, rows))
+
+
+def test_replacing_a_row_equals_a_rebuild_with_the_new_content(model):
+    rows = [make_row(model, i, t) for i, t in enumerate(TEXTS)]
+    index = built(model, rows)
+    edited = make_row(model, 3, "Storms and strikes shut copper smelters on the coast", story=3)
+    edited.tags = [(9, "weather")]
+    index.replace(index.row_of(edited.article_id), edited)
+    same(index, built(model, [*rows[:3], edited, *rows[4:]]))
+    assert index.reason(index.row_of(103), index.row_of(103)) == "Also about weather"
+
+
+def test_dropping_a_row_equals_a_rebuild_without_it(model):
+    rows = [make_row(model, i, t) for i, t in enumerate(TEXTS)]
+    index = built(model, rows)
+    index.drop(index.row_of(104))
+    assert index.row_of(104) is None and index.row_of(105) == 4
+    same(index, built(model, [r for r in rows if r.article_id != 104]))
+
+
+def test_a_saved_snapshot_opens_memory_mapped_and_equal(model, tmp_path):
+    rows = [make_row(model, i, t) for i, t in enumerate(TEXTS)]
+    index = built(model, rows[:6])
+    index.save(tmp_path, mark={"last": ""})
+    opened = CorpusIndex.load(tmp_path, model)
+    assert not opened.corpus.Z.flags.writeable  # mapped, not read into memory
+    same(opened, index)
+    # Changes after opening copy only what they touch and still equal a rebuild.
+    opened.add(rows[6:])
+    opened.drop(opened.row_of(101))
+    index.add(rows[6:])
+    index.drop(index.row_of(101))
+    same(opened, index)
+
+
+def test_saving_again_keeps_two_snapshots_and_points_current_at_the_newest(model, tmp_path):
+    index = built(model, [make_row(model, i, t) for i, t in enumerate(TEXTS)])
+    paths = [index.save(tmp_path, mark={"last": str(i)}) for i in range(3)]
+    assert (tmp_path / "current").resolve() == paths[-1]
+    assert sorted(p.name for p in tmp_path.glob("index-*")) == sorted(p.name for p in paths[1:])
+    assert CorpusIndex.snapshot_meta(tmp_path)["mark"] == {"last": "2"}
+
+
+def test_near_copies_are_found_through_banded_signatures(model):
+    index = built(model, [make_row(model, i, t) for i, t in enumerate(TEXTS)])
+    copy = engine.minhash(TEXTS[2] + " today")
+    found = index.near_copy(engine.minhash(TEXTS[2]), bar=0.9)
+    assert found == (102, 1.0)
+    assert index.near_copy(copy, bar=0.99) is None
+    assert (
+        index.near_copy(engine.minhash("Nothing like any of them at all, really"), bar=0.6) is None
+    )
+
+
+def test_with_the_graph_changes_still_equal_a_rebuild(model, tmp_path):
+    rows = [make_row(model, i, t) for i, t in enumerate(TEXTS)]
+    index = CorpusIndex(model, model_id=1, exact_below=4)
+    index.add(rows[:3])
+    assert index.vectors.graph is None
+    index.add(rows[3:])  # crossing the threshold builds the graph
+    assert index.vectors.graph is not None
+    edited = make_row(model, 3, "Storms and strikes shut copper smelters on the coast", story=3)
+    index.replace(index.row_of(103), edited)
+    index.drop(index.row_of(106))
+    final = [edited if r.article_id == 103 else r for r in rows if r.article_id != 106]
+    rebuilt = CorpusIndex(model, model_id=1, exact_below=4)
+    rebuilt.add(final)
+    same(index, rebuilt)
+    same(index, built(model, final))  # and the exact search
+    index.save(tmp_path, mark={"last": ""})
+    opened = CorpusIndex.load(tmp_path, model, exact_below=4)
+    assert opened.vectors._graph is None  # read only when a search needs it
+    same(opened, index)
+    assert opened.vectors.graph is not None
