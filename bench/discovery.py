@@ -121,7 +121,7 @@ for page in pages[:500]:
     t = time.perf_counter(); interface.recommend(None, page); shared.append(time.perf_counter() - t)
 channel = ChannelPage.objects.live().order_by("path").last()
 services.article_update(article_id=ids[0])  # warm the worker's corpus in memory
-load_t = time.perf_counter(); services._state = None; services._load(); load_s = time.perf_counter() - load_t
+load_t = time.perf_counter(); services.index_forget(); services.corpus_reader(); load_s = time.perf_counter() - load_t
 updates = []
 for i in range(7):
     article = ArticlePage(title=f"Copper smelters cut output {i}", dek="Copper prices rose.",
