@@ -8,6 +8,7 @@ from django.db import connections
 
 from masthead.engagement import limits
 from masthead.engagement.limits import Rate, limit_take
+from masthead.engagement.models import RateLimit
 
 
 @pytest.mark.parametrize(
@@ -57,7 +58,17 @@ def take_many(key: str, tries: int, allowed) -> None:
     connections.close_all()
 
 
-def test_processes_share_one_limit(transactional_db):
+@pytest.fixture
+def committed_limits(django_db_setup, django_db_blocker):
+    """Limits committed for real, so that other processes see them (a transactional test would
+    empty every table afterwards, the shared corpus included); only limits are cleared."""
+    with django_db_blocker.unblock():
+        RateLimit.objects.all().delete()
+        yield
+        RateLimit.objects.all().delete()
+
+
+def test_processes_share_one_limit(committed_limits):
     """Four workers at once get exactly the burst between them, not four times it."""
     context = multiprocessing.get_context("fork")
     allowed = context.Value("i", 0)
