@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/masthead
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install demo serve serve-front-cache test test-fast lint bench-pages bench-events bench-discovery bench-ingest bench-serving evaluate clean
+.PHONY: install demo serve serve-front-cache test test-fast lint bench-pages bench-events bench-discovery bench-ingest bench-serving bench-abuse bench-soak evaluate clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -93,6 +93,15 @@ bench-ingest: install
 
 bench-serving: install
 	$(BIN)/python bench/serving.py
+
+# One client dropping cookies, through every counting path (docs/benchmarks.md).
+bench-abuse: install
+	$(BIN)/python bench/abuse.py
+
+# Mixed traffic with a worker killed midway; SOAK_SECONDS=600 for the full length.
+SOAK_SECONDS ?= 600
+bench-soak: install
+	$(BIN)/python bench/soak.py --seconds $(SOAK_SECONDS)
 
 # Recommendation, story clusters and Related scored offline on MIND, simulated traffic, the site's
 # own log and the labelled news sets in MASTHEAD_DATA_DIR (default ../shared/data).

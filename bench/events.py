@@ -6,7 +6,7 @@
    the beacon endpoint, minus HTTP), on SQLite, PostgreSQL and Redis (PostgreSQL and Redis when
    reachable), then a flush; the total in SQL must equal N.
 2. End to end: `wrk` POSTs view beacons to /api/v1/events on gunicorn (2 workers, DEBUG off) on
-   loopback, each from a new reader; afterwards the stored total must equal the 202 answers.
+   loopback, each from another established reader (a signed cookie); afterwards the stored total must equal the 202 answers.
 3. Ranking: hourly activity equivalent to 10,000,000 views spread over the articles of a
    100,000-article site (built with `bench/generate.py` under bench/var/), then the Ranking
    query: the scan the periodic refresh pays per list, and what a page request pays (a cache
@@ -86,21 +86,33 @@ def backend_only(name: str, env: dict, views: int) -> dict:
 
 
 WRK_SCRIPT = """
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["User-Agent"] = "{ua}"
 local ids = {{{ids}}}
-local accepted = 0
-request = function()
-  return wrk.format(nil, "/api/v1/events", nil, '{{"type":"view","article":' .. ids[math.random(#ids)] .. '}}')
+local cookies = {{{cookies}}}
+offset, sent = 0, 0  -- globals: setup() sets each thread's offset
+setup = function(thread)
+  thread:set("offset", offset)
+  offset = offset + {per_thread}
 end
-response = function(status, headers, body)
-  if status == 202 and string.find(body, "true") then accepted = accepted + 1 end
+request = function()
+  sent = sent + 1
+  local headers = {{
+    ["Content-Type"] = "application/json",
+    ["User-Agent"] = "{ua}",
+    ["Cookie"] = "mh_reader=" .. cookies[(offset + sent) % #cookies + 1],
+  }}
+  return wrk.format("POST", "/api/v1/events", headers, '{{"type":"view","article":' .. ids[math.random(#ids)] .. '}}')
 end
 done = function(summary, latency, requests)
   io.write("NON202 ", summary.errors.status, "\\n")
 end
 """
+# Established readers (cookies issued earlier, as a returning reader's browser sends them): a
+# beacon without one counts only within its network's small anonymous budget.
+COOKIES = 60_000
+COOKIE_SCRIPT = (
+    "import time; from masthead.engagement.readers import reader_cookie; now = int(time.time()); "
+    "print(','.join(repr(reader_cookie(f'{{i:032x}}', now)) for i in range({n})))"
+)
 
 
 def end_to_end(name: str, env: dict, seconds: int) -> dict:
@@ -109,10 +121,13 @@ def end_to_end(name: str, env: dict, seconds: int) -> dict:
         "from masthead.news.models import ArticlePage;"
         "print(','.join(map(str, ArticlePage.objects.live().values_list('pk', flat=True)[:500])))",
     )
+    cookies = masthead_print(env, COOKIE_SCRIPT.format(n=COOKIES)).replace("'", '"')
     server, base = gunicorn(env)
     try:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-            script.write(WRK_SCRIPT.format(ua=UA, ids=ids))
+            script.write(
+                WRK_SCRIPT.format(ua=UA, ids=ids, cookies=cookies, per_thread=COOKIES // 2)
+            )
         out = subprocess.run(
             ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", "-s", script.name, base],
             check=True,

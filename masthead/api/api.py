@@ -116,10 +116,10 @@ def _same_origin(request: HttpRequest) -> bool:
 def events(request: HttpRequest, response: HttpResponse, event: EventIn):
     if not _same_origin(request):
         return Status(403, {"error": "cross-site event"})
+    if is_bot(request):  # answered, not counted, and given no id (ids are scarce per network)
+        return Status(202, {"counted": False})
     reader, client = reader_for_request(request), client_for_request(request)
     reader_remember(response, reader, client)
-    if is_bot(request):
-        return Status(202, {"counted": False})
     if event.type == "view":
         counted = services.view_submit(reader=reader, client=client, article_id=event.article)
         return Status(202, {"counted": counted})

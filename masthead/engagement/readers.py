@@ -47,7 +47,8 @@ class Reader:
     cookie: str = ""
 
 
-def _sign(reader_id: str, issued_at: int) -> str:
+def reader_cookie(reader_id: str, issued_at: int) -> str:
+    """The signed cookie value for a reader id issued at `issued_at` (Unix seconds)."""
     return signing.Signer(salt=SALT).sign(f"{reader_id}:{issued_at}")
 
 
@@ -85,7 +86,7 @@ def reader_for_request(request: HttpRequest) -> Reader:
         is_private=private,
         is_new=False,
         issued_at=issued,
-        cookie=_sign(reader_id, issued) if stale else "",
+        cookie=reader_cookie(reader_id, issued) if stale else "",
     )
 
 
@@ -94,7 +95,7 @@ def reader_remember(response: HttpResponse, reader: Reader, client: Client) -> N
     new id now, and for an established one whose cookie needs re-signing."""
     value = reader.cookie
     if reader.is_new and reader_mint_allowed(client):
-        value = _sign(reader.id, int(time.time()))
+        value = reader_cookie(reader.id, int(time.time()))
     if value:
         response.set_cookie(
             COOKIE,

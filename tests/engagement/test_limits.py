@@ -1,7 +1,6 @@
 """Rate limits: exact under concurrent processes, and kept across a restart."""
 
 import multiprocessing
-import uuid
 
 import pytest
 from django.conf import settings
@@ -9,6 +8,7 @@ from django.db import connections
 
 from masthead.engagement import limits
 from masthead.engagement.limits import Rate, limit_take
+from masthead.engagement.models import RateLimit
 
 
 @pytest.mark.parametrize(
@@ -58,18 +58,25 @@ def take_many(key: str, tries: int, allowed) -> None:
     connections.close_all()
 
 
-def test_processes_share_one_limit(django_db_blocker):
-    """Four workers at once get exactly the burst between them, not four times it. They commit
-    outside a test transaction (as real workers do), under a key no earlier run used."""
-    key = f"shared-{uuid.uuid4().hex}"
+@pytest.fixture
+def committed_limits(django_db_setup, django_db_blocker):
+    """Limits committed for real, so that other processes see them (a transactional test would
+    empty every table afterwards, the shared corpus included); only limits are cleared."""
+    with django_db_blocker.unblock():
+        RateLimit.objects.all().delete()
+        yield
+        RateLimit.objects.all().delete()
+
+
+def test_processes_share_one_limit(committed_limits):
+    """Four workers at once get exactly the burst between them, not four times it."""
     context = multiprocessing.get_context("fork")
     allowed = context.Value("i", 0)
-    with django_db_blocker.unblock():
-        connections.close_all()
-        processes = [context.Process(target=take_many, args=(key, 30, allowed)) for _ in range(4)]
-        for process in processes:
-            process.start()
-        for process in processes:
-            process.join(timeout=120)
-            assert process.exitcode == 0
+    connections.close_all()
+    processes = [context.Process(target=take_many, args=("shared", 30, allowed)) for _ in range(4)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+        assert process.exitcode == 0
     assert allowed.value == 40
