@@ -66,20 +66,18 @@ def story_lead(copies: Sequence[Copy]) -> Copy:
     return min(copies, key=lead_rank)
 
 
-def _copies(article_ids: Iterable[int]) -> dict[int, Copy]:
-    """The live ones among `article_ids`, as the rule reads them (two queries)."""
-    ids = list(article_ids)
-    pinned = set(
-        PinnedStory.objects.filter(article_id__in=ids).values_list("article_id", flat=True)
-    )
-    rows = (
-        ArticlePage.objects.live()
-        .filter(pk__in=ids)
-        .values_list("id", "title", "is_canonical_at_source", "published_at")
-    )
+def _copies(article_ids: Iterable[int] | None) -> dict[int, Copy]:
+    """The live ones among `article_ids` (all live articles for None), as the rule reads them
+    (two queries)."""
+    pinned = set(PinnedStory.objects.values_list("article_id", flat=True))
+    rows = ArticlePage.objects.live()
+    if article_ids is not None:
+        rows = rows.filter(pk__in=list(article_ids))
     return {
         pk: Copy(pk, title, is_copy, published_at, is_pinned=pk in pinned)
-        for pk, title, is_copy, published_at in rows
+        for pk, title, is_copy, published_at in rows.values_list(
+            "id", "title", "is_canonical_at_source", "published_at"
+        ).iterator(chunk_size=5000)
     }
 
 
@@ -100,7 +98,7 @@ def _entries(story: int, copies: Sequence[Copy]) -> list[StoryEntry]:
 def story_entries_replace(*, stories: Mapping[int, Sequence[int]]) -> int:
     """Store every story's members (story id -> article ids) in place of what was stored;
     returns the number of stories. Articles not live are left out."""
-    copies = _copies(a for members in stories.values() for a in members)
+    copies = _copies(None)  # every live article: no id list the size of the corpus in SQL
     entries = []
     for story, members in stories.items():
         found = [copies[a] for a in members if a in copies]

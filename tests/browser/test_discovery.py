@@ -53,7 +53,9 @@ def test_a_returning_reader_gets_a_personal_recommendation_in_place_of_the_cache
     page.wait_for_selector('[data-widget="recommendation"][data-personal="true"]')
     personal = recommended(page)
     assert server_rendered(page, site_url + article) == cached  # the shared page is unchanged
-    assert len(personal) == len(cached) and personal != cached
+    # The personal list also leaves out the stories the reader read and the page's Ranking, so
+    # on this 40-article site it may hold fewer items than the shared one.
+    assert personal and personal != cached
     assert cached[0] not in personal and article not in personal
     reasons = page.locator('[data-widget="recommendation"] .widget__reason').all_inner_texts()
     assert all(reasons)
