@@ -18,6 +18,7 @@ import os
 import random
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -26,11 +27,16 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from harness import ROOT, environment, free_port, gunicorn, masthead_print, stop
+from harness import ROOT, environment, free_port, gunicorn, masthead_print
 from pages import UNIT, prepare_site
 
 VCL = ROOT / "deploy" / "varnish" / "masthead.vcl"
-PEER_SOURCE = ROOT.parent / "shared" / "peers" / "wagtail-stock"
+PEER_LUA = """
+math.randomseed(42)
+request = function()
+  return wrk.format("GET", "/news/article-" .. math.random(0, %d - 1) .. "/")
+end
+"""
 RANDOM_PATHS_LUA = """
 local paths = {%s}
 math.randomseed(42)
@@ -59,6 +65,15 @@ def wrk(url: str, duration: float, script: Path | None = None) -> dict[str, floa
     }
 
 
+def stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def wait_for(url: str) -> None:
     for _ in range(300):
         try:
@@ -84,6 +99,16 @@ def masthead_article_paths(env: dict, count: int) -> list[str]:
     )
     # url_path starts with the home page's slug ("/home/..."); the site serves it from "/".
     return ["/" + p.split("/", 2)[2] for p in json.loads(line)]
+
+
+def peer_script(peer: Path, where: Path) -> Path:
+    """Random articles of the stock site, out of the ones it has (article-0 ... article-N-1)."""
+    with sqlite3.connect(peer / "peersite" / "db.sqlite3") as db:
+        count = db.execute("SELECT COUNT(*) FROM news_articlepage").fetchone()[0]
+    script = where / "peer_random.lua"
+    script.write_text(PEER_LUA % count)
+    print(f"(stock Wagtail site: {count:,} articles)")
+    return script
 
 
 def start_peer(peer: Path) -> tuple[subprocess.Popen, str]:
@@ -221,7 +246,7 @@ def main() -> None:
     if peer_ok:
         peer, peer_base = start_peer(args.peer)
         try:
-            results["stock article"] = wrk(peer_base, d, PEER_SOURCE / "random_article.lua")
+            results["stock article"] = wrk(peer_base, d, peer_script(args.peer, work))
             row("stock Wagtail", "article (random)", results["stock article"])
             results["stock home"] = wrk(peer_base + "/", d)
             row("stock Wagtail", "home", results["stock home"])
@@ -253,8 +278,7 @@ def main() -> None:
         results["nginx"] = wrk(nginx_base + "/article.html", d)
         row("nginx, static copy", "article", results["nginx"])
     finally:
-        nginx.terminate()
-        nginx.wait(timeout=10)
+        stop(nginx)
 
     cache_env = environment(var, MASTHEAD_PAGE_CACHE_SECONDS="3600")
     server, base = gunicorn(cache_env)
@@ -313,8 +337,7 @@ def main() -> None:
             f"{max(p['publish_call'] for p in publishes) * 1000:.0f} ms at most)"
         )
     finally:
-        varnish.terminate()
-        varnish.wait(timeout=10)
+        stop(varnish)
         stop(server)
         shutil.rmtree(work, ignore_errors=True)
 
