@@ -74,6 +74,14 @@ def stop(server: subprocess.Popen) -> None:
         server.wait()
 
 
+def started(server: subprocess.Popen, url: str) -> None:
+    try:
+        wait_for(url)
+    except RuntimeError:
+        stop(server)
+        raise
+
+
 def wait_for(url: str) -> None:
     for _ in range(300):
         try:
@@ -160,7 +168,7 @@ def start_varnish(backend: str, where: Path) -> tuple[subprocess.Popen, str]:
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    wait_for(base + "/robots.txt")
+    started(server, base + "/robots.txt")
     return server, base
 
 
@@ -197,7 +205,7 @@ def start_nginx(html: bytes, where: Path) -> tuple[subprocess.Popen, str]:
     )
     server = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(where)])
     base = f"http://127.0.0.1:{port}"
-    wait_for(base + "/article.html")
+    started(server, base + "/article.html")
     return server, base
 
 
@@ -214,6 +222,22 @@ def row(setup: str, page: str, result: dict, note: str = "") -> None:
     )
 
 
+def measure_uncached(base: str, script: Path, d: int, results: dict[str, dict]) -> None:
+    """Masthead with the page cache off: random articles, a channel and the home page."""
+    wrk(base, min(d, 5), script)  # fills the per-article fragment caches a reader would
+    for name, target in (
+        ("article (random)", (base, script)),
+        ("channel", (base + "/markets/", None)),
+        ("home", (base + "/", None)),
+    ):
+        results[f"uncached {name}"] = wrk(target[0], d, target[1])
+        note = ""
+        if "stock article" in results:
+            ref = results["stock home" if name == "home" else "stock article"]["rps"]
+            note = f"{results[f'uncached {name}']['rps'] / ref:.1f}x stock {'home' if name == 'home' else 'article'}"
+        row("Masthead, no page cache", name, results[f"uncached {name}"], note)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=10_000)
@@ -222,6 +246,9 @@ def main() -> None:
     parser.add_argument("--publish-every", type=float, default=10.0)
     parser.add_argument("--publishes", type=int, default=3)
     parser.add_argument("--peer", type=Path, default=ROOT.parent / "peer-stock")
+    parser.add_argument(
+        "--parts", default="stock,uncached,front", help="which comparisons to run (comma-separated)"
+    )
     args = parser.parse_args()
     for tool in ("wrk", "varnishd", "nginx"):
         if not shutil.which(tool):
@@ -232,6 +259,7 @@ def main() -> None:
     env = environment(var, MASTHEAD_PAGE_CACHE_SECONDS="0")
     paths = masthead_article_paths(env, args.urls)
     work = Path(tempfile.mkdtemp(prefix="masthead-serving-"))
+    work.chmod(0o755)  # nginx's workers run as www-data
     script = random_paths_script(paths, work)
     peer_ok = (args.peer / "peersite").is_dir()
     print(
@@ -243,7 +271,8 @@ def main() -> None:
     results: dict[str, dict] = {}
     d = args.duration
 
-    if peer_ok:
+    parts = set(args.parts.split(","))
+    if peer_ok and "stock" in parts:
         peer, peer_base = start_peer(args.peer)
         try:
             results["stock article"] = wrk(peer_base, d, peer_script(args.peer, work))
@@ -252,26 +281,18 @@ def main() -> None:
             row("stock Wagtail", "home", results["stock home"])
         finally:
             stop(peer)
-    else:
+    elif "stock" in parts:
         print(f"(stock Wagtail rows skipped: build it with build.sh into {args.peer})")
 
     server, base = gunicorn(env)
     try:
         article_html = urllib.request.urlopen(base + paths[0]).read()
-        wrk(base, min(d, 5), script)  # fills the per-article fragment caches a reader would
-        for name, target in (
-            ("article (random)", (base, script)),
-            ("channel", (base + "/markets/", None)),
-            ("home", (base + "/", None)),
-        ):
-            results[f"uncached {name}"] = wrk(target[0], d, target[1])
-            note = ""
-            if "stock article" in results:
-                ref = results["stock home" if name == "home" else "stock article"]["rps"]
-                note = f"{results[f'uncached {name}']['rps'] / ref:.1f}x stock {'home' if name == 'home' else 'article'}"
-            row("Masthead, no page cache", name, results[f"uncached {name}"], note)
+        if "uncached" in parts:
+            measure_uncached(base, script, d, results)
     finally:
         stop(server)
+    if "front" not in parts:
+        return
 
     nginx, nginx_base = start_nginx(article_html, work)
     try:
