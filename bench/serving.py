@@ -317,7 +317,7 @@ def main() -> None:
             results["varnish quiet"],
             f"{results['varnish quiet']['rps'] / results['nginx']['rps']:.0%} of nginx; hits {ratio:.1%}",
         )
-        duration = args.publish_every * args.publishes
+        duration = round(args.publish_every * args.publishes)
         editor = subprocess.Popen(
             [
                 sys.executable,
