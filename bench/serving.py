@@ -18,6 +18,7 @@ import os
 import random
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -26,11 +27,16 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from harness import ROOT, environment, free_port, gunicorn, masthead_print, stop
+from harness import ROOT, environment, free_port, gunicorn, masthead_print
 from pages import UNIT, prepare_site
 
 VCL = ROOT / "deploy" / "varnish" / "masthead.vcl"
-PEER_SOURCE = ROOT.parent / "shared" / "peers" / "wagtail-stock"
+PEER_LUA = """
+math.randomseed(42)
+request = function()
+  return wrk.format("GET", "/news/article-" .. math.random(0, %d - 1) .. "/")
+end
+"""
 RANDOM_PATHS_LUA = """
 local paths = {%s}
 math.randomseed(42)
@@ -59,6 +65,23 @@ def wrk(url: str, duration: float, script: Path | None = None) -> dict[str, floa
     }
 
 
+def stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def started(server: subprocess.Popen, url: str) -> None:
+    try:
+        wait_for(url)
+    except RuntimeError:
+        stop(server)
+        raise
+
+
 def wait_for(url: str) -> None:
     for _ in range(300):
         try:
@@ -84,6 +107,16 @@ def masthead_article_paths(env: dict, count: int) -> list[str]:
     )
     # url_path starts with the home page's slug ("/home/..."); the site serves it from "/".
     return ["/" + p.split("/", 2)[2] for p in json.loads(line)]
+
+
+def peer_script(peer: Path, where: Path) -> Path:
+    """Random articles of the stock site, out of the ones it has (article-0 ... article-N-1)."""
+    with sqlite3.connect(peer / "peersite" / "db.sqlite3") as db:
+        count = db.execute("SELECT COUNT(*) FROM news_articlepage").fetchone()[0]
+    script = where / "peer_random.lua"
+    script.write_text(PEER_LUA % count)
+    print(f"(stock Wagtail site: {count:,} articles)")
+    return script
 
 
 def start_peer(peer: Path) -> tuple[subprocess.Popen, str]:
@@ -135,7 +168,7 @@ def start_varnish(backend: str, where: Path) -> tuple[subprocess.Popen, str]:
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    wait_for(base + "/robots.txt")
+    started(server, base + "/robots.txt")
     return server, base
 
 
@@ -172,7 +205,7 @@ def start_nginx(html: bytes, where: Path) -> tuple[subprocess.Popen, str]:
     )
     server = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(where)])
     base = f"http://127.0.0.1:{port}"
-    wait_for(base + "/article.html")
+    started(server, base + "/article.html")
     return server, base
 
 
@@ -189,6 +222,22 @@ def row(setup: str, page: str, result: dict, note: str = "") -> None:
     )
 
 
+def measure_uncached(base: str, script: Path, d: int, results: dict[str, dict]) -> None:
+    """Masthead with the page cache off: random articles, a channel and the home page."""
+    wrk(base, min(d, 5), script)  # fills the per-article fragment caches a reader would
+    for name, target in (
+        ("article (random)", (base, script)),
+        ("channel", (base + "/markets/", None)),
+        ("home", (base + "/", None)),
+    ):
+        results[f"uncached {name}"] = wrk(target[0], d, target[1])
+        note = ""
+        if "stock article" in results:
+            ref = results["stock home" if name == "home" else "stock article"]["rps"]
+            note = f"{results[f'uncached {name}']['rps'] / ref:.1f}x stock {'home' if name == 'home' else 'article'}"
+        row("Masthead, no page cache", name, results[f"uncached {name}"], note)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=10_000)
@@ -197,6 +246,9 @@ def main() -> None:
     parser.add_argument("--publish-every", type=float, default=10.0)
     parser.add_argument("--publishes", type=int, default=3)
     parser.add_argument("--peer", type=Path, default=ROOT.parent / "peer-stock")
+    parser.add_argument(
+        "--parts", default="stock,uncached,front", help="which comparisons to run (comma-separated)"
+    )
     args = parser.parse_args()
     for tool in ("wrk", "varnishd", "nginx"):
         if not shutil.which(tool):
@@ -207,6 +259,7 @@ def main() -> None:
     env = environment(var, MASTHEAD_PAGE_CACHE_SECONDS="0")
     paths = masthead_article_paths(env, args.urls)
     work = Path(tempfile.mkdtemp(prefix="masthead-serving-"))
+    work.chmod(0o755)  # nginx's workers run as www-data
     script = random_paths_script(paths, work)
     peer_ok = (args.peer / "peersite").is_dir()
     print(
@@ -218,43 +271,35 @@ def main() -> None:
     results: dict[str, dict] = {}
     d = args.duration
 
-    if peer_ok:
+    parts = set(args.parts.split(","))
+    if peer_ok and "stock" in parts:
         peer, peer_base = start_peer(args.peer)
         try:
-            results["stock article"] = wrk(peer_base, d, PEER_SOURCE / "random_article.lua")
+            results["stock article"] = wrk(peer_base, d, peer_script(args.peer, work))
             row("stock Wagtail", "article (random)", results["stock article"])
             results["stock home"] = wrk(peer_base + "/", d)
             row("stock Wagtail", "home", results["stock home"])
         finally:
             stop(peer)
-    else:
+    elif "stock" in parts:
         print(f"(stock Wagtail rows skipped: build it with build.sh into {args.peer})")
 
     server, base = gunicorn(env)
     try:
         article_html = urllib.request.urlopen(base + paths[0]).read()
-        wrk(base, min(d, 5), script)  # fills the per-article fragment caches a reader would
-        for name, target in (
-            ("article (random)", (base, script)),
-            ("channel", (base + "/markets/", None)),
-            ("home", (base + "/", None)),
-        ):
-            results[f"uncached {name}"] = wrk(target[0], d, target[1])
-            note = ""
-            if "stock article" in results:
-                ref = results["stock home" if name == "home" else "stock article"]["rps"]
-                note = f"{results[f'uncached {name}']['rps'] / ref:.1f}x stock {'home' if name == 'home' else 'article'}"
-            row("Masthead, no page cache", name, results[f"uncached {name}"], note)
+        if "uncached" in parts:
+            measure_uncached(base, script, d, results)
     finally:
         stop(server)
+    if "front" not in parts:
+        return
 
     nginx, nginx_base = start_nginx(article_html, work)
     try:
         results["nginx"] = wrk(nginx_base + "/article.html", d)
         row("nginx, static copy", "article", results["nginx"])
     finally:
-        nginx.terminate()
-        nginx.wait(timeout=10)
+        stop(nginx)
 
     cache_env = environment(var, MASTHEAD_PAGE_CACHE_SECONDS="3600")
     server, base = gunicorn(cache_env)
@@ -272,7 +317,7 @@ def main() -> None:
             results["varnish quiet"],
             f"{results['varnish quiet']['rps'] / results['nginx']['rps']:.0%} of nginx; hits {ratio:.1%}",
         )
-        duration = args.publish_every * args.publishes
+        duration = round(args.publish_every * args.publishes)
         editor = subprocess.Popen(
             [
                 sys.executable,
@@ -313,8 +358,7 @@ def main() -> None:
             f"{max(p['publish_call'] for p in publishes) * 1000:.0f} ms at most)"
         )
     finally:
-        varnish.terminate()
-        varnish.wait(timeout=10)
+        stop(varnish)
         stop(server)
         shutil.rmtree(work, ignore_errors=True)
 

@@ -235,15 +235,15 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "diskcache.DjangoCache",
+            "BACKEND": "masthead.news.cache_backends.SharedDiskCache",
             "LOCATION": str(VAR_DIR / "cache"),
             "TIMEOUT": 300,
             # Shards spread writers over several SQLite files. A busy shard makes a write wait up
-            # to a second rather than drop it (a purge must never be lost); the least recently
-            # used entries go first when the cache outgrows its size limit.
+            # to a second rather than drop it (a purge must never be lost). Reads stay reads: the
+            # oldest stored entries go first when the cache outgrows its size limit.
             "SHARDS": 4,
             "DATABASE_TIMEOUT": 1.0,
-            "OPTIONS": {"size_limit": 2**30, "eviction_policy": "least-recently-used"},
+            "OPTIONS": {"size_limit": 2**30, "eviction_policy": "least-recently-stored"},
         }
     }
 
