@@ -27,10 +27,17 @@ def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
 
 
+class SettingsError(Exception):
+    """A setting that cannot be used as given; `masthead` prints it as one line."""
+
+
 def envsecret(name: str) -> str | None:
     """Read NAME, or the contents of the file named by NAME_FILE (Docker/systemd secrets)."""
     if path := os.getenv(f"{name}_FILE"):
-        return Path(path).read_text().strip()
+        try:
+            return Path(path).read_text().strip()
+        except OSError as error:
+            raise SettingsError(f"{name}_FILE={path} cannot be read: {error.strerror}.") from None
     return os.getenv(name)
 
 
@@ -46,10 +53,16 @@ def dev_secret_key() -> str:
 
 DEBUG = envbool("DEBUG", "0")
 SECRET_KEY = envsecret("SECRET_KEY") or ""
-if not SECRET_KEY:
-    if not DEBUG:
-        raise RuntimeError("SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is off.")
+if not SECRET_KEY and DEBUG:
     SECRET_KEY = dev_secret_key()
+# Without DEBUG a missing key stays empty instead of failing here, so `masthead --help`, `check`
+# and `migrate` work on a machine that has no secret yet; Django refuses the first use of the
+# empty key, the web server refuses to start (wsgi.py), and `masthead` says so in one line.
+MASTHEAD_SECRET_KEY_MISSING = not SECRET_KEY
+SECRET_KEY_MISSING_MESSAGE = (
+    "SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is off; "
+    "for local development set DEBUG=1."
+)
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost" if not DEBUG else "*")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
-from django.urls import include, path, re_path
+from django.urls import include, path, re_path, register_converter
 from django.views.decorators.cache import cache_page
 from django.views.static import serve as static_serve
 from wagtail import urls as wagtail_urls
@@ -12,6 +12,31 @@ from masthead.api.api import api
 from masthead.engagement import views as engagement_views
 from masthead.news import views
 from masthead.news.sitemaps import SITEMAPS
+
+
+class _Digits:
+    """A fixed-width number in a date archive's URL (/2026/11/29/: one URL per day)."""
+
+    width = 2
+
+    @property
+    def regex(self) -> str:
+        return f"[0-9]{{{self.width}}}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return f"{value:0{self.width}d}"
+
+
+class _Year(_Digits):
+    width = 4
+
+
+register_converter(_Year, "yyyy")
+register_converter(_Digits, "mm")
+register_converter(_Digits, "dd")
 
 urlpatterns = [
     path("django-admin/", admin.site.urls),
@@ -24,8 +49,17 @@ urlpatterns = [
     path("tags/<slug:slug>/", views.tag_index, name="tag"),
     path("tags/<slug:slug>/feed/", views.tag_rss, name="tag_rss"),
     path("tags/<slug:slug>/atom/", views.tag_atom, name="tag_atom"),
+    path("tags/<slug:slug>/feed.json", views.tag_json, name="tag_json"),
+    path("authors/<str:slug>/", views.author_index, name="author"),
+    path("authors/<str:slug>/feed/", views.author_rss, name="author_rss"),
+    path("authors/<str:slug>/atom/", views.author_atom, name="author_atom"),
+    path("authors/<str:slug>/feed.json", views.author_json, name="author_json"),
+    path("<yyyy:year>/<mm:month>/<dd:day>/", views.archive_day, name="archive_day"),
+    path("<yyyy:year>/<mm:month>/", views.archive_month, name="archive_month"),
     path("feed/", views.site_rss, name="site_rss"),
     path("feed/atom/", views.site_atom, name="site_atom"),
+    path("feed.json", views.site_json, name="site_json"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("sitemap-news.xml", views.news_sitemap, name="news_sitemap"),
     path(

@@ -191,6 +191,7 @@ def traffic_simulate(
     from masthead.demo.traffic import Item, reader_id, traffic_sessions
     from masthead.engagement import counters, services
     from masthead.engagement.readers import Reader
+    from masthead.engagement.selectors import reaction_kinds
 
     started = time.perf_counter()
     now = now or timezone.now()
@@ -210,7 +211,7 @@ def traffic_simulate(
             services.reaction_set(
                 reader=reader,
                 article_id=article_id,
-                kind=next(iter(settings.MASTHEAD_REACTION_KINDS)),
+                kind=next(iter(reaction_kinds())),
                 active=True,
                 at=at,
             )

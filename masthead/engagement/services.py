@@ -14,7 +14,12 @@ from django.utils import timezone
 from masthead.engagement import counters, ranking
 from masthead.engagement.models import Reaction, ReaderView, WidgetClick
 from masthead.engagement.readers import Reader
-from masthead.engagement.selectors import ranking_cache_key, ranking_top, reaction_counts
+from masthead.engagement.selectors import (
+    ranking_cache_key,
+    ranking_top,
+    reaction_counts,
+    reaction_kinds,
+)
 from masthead.news.models import ArticlePage, ChannelPage, HomePage
 
 WIDGETS = ("related", "ranking", "recommendation", "like", "story", "tags")
@@ -104,7 +109,8 @@ def reaction_set(
     The reaction row and the exact total change in one transaction, so an acknowledged
     reaction is durable and the count always equals the rows.
     """
-    if kind not in settings.MASTHEAD_REACTION_KINDS:
+    kinds = reaction_kinds()
+    if kind not in kinds:
         raise UnknownReactionKind(kind)
     article = _live_article(article_id)
     at = at or timezone.now()
@@ -132,7 +138,7 @@ def reaction_set(
         )
     return ReactionState(
         kind=kind,
-        label=settings.MASTHEAD_REACTION_KINDS[kind],
+        label=kinds[kind],
         count=reaction_counts(article_id=article.pk)[kind],
         active=active,
     )

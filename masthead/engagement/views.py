@@ -28,7 +28,7 @@ def react(request: HttpRequest, article_id: int) -> HttpResponse:
         return HttpResponseForbidden("Unknown reader id.")
     if request.method == "POST":
         kind = request.POST.get("kind", "")
-        if kind not in settings.MASTHEAD_REACTION_KINDS:
+        if kind not in selectors.reaction_kinds():
             raise Http404("No such reaction kind.")
         services.reaction_set(
             reader=reader,

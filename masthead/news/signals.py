@@ -5,6 +5,8 @@ from wagtail.models import Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from masthead.news.cache import content_generation_bump
+from masthead.news.models import Author
+from masthead.news.services import author_articles_match
 
 
 def content_changed(**kwargs) -> None:
@@ -18,6 +20,14 @@ def connect() -> None:
     post_delete.connect(_page_deleted, dispatch_uid="masthead-page-deleted")
     post_save.connect(content_changed, sender=Site, dispatch_uid="masthead-site-saved")
     post_delete.connect(content_changed, sender=Site, dispatch_uid="masthead-site-deleted")
+    post_save.connect(_author_saved, sender=Author, dispatch_uid="masthead-author-saved")
+    post_delete.connect(content_changed, sender=Author, dispatch_uid="masthead-author-deleted")
+
+
+def _author_saved(sender, instance: Author, **kwargs) -> None:
+    # Articles written before the author page existed get linked to it now.
+    author_articles_match(author=instance)
+    content_generation_bump()
 
 
 def _page_deleted(sender, instance, **kwargs) -> None:
