@@ -116,7 +116,7 @@ class ChannelPage(RoutablePageMixin, Page):
     def atom(self, request: HttpRequest):
         return feeds.ArticleAtomFeed(scope=feeds.FeedScope.for_channel(self))(request)
 
-    @path("feed.json")
+    @path("json/")
     def json_feed(self, request: HttpRequest):
         return feeds.json_feed(request, scope=feeds.FeedScope.for_channel(self))
 

@@ -1,0 +1,117 @@
+import feedparser
+import pytest
+
+from masthead.ingest.parse import parse
+from masthead.news import selectors
+from masthead.news.models import ArticlePage, Author
+from masthead.news.services import authors_match_all
+from tests.news.test_pages import ld_json
+
+
+@pytest.fixture
+def maya(db) -> Author:
+    return Author.objects.create(
+        name="Maya Okafor", slug="maya-okafor", role="Markets reporter", bio="Covers copper."
+    )
+
+
+@pytest.mark.parametrize(
+    "byline,names",
+    [
+        ("Maya Okafor", ["Maya Okafor"]),
+        ("By Maya Okafor", ["Maya Okafor"]),
+        ("by  Maya   Okafor and Liam Xu", ["Maya Okafor", "Liam Xu"]),
+        ("Liam Xu, Maya Okafor & Ana Diaz", ["Liam Xu", "Maya Okafor", "Ana Diaz"]),
+        ("", []),
+    ],
+)
+def test_a_byline_is_read_as_the_people_it_names(byline, names):
+    assert selectors.byline_names(byline=byline) == names
+
+
+def test_a_new_article_is_linked_to_the_author_its_byline_names(make_article, maya):
+    article = make_article(byline="By Liam Xu and MAYA OKAFOR")
+    assert article.author == maya
+
+
+def test_an_article_by_someone_without_a_page_has_no_author(make_article, maya):
+    assert make_article(byline="Joann Okaforson").author is None
+
+
+def test_creating_an_author_links_the_existing_articles_that_name_them(make_article):
+    earlier = make_article(byline="Ana Diaz")
+    shared = make_article(byline="Liam Xu and Ana Diaz")
+    other = make_article(byline="Ana Diazzi")
+    ana = Author.objects.create(name="Ana Diaz", slug="ana-diaz")
+    linked = set(ArticlePage.objects.filter(author=ana).values_list("pk", flat=True))
+    assert linked == {earlier.pk, shared.pk}
+    other.refresh_from_db()
+    assert other.author is None
+
+
+def test_matching_all_authors_again_links_nothing_twice(make_article, maya):
+    make_article(byline="Maya Okafor")
+    assert authors_match_all() == {"Maya Okafor": 0}
+
+
+def test_the_byline_links_to_the_author_page(client, make_article, maya):
+    article = make_article(byline="Maya Okafor")
+    html = client.get(article.url).content.decode()
+    assert '<a href="/authors/maya-okafor/" rel="author">Maya Okafor</a>' in html
+
+
+def test_the_article_json_ld_names_the_author_as_a_person_with_a_url(client, make_article, maya):
+    article = make_article(byline="By Maya Okafor")
+    html = client.get(article.url).content.decode()
+    news = next(data for data in ld_json(html) if data["@type"] == "NewsArticle")
+    assert news["author"] == [
+        {"@type": "Person", "name": "Maya Okafor", "url": "http://testserver/authors/maya-okafor/"}
+    ]
+
+
+def test_an_unlinked_byline_stays_a_person_without_a_url(client, make_article):
+    html = client.get(make_article(byline="Quinn Rossi").url).content.decode()
+    news = next(data for data in ld_json(html) if data["@type"] == "NewsArticle")
+    assert news["author"] == [{"@type": "Person", "name": "Quinn Rossi"}]
+
+
+def test_the_author_page_shows_the_profile_and_only_their_articles(client, make_article, maya):
+    mine = make_article(title="Copper climbs again", byline="Maya Okafor")
+    make_article(title="Tin falls", byline="Liam Xu")
+    response = client.get("/authors/maya-okafor/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<h1 class=\"author__name\">Maya Okafor</h1>" in html and "Covers copper." in html
+    assert [article.pk for article in response.context["articles"]] == [mine.pk]
+    profile = next(data for data in ld_json(html) if data["@type"] == "ProfilePage")
+    assert profile["mainEntity"]["url"] == "http://testserver/authors/maya-okafor/"
+    assert profile["mainEntity"]["jobTitle"] == "Markets reporter"
+
+
+def test_the_author_feed_lists_their_articles(client, make_article, maya):
+    mine = make_article(title="Copper climbs again", byline="Maya Okafor")
+    make_article(title="Tin falls", byline="Liam Xu")
+    for path in ["feed/", "atom/"]:
+        feed = feedparser.parse(client.get(f"/authors/maya-okafor/{path}").content)
+        assert [entry.link for entry in feed.entries] == [f"http://testserver{mine.url}"], path
+        assert feed.entries[0].author == "Maya Okafor"
+    entries = parse(client.get("/authors/maya-okafor/json/").content, "jsonfeed")
+    assert [entry.url for entry in entries] == [f"http://testserver{mine.url}"]
+
+
+def test_an_unknown_author_is_a_404(client, db):
+    assert client.get("/authors/nobody/").status_code == 404
+    assert client.get("/authors/nobody/feed/").status_code == 404
+
+
+def test_the_article_page_with_an_author_needs_no_extra_query(client, make_article, maya):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(article) -> int:
+        client.get(article.url)
+        with CaptureQueriesContext(connection) as captured:
+            client.get(article.url)
+        return len(captured)
+
+    assert queries(make_article(byline="Maya Okafor")) == queries(make_article(byline="Liam Xu"))
