@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    from masthead.settings import SettingsError
+    from masthead.errors import SettingsError
 
     show_traceback = "--traceback" in argv
     try:

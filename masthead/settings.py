@@ -11,6 +11,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from masthead.errors import SettingsError
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.getenv("MASTHEAD_VAR_DIR", BASE_DIR / "var"))
 
@@ -25,10 +27,6 @@ def envint(name: str, default: int) -> int:
 
 def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
-
-
-class SettingsError(Exception):
-    """A setting that cannot be used as given; `masthead` prints it as one line."""
 
 
 def envsecret(name: str) -> str | None:

@@ -30,7 +30,9 @@ def kinds_parse(text: str) -> dict[str, str]:
                 f"Line {number}: write `slug: Label`; the slug uses a-z, 0-9, - or _ (32 at most)."
             )
         if not label or len(label) > MAX_LABEL:
-            raise InvalidReactionKinds(f"Line {number}: the label needs 1 to {MAX_LABEL} characters.")
+            raise InvalidReactionKinds(
+                f"Line {number}: the label needs 1 to {MAX_LABEL} characters."
+            )
         if slug in kinds:
             raise InvalidReactionKinds(f"Line {number}: {slug} is listed twice.")
         kinds[slug] = label

@@ -54,9 +54,8 @@ def reaction_kinds() -> dict[str, str]:
 def reaction_totals(*, article_ids: list[int]) -> dict[int, int]:
     """Total reactions (of the configured kinds) per article, for a listing (one query)."""
     names = [f"reaction:{kind}" for kind in reaction_kinds()]
-    rows = (
-        ArticleCounter.objects.filter(article_id__in=article_ids, name__in=names)
-        .values_list("article_id", "count")
+    rows = ArticleCounter.objects.filter(article_id__in=article_ids, name__in=names).values_list(
+        "article_id", "count"
     )
     totals: dict[int, int] = {}
     for article_id, count in rows:

@@ -87,8 +87,10 @@ def feed_items(scope: FeedScope, *, full_text: bool) -> list:
     """The feed's articles with tags, authors and lead-image renditions in a constant number
     of queries; bodies only when the feed carries them."""
     images = get_image_model().objects.prefetch_renditions(FEED_RENDITION)
-    articles = scope.articles().select_related("author").prefetch_related(
-        "tags", Prefetch("lead_image", queryset=images)
+    articles = (
+        scope.articles()
+        .select_related("author")
+        .prefetch_related("tags", Prefetch("lead_image", queryset=images))
     )
     if full_text:
         articles = articles.defer(None)

@@ -112,9 +112,7 @@ def page_for_url_path(*, url_path: str) -> Page | None:
     )
     if url_path in sections:
         return sections[url_path]
-    article = (
-        _articles().filter(url_path=url_path).select_related("lead_image", "author").first()
-    )
+    article = _articles().filter(url_path=url_path).select_related("lead_image", "author").first()
     if article is not None:
         return article
     page = Page.objects.filter(url_path=url_path).first()

@@ -35,9 +35,7 @@ def author_articles_match(*, author: Author) -> int:
         .filter(_byline_mentions(author.name))
         .values_list("pk", "byline")
     )
-    matched = [
-        pk for pk, byline in candidates if author_for_byline(byline=byline) == author
-    ]
+    matched = [pk for pk, byline in candidates if author_for_byline(byline=byline) == author]
     for start in range(0, len(matched), 500):
         ArticlePage.objects.filter(pk__in=matched[start : start + 500]).update(author=author)
     if matched:
@@ -47,6 +45,4 @@ def author_articles_match(*, author: Author) -> int:
 
 def authors_match_all() -> dict[str, int]:
     """Match every author's unlinked articles (after importing authors or articles in bulk)."""
-    return {
-        author.name: author_articles_match(author=author) for author in Author.objects.all()
-    }
+    return {author.name: author_articles_match(author=author) for author in Author.objects.all()}

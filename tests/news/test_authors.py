@@ -81,7 +81,7 @@ def test_the_author_page_shows_the_profile_and_only_their_articles(client, make_
     response = client.get("/authors/maya-okafor/")
     html = response.content.decode()
     assert response.status_code == 200
-    assert "<h1 class=\"author__name\">Maya Okafor</h1>" in html and "Covers copper." in html
+    assert '<h1 class="author__name">Maya Okafor</h1>' in html and "Covers copper." in html
     assert [article.pk for article in response.context["articles"]] == [mine.pk]
     profile = next(data for data in ld_json(html) if data["@type"] == "ProfilePage")
     assert profile["mainEntity"]["url"] == "http://testserver/authors/maya-okafor/"

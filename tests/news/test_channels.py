@@ -39,4 +39,3 @@ def test_an_unpublished_sub_channel_is_not_listed(client, home):
 
 def test_a_channel_without_sub_channels_shows_no_sub_channel_list(client, home):
     assert 'class="sub-channels"' not in client.get("/markets/stocks/").content.decode()
-
