@@ -58,7 +58,7 @@ if not SECRET_KEY and DEBUG:
 # empty key, the web server refuses to start (wsgi.py), and `masthead` says so in one line.
 MASTHEAD_SECRET_KEY_MISSING = not SECRET_KEY
 SECRET_KEY_MISSING_MESSAGE = (
-    "SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is off; "
+    "SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is off; "  # noqa: S105
     "for local development set DEBUG=1."
 )
 

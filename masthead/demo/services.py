@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.core.files.images import ImageFile
 from django.db import connection
 from django.utils import timezone

@@ -14,7 +14,6 @@ from masthead.engagement.models import ArticleCounter, Reaction, ReactionSetting
 from masthead.engagement.reaction_kinds import InvalidReactionKinds, kinds_parse
 from masthead.news.models import ArticlePage
 
-
 REACTION_SETTINGS_KEY = "reaction-settings"
 # Other processes see an edit within this long even with a per-process cache.
 REACTION_SETTINGS_SECONDS = 60

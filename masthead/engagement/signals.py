@@ -3,11 +3,10 @@ from django.core.signals import setting_changed
 from django.db.models.signals import post_save
 from wagtail.signals import page_unpublished
 
+from masthead.engagement import services
 from masthead.engagement.models import ReactionSettings
 from masthead.engagement.selectors import REACTION_SETTINGS_KEY
 from masthead.news.cache import content_generation_bump
-
-from masthead.engagement import services
 
 
 def forget_live_path(sender, instance, **kwargs) -> None:
