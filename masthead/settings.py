@@ -143,6 +143,11 @@ MIDDLEWARE = [
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
+# Under DEBUG (the demo), unknown pages still get the site's own "not found" page.
+MASTHEAD_DEBUG_404 = envbool("MASTHEAD_DEBUG_404", "0")
+if DEBUG and not MASTHEAD_DEBUG_404:
+    MIDDLEWARE.append("masthead.news.not_found.SiteNotFoundMiddleware")
+
 ROOT_URLCONF = "masthead.urls"
 WSGI_APPLICATION = "masthead.wsgi.application"
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -265,10 +266,38 @@ def _profile(state: _State, row: int, doc: Doc, signature) -> ArticleProfile:
     )
 
 
-def index_rebuild(*, refit: bool = True) -> dict:
-    """Recompute every profile, story and Related list from the live articles."""
+# Rows per progress report of a rebuild's per-article stages.
+PROGRESS_CHUNK = 2000
+
+
+def _related_in_chunks(
+    corpus, rows: int, report: Callable[[str, int, int], None]
+) -> engine.Neighbours:
+    """engine.related_rows over all rows, a chunk at a time so progress can be reported."""
+    neighbours = engine.Neighbours()
+    for start in range(0, rows, PROGRESS_CHUNK):
+        part = engine.related_rows(corpus, range(start, min(start + PROGRESS_CHUNK, rows)))
+        neighbours.items.extend(part.items)
+        neighbours.floors.extend(part.floors)
+        report("Related", min(start + PROGRESS_CHUNK, rows), rows)
+    return neighbours
+
+
+def _no_report(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def index_rebuild(
+    *, refit: bool = True, progress: Callable[[str, int, int], None] | None = None
+) -> dict:
+    """Recompute every profile, story and Related list from the live articles.
+
+    `progress(stage, done, total)` is called as each stage advances (for long rebuilds).
+    """
     global _state
+    report = progress or _no_report
     docs = live_docs()
+    report("Articles loaded", len(docs), len(docs))
     with _lock:
         model_row = TextModel.objects.order_by("-pk").first()
         if refit or model_row is None:
@@ -279,11 +308,17 @@ def index_rebuild(*, refit: bool = True) -> dict:
         state = _State(model_row, model)
         X = model.sparse([d.text for d in docs]) if docs else state.corpus.X
         Z = model.dense(X) if docs else state.corpus.Z
-        signatures = [engine.minhash(d.text) for d in docs]
-        stories = [
-            state.stories.add(d.id, s, X[i], Z[i], d.published_at.timestamp())[0]
-            for i, (d, s) in enumerate(zip(docs, signatures, strict=True))
-        ]
+        report("Text model", len(docs), len(docs))
+        signatures = []
+        for number, doc in enumerate(docs, start=1):
+            signatures.append(engine.minhash(doc.text))
+            if number % PROGRESS_CHUNK == 0 or number == len(docs):
+                report("Signatures", number, len(docs))
+        stories = []
+        for i, (d, s) in enumerate(zip(docs, signatures, strict=True)):
+            stories.append(state.stories.add(d.id, s, X[i], Z[i], d.published_at.timestamp())[0])
+            if (i + 1) % PROGRESS_CHUNK == 0 or i + 1 == len(docs):
+                report("Stories", i + 1, len(docs))
         state.add_rows(
             [d.id for d in docs],
             X,
@@ -294,7 +329,7 @@ def index_rebuild(*, refit: bool = True) -> dict:
             stories,
             [0.0] * len(docs),
         )
-        neighbours = engine.related_rows(state.corpus, range(len(docs)))
+        neighbours = _related_in_chunks(state.corpus, len(docs), report)
         state.floors = np.asarray(neighbours.floors, np.float32)
         also_read = {p: a for p, a in ArticleProfile.objects.values_list("article_id", "also_read")}
         profiles = []
@@ -304,6 +339,8 @@ def index_rebuild(*, refit: bool = True) -> dict:
             profile.related_floor = neighbours.floors[row]
             profile.also_read = also_read.get(doc.id, [])
             profiles.append(profile)
+            if (row + 1) % PROGRESS_CHUNK == 0 or row + 1 == len(docs):
+                report("Profiles", row + 1, len(docs))
         with transaction.atomic():
             ArticleProfile.objects.all().delete()
             ArticleProfile.objects.bulk_create(profiles, batch_size=WRITE_BATCH)
