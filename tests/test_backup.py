@@ -114,37 +114,24 @@ def test_a_backup_restores_into_a_fresh_directory_with_the_same_site(demo_site, 
     assert after == before
 
 
-def test_a_restore_never_overwrites_a_site_without_force(demo_site, tmp_path):
-    backup = Path(
-        run([str(SCRIPTS / "masthead-backup"), str(tmp_path / "b")], site_env(demo_site))
-        .strip()
-        .splitlines()[-1]
-    )
-    result = subprocess.run(
+def restore(backup: Path, var_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [str(SCRIPTS / "masthead-restore"), str(backup)],
-        env=site_env(demo_site),
+        env=site_env(var_dir),
         capture_output=True,
         text=True,
         timeout=600,
     )
-    assert result.returncode == 1 and "pass --force" in result.stderr
 
 
-def test_a_damaged_backup_is_refused(demo_site, tmp_path):
-    backup = Path(
-        run([str(SCRIPTS / "masthead-backup"), str(tmp_path / "b")], site_env(demo_site))
-        .strip()
-        .splitlines()[-1]
-    )
+def test_a_restore_never_overwrites_a_site_nor_uses_a_damaged_backup(demo_site, tmp_path):
+    output = run([str(SCRIPTS / "masthead-backup"), str(tmp_path / "b")], site_env(demo_site))
+    backup = Path(output.strip().splitlines()[-1])
+    existing = restore(backup, demo_site)
+    assert existing.returncode == 1 and "pass --force" in existing.stderr
     with (backup / "database.sqlite3").open("r+b") as handle:
-        handle.seek(5000)
-        handle.write(b"\x00" * 64)
-    result = subprocess.run(
-        [str(SCRIPTS / "masthead-restore"), str(backup)],
-        env=site_env(tmp_path / "fresh"),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 1 and "checksums" in result.stderr
+        handle.seek(4096)
+        handle.write(b"\xff" * 64)
+    damaged = restore(backup, tmp_path / "fresh")
+    assert damaged.returncode == 1 and "checksums" in damaged.stderr
     assert not (tmp_path / "fresh" / "masthead.sqlite3").exists()
