@@ -246,6 +246,23 @@ STORAGES = {
         )
     },
 }
+# Several web nodes need one media store: S3-compatible storage through django-storages
+# (`pip install 'masthead[s3]'`); credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.
+MASTHEAD_S3_BUCKET = os.getenv("MASTHEAD_S3_BUCKET", "")
+if MASTHEAD_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MASTHEAD_S3_BUCKET,
+            "endpoint_url": os.getenv("MASTHEAD_S3_ENDPOINT_URL") or None,
+            "region_name": os.getenv("MASTHEAD_S3_REGION") or None,
+            "custom_domain": os.getenv("MASTHEAD_S3_CUSTOM_DOMAIN") or None,
+            # Public images at stable URLs (cacheable), never overwritten by a same-named upload.
+            "querystring_auth": False,
+            "file_overwrite": False,
+        },
+    }
+    MASTHEAD_SERVE_MEDIA = False
 # Without collectstatic (tests, `make demo`), whitenoise serves straight from the finders.
 WHITENOISE_USE_FINDERS = True
 
