@@ -60,6 +60,7 @@ class Progress:
         # `started` (a time.monotonic() value) lets a stage count from where the last one ended.
         self.started = time.monotonic() if started is None else started
         self.last_line = time.monotonic()
+        self.printed: int | None = None  # the count the last plain line showed
         terminal = stream.isatty() if is_terminal is None else is_terminal
         # Django's OutputWrapper forwards writes; tqdm wants the real file underneath.
         raw = getattr(stream, "_out", stream)
@@ -85,7 +86,7 @@ class Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-        else:
+        elif self.printed != self.done:
             self._line(time.monotonic())
 
     def _line(self, now: float) -> None:
@@ -94,6 +95,7 @@ class Progress:
         )
         self.stream.write(line + "\n")
         self.stream.flush()
+        self.printed = self.done
 
     def __enter__(self) -> Progress:
         return self

@@ -50,6 +50,7 @@ urlpatterns = [
     path("tags/<slug:slug>/feed/", views.tag_rss, name="tag_rss"),
     path("tags/<slug:slug>/atom/", views.tag_atom, name="tag_atom"),
     path("tags/<slug:slug>/json/", views.tag_json, name="tag_json"),
+    path("authors/", views.author_list, name="authors"),
     path("authors/<str:slug>/", views.author_index, name="author"),
     path("authors/<str:slug>/feed/", views.author_rss, name="author_rss"),
     path("authors/<str:slug>/atom/", views.author_atom, name="author_atom"),

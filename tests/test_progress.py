@@ -24,7 +24,7 @@ def test_output_to_a_file_gets_periodic_plain_lines_and_a_last_one():
         for _ in range(3):
             progress.advance()
     lines = out.getvalue().splitlines()
-    assert len(lines) == 4  # one per advance (every=0) and the closing line
+    assert len(lines) == 3  # one per advance (every=0); closing repeats no line
     assert lines[-1].startswith("Articles: 3/3 (100%), ")
     assert "\r" not in out.getvalue()
 

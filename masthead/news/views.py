@@ -65,6 +65,13 @@ AUTHOR_PHOTO = "fill-240x240|format-jpeg|jpegquality-80"
 
 
 @require_safe
+def author_list(request: HttpRequest) -> HttpResponse:
+    """Every author with a page, by name."""
+    authors = Author.objects.select_related("photo").order_by("name")
+    return TemplateResponse(request, "news/author_list.html", {"authors": authors})
+
+
+@require_safe
 def author_index(request: HttpRequest, slug: str) -> HttpResponse:
     author = _author(slug)
     page, message = paginate(

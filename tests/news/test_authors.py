@@ -115,3 +115,10 @@ def test_the_article_page_with_an_author_needs_no_extra_query(client, make_artic
         return len(captured)
 
     assert queries(make_article(byline="Maya Okafor")) == queries(make_article(byline="Liam Xu"))
+
+
+def test_the_authors_page_lists_every_author_by_name(client, maya):
+    Author.objects.create(name="Ana Diaz", slug="ana-diaz")
+    html = client.get("/authors/").content.decode()
+    assert html.index('href="/authors/ana-diaz/"') < html.index('href="/authors/maya-okafor/"')
+    assert "Markets reporter" in html
