@@ -14,6 +14,8 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from masthead.errors import SettingsError
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.getenv("MASTHEAD_VAR_DIR", BASE_DIR / "var"))
 
@@ -47,7 +49,10 @@ def envlist(name: str, default: str) -> list[str]:
 def envsecret(name: str) -> str | None:
     """Read NAME, or the contents of the file named by NAME_FILE (Docker/systemd secrets)."""
     if path := os.getenv(f"{name}_FILE"):
-        return Path(path).read_text().strip()
+        try:
+            return Path(path).read_text().strip()
+        except OSError as error:
+            raise SettingsError(f"{name}_FILE={path} cannot be read: {error.strerror}.") from None
     return os.getenv(name)
 
 
@@ -63,15 +68,21 @@ def dev_secret_key() -> str:
 
 DEBUG = envbool("DEBUG", "0")
 SECRET_KEY = envsecret("SECRET_KEY") or ""
-if not SECRET_KEY:
-    if not DEBUG:
-        raise RuntimeError("SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is off.")
+if not SECRET_KEY and DEBUG:
     SECRET_KEY = dev_secret_key()
 # Earlier keys, newest first, while they are being retired: cookies and signatures made with
 # them still verify (readers keep their id and are re-signed with SECRET_KEY on their next visit).
 SECRET_KEY_FALLBACKS = [
     key.strip() for key in (envsecret("SECRET_KEY_FALLBACKS") or "").split(",") if key.strip()
 ]
+# Without DEBUG a missing key stays empty instead of failing here, so `masthead --help`, `check`
+# and `migrate` work on a machine that has no secret yet; Django refuses the first use of the
+# empty key, the web server refuses to start (wsgi.py), and `masthead` says so in one line.
+MASTHEAD_SECRET_KEY_MISSING = not SECRET_KEY
+SECRET_KEY_MISSING_MESSAGE = (
+    "SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is off; "  # noqa: S105
+    "for local development set DEBUG=1."
+)
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost" if not DEBUG else "*")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
@@ -174,6 +185,11 @@ MIDDLEWARE = [
     # Last, as django-axes requires: answers a locked-out login attempt with 429.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Under DEBUG (the demo), unknown pages still get the site's own "not found" page.
+MASTHEAD_DEBUG_404 = envbool("MASTHEAD_DEBUG_404", "0")
+if DEBUG and not MASTHEAD_DEBUG_404:
+    MIDDLEWARE.append("masthead.news.not_found.SiteNotFoundMiddleware")
 
 ROOT_URLCONF = "masthead.urls"
 WSGI_APPLICATION = "masthead.wsgi.application"
@@ -298,6 +314,23 @@ STORAGES = {
         )
     },
 }
+# Several web nodes need one media store: S3-compatible storage through django-storages
+# (`pip install 'masthead[s3]'`); credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.
+MASTHEAD_S3_BUCKET = os.getenv("MASTHEAD_S3_BUCKET", "")
+if MASTHEAD_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {  # type: ignore[dict-item]  # django-stubs types OPTIONS values as str
+            "bucket_name": MASTHEAD_S3_BUCKET,
+            "endpoint_url": os.getenv("MASTHEAD_S3_ENDPOINT_URL") or None,
+            "region_name": os.getenv("MASTHEAD_S3_REGION") or None,
+            "custom_domain": os.getenv("MASTHEAD_S3_CUSTOM_DOMAIN") or None,
+            # Public images at stable URLs (cacheable), never overwritten by a same-named upload.
+            "querystring_auth": False,
+            "file_overwrite": False,
+        },
+    }
+    MASTHEAD_SERVE_MEDIA = False
 # Without collectstatic (tests, `make demo`), whitenoise serves straight from the finders.
 WHITENOISE_USE_FINDERS = True
 

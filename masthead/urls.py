@@ -15,6 +15,31 @@ from masthead.news.sitemaps import SITEMAPS
 
 register_converter(IdConverter, "id")
 
+
+class _Digits:
+    """A fixed-width number in a date archive's URL (/2026/11/29/: one URL per day)."""
+
+    width = 2
+
+    @property
+    def regex(self) -> str:
+        return f"[0-9]{{{self.width}}}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return f"{value:0{self.width}d}"
+
+
+class _Year(_Digits):
+    width = 4
+
+
+register_converter(_Year, "yyyy")  # type: ignore[arg-type]
+register_converter(_Digits, "mm")  # type: ignore[arg-type]
+register_converter(_Digits, "dd")  # type: ignore[arg-type]
+
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
@@ -25,8 +50,18 @@ urlpatterns = [
     path("tags/<slug:slug>/", views.tag_index, name="tag"),
     path("tags/<slug:slug>/feed/", views.tag_rss, name="tag_rss"),
     path("tags/<slug:slug>/atom/", views.tag_atom, name="tag_atom"),
+    path("tags/<slug:slug>/json/", views.tag_json, name="tag_json"),
+    path("authors/", views.author_list, name="authors"),
+    path("authors/<str:slug>/", views.author_index, name="author"),
+    path("authors/<str:slug>/feed/", views.author_rss, name="author_rss"),
+    path("authors/<str:slug>/atom/", views.author_atom, name="author_atom"),
+    path("authors/<str:slug>/json/", views.author_json, name="author_json"),
+    path("<yyyy:year>/<mm:month>/<dd:day>/", views.archive_day, name="archive_day"),
+    path("<yyyy:year>/<mm:month>/", views.archive_month, name="archive_month"),
     path("feed/", views.site_rss, name="site_rss"),
     path("feed/atom/", views.site_atom, name="site_atom"),
+    path("feed/json/", views.site_json, name="site_json"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("sitemap-news.xml", views.news_sitemap, name="news_sitemap"),
     path(

@@ -1,3 +1,9 @@
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -23,3 +29,45 @@ def test_envint_refuses_a_value_that_is_not_a_number(monkeypatch):
     monkeypatch.setenv("MASTHEAD_PAGE_SIZE", "20 articles")
     with pytest.raises(ImproperlyConfigured, match="MASTHEAD_PAGE_SIZE"):
         envint("MASTHEAD_PAGE_SIZE", 20)
+
+
+def settings_of(**env: str) -> dict:
+    code = (
+        "import json; from django.conf import settings as s; "
+        "print(json.dumps({'storage': s.STORAGES['default'], 'serve_media': s.MASTHEAD_SERVE_MEDIA}))"
+    )
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("MASTHEAD_S3")},
+        "DJANGO_SETTINGS_MODULE": "masthead.settings",
+        "MASTHEAD_VAR_DIR": tempfile.mkdtemp(prefix="masthead-settings-"),
+        "DEBUG": "1",
+        **env,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.sqlite_only
+def test_media_stay_on_the_local_disk_by_default():
+    found = settings_of()
+    assert found["storage"]["BACKEND"] == "django.core.files.storage.FileSystemStorage"
+    assert found["serve_media"] is True
+
+
+@pytest.mark.sqlite_only
+def test_a_bucket_moves_media_to_s3_compatible_storage():
+    found = settings_of(
+        MASTHEAD_S3_BUCKET="news-media",
+        MASTHEAD_S3_ENDPOINT_URL="https://s3.example.net",
+        MASTHEAD_S3_CUSTOM_DOMAIN="media.example.org",
+    )
+    assert found["storage"]["BACKEND"] == "storages.backends.s3.S3Storage"
+    options = found["storage"]["OPTIONS"]
+    assert options["bucket_name"] == "news-media"
+    assert options["endpoint_url"] == "https://s3.example.net"
+    assert options["custom_domain"] == "media.example.org"
+    assert options["querystring_auth"] is False and options["file_overwrite"] is False
+    assert found["serve_media"] is False

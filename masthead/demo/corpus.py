@@ -39,6 +39,28 @@ LAST_NAMES = (
     "Yilmaz Zhang Moreau Costa"
 ).split(" ")
 
+# The reporters of each desk: the site's own articles carry their bylines (and have author
+# pages); wire copies carry none. (first name, last name, speciality)
+STAFF: dict[str, list[tuple[str, str, str]]] = {
+    "markets": [("Maya", "Okafor", "equities"), ("Hiro", "Tanaka", "currencies and bonds")],
+    "business": [("Elena", "Rossi", "companies"), ("Samir", "Haddad", "trade and logistics")],
+    "technology": [("Zoe", "Chen", "chips and AI"), ("Jonas", "Eriksen", "security")],
+    "world": [("Ines", "Garcia", "diplomacy"), ("Farid", "Mensah", "humanitarian affairs")],
+    "politics": [("Grace", "Novak", "parliament"), ("Daniel", "Weber", "elections")],
+    "sports": [("Liam", "Silva", "football"), ("Kavya", "Patel", "tournaments")],
+    "culture": [("Vera", "Moreau", "art and museums"), ("Bruno", "Costa", "film and music")],
+}
+
+
+def staff_members() -> list[tuple[str, str, str]]:
+    """(name, desk vocabulary, speciality) of every staff reporter."""
+    return [
+        (f"{first} {last}", desk, speciality)
+        for desk, people in STAFF.items()
+        for first, last, speciality in people
+    ]
+
+
 VOCABULARY: dict[str, dict[str, list[str]]] = {
     "markets": {
         "actors": (
@@ -284,7 +306,7 @@ class CorpusGenerator:
                 title = (
                     f"{place}: {actor} {event} on {day}"
                     if copy % 2
-                    else f"{base_title}, {rng.choice(vocab['words'])} reacts"
+                    else f"{base_title}: {rng.choice(vocab['words'])} in focus"
                 )
                 articles.append(
                     self._article(
@@ -318,7 +340,7 @@ class CorpusGenerator:
             title=title[:250],
             dek=dek,
             paragraphs=paragraphs,
-            byline="" if is_wire else self._person(rng),
+            byline="" if is_wire else self._reporter(rng, channel),
             column=source or channel.desk,
             source_name=source,
             published_at=published,
@@ -374,6 +396,15 @@ class CorpusGenerator:
             month=rng.choice(MONTHS),
             number=f"{rng.randint(2, 90) * 100:,}",
         )
+
+    @staticmethod
+    def _reporter(rng, channel: Channel) -> str:
+        """One of the desk's staff, drawn with the same random calls as `_person` so the rest
+        of the corpus does not change with the staff list."""
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        staff = STAFF[channel.vocabulary]
+        pick = (FIRST_NAMES.index(first) * len(LAST_NAMES) + LAST_NAMES.index(last)) % len(staff)
+        return "{} {}".format(*staff[pick][:2])
 
     @staticmethod
     def _person(rng) -> str:

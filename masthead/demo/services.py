@@ -10,22 +10,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.core.files.images import ImageFile
 from django.db import connection
 from django.utils import timezone
+from django.utils.text import slugify
 from PIL import Image as PILImage
 from PIL import ImageDraw
 from wagtail.images import get_image_model
 from wagtail.rich_text import RichText
 
-from masthead.demo.corpus import Article, CorpusGenerator, channels
+from masthead.demo.corpus import VOCABULARY, Article, CorpusGenerator, channels, staff_members
 from masthead.demo.traffic import TrafficArticle, reader_id, traffic_sessions
 from masthead.engagement import counters, services
 from masthead.engagement.readers import Reader
+from masthead.engagement.selectors import reaction_kinds
 from masthead.news.bulk import article_bulk_create
 from masthead.news.cache import content_generation_bump
-from masthead.news.models import ArticlePage, ChannelPage, HomePage
+from masthead.news.models import ArticlePage, Author, ChannelPage, HomePage
 from masthead.news.search_index import TitleNorms
 from masthead.news.tree import section_path
 
@@ -93,7 +94,48 @@ def demo_images_ensure() -> list:
     return images
 
 
-def _article_page(article: Article, image, rng: random.Random) -> ArticlePage:
+def _portrait(name: str, rng: random.Random) -> ImageFile:
+    """A plain square portrait placeholder: a coloured disc with the person's initials."""
+    canvas = PILImage.new("RGB", (480, 480), tuple(rng.randint(200, 240) for _ in range(3)))
+    draw = ImageDraw.Draw(canvas)
+    draw.ellipse([40, 40, 440, 440], fill=tuple(rng.randint(40, 140) for _ in range(3)))
+    initials = "".join(part[0] for part in name.split()[:2])
+    draw.text((240, 240), initials, fill=(255, 255, 255), anchor="mm", font_size=160)
+    buffer = io.BytesIO()
+    canvas.save(buffer, "JPEG", quality=85)
+    return ImageFile(buffer, name=f"author-{slugify(name)}.jpg")
+
+
+def authors_ensure(*, with_photos: bool = True) -> dict[str, Author]:
+    """The demo's staff reporters as authors (name, role, bio, portrait), created if missing."""
+    Image = get_image_model()
+    rng = random.Random(3)
+    authors = {author.name: author for author in Author.objects.all()}
+    for name, desk, speciality in staff_members():
+        if name in authors:
+            continue
+        photo = None
+        if with_photos:
+            photo = Image(title=f"Portrait of {name}")
+            photo.file = _portrait(name, rng)
+            photo.save()
+        section = desk.title()
+        authors[name] = Author.objects.create(
+            name=name,
+            slug=slugify(name),
+            role=f"{section} reporter",
+            photo=photo,
+            bio=(
+                f"{name.split()[0]} reports on {speciality} for the {section} desk, "
+                f"with a particular eye on {', '.join(VOCABULARY[desk]['topics'][:2]).lower()}."
+            ),
+        )
+    return authors
+
+
+def _article_page(
+    article: Article, image, rng: random.Random, authors: dict[str, Author]
+) -> ArticlePage:
     body = []
     for position, paragraph in enumerate(article.paragraphs):
         if position in article.headings:
@@ -113,6 +155,7 @@ def _article_page(article: Article, image, rng: random.Random) -> ArticlePage:
         is_canonical_at_source=article.is_syndicated,
         published_at=article.published_at,
         lead_image=image,
+        author=authors.get(article.byline),
         body=body,
     )
     return page
@@ -132,6 +175,7 @@ def corpus_generate(
     home = HomePage.objects.get()
     pages = channel_tree_ensure(home=home)
     images = demo_images_ensure() if with_images else []
+    authors = authors_ensure(with_photos=with_images)
     rng = random.Random(seed)
     generator = CorpusGenerator(seed=seed, now=now or timezone.now())
     done = 0
@@ -140,7 +184,8 @@ def corpus_generate(
     pending = 0
     for article in generator.articles(articles):
         image = rng.choice(images) if images and rng.random() < IMAGE_SHARE else None
-        batch[article.channel].append((_article_page(article, image, rng), article.tags))
+        page = _article_page(article, image, rng, authors)
+        batch[article.channel].append((page, article.tags))
         pending += 1
         if pending == batch_size:
             done += _flush(batch, pages, norms)
@@ -148,6 +193,8 @@ def corpus_generate(
             if progress:
                 progress(done, time.perf_counter() - started)
     done += _flush(batch, pages, norms)
+    if progress:
+        progress(done, time.perf_counter() - started)
     content_generation_bump()
     return GenerateReport(done, time.perf_counter() - started, database_size())
 
@@ -219,7 +266,7 @@ def traffic_simulate(
             services.reaction_set(
                 reader=reader,
                 article_id=article_id,
-                kind=next(iter(settings.MASTHEAD_REACTION_KINDS)),
+                kind=next(iter(reaction_kinds())),
                 active=True,
                 at=at,
             )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -299,10 +300,25 @@ def _profile(index: CorpusIndex, row: int, doc: Doc, signature) -> ArticleProfil
     )
 
 
-def index_rebuild(*, refit: bool = True) -> dict:
-    """Recompute every profile, story and Related list from the live articles."""
+# Rows per progress report of a rebuild's per-article stages.
+PROGRESS_CHUNK = 2000
+
+
+def _no_report(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def index_rebuild(
+    *, refit: bool = True, progress: Callable[[str, int, int], None] | None = None
+) -> dict:
+    """Recompute every profile, story and Related list from the live articles.
+
+    `progress(stage, done, total)` is called as each stage advances (for long rebuilds).
+    """
     global _index, _index_mark
+    report = progress or _no_report
     docs = live_docs()
+    report("Articles loaded", len(docs), len(docs))
     with _lock:
         model_row = TextModel.objects.order_by("-pk").first()
         if refit or model_row is None:
@@ -318,11 +334,17 @@ def index_rebuild(*, refit: bool = True) -> dict:
             else sp.csr_matrix((0, engine.N_FEATURES), dtype=np.float32)
         )
         Z = model.dense(X) if docs else np.zeros((0, dims), np.float32)
-        signatures = [engine.minhash(d.text) for d in docs]
-        stories = [
-            index.stories.add(d.id, s, X[i], Z[i], d.published_at.timestamp())[0]
-            for i, (d, s) in enumerate(zip(docs, signatures, strict=True))
-        ]
+        report("Text model", len(docs), len(docs))
+        signatures = []
+        for number, doc in enumerate(docs, start=1):
+            signatures.append(engine.minhash(doc.text))
+            if number % PROGRESS_CHUNK == 0 or number == len(docs):
+                report("Signatures", number, len(docs))
+        stories = []
+        for i, (d, s) in enumerate(zip(docs, signatures, strict=True)):
+            stories.append(index.stories.add(d.id, s, X[i], Z[i], d.published_at.timestamp())[0])
+            if (i + 1) % PROGRESS_CHUNK == 0 or i + 1 == len(docs):
+                report("Stories", i + 1, len(docs))
         index.add_many(
             ids=np.array([d.id for d in docs], np.int64),
             X=X,
@@ -338,6 +360,7 @@ def index_rebuild(*, refit: bool = True) -> dict:
         )
         neighbours = index.neighbours(range(len(docs)))
         index.floors_set(range(len(docs)), neighbours.floors)
+        report("Related", len(docs), len(docs))
         before = {
             a: (like, related, story)
             for a, like, related, story in ArticleProfile.objects.values_list(
@@ -352,6 +375,8 @@ def index_rebuild(*, refit: bool = True) -> dict:
             profile.related_floor = neighbours.floors[row]
             profile.like = like.get(doc.id, [])
             profiles.append(profile)
+            if (row + 1) % PROGRESS_CHUNK == 0 or row + 1 == len(docs):
+                report("Profiles", row + 1, len(docs))
         with transaction.atomic():
             ArticleProfile.objects.all().delete()
             ArticleProfile.objects.bulk_create(profiles, batch_size=WRITE_BATCH)

@@ -1,6 +1,12 @@
 """Reader activity: reactions (the source of truth), exact counters, hourly activity, history."""
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from wagtail.admin.panels import FieldPanel
+from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
+
+from masthead.engagement.reaction_kinds import InvalidReactionKinds, kinds_format, kinds_parse
 
 
 class Reaction(models.Model):
@@ -133,3 +139,37 @@ class RankingClock(models.Model):
     window_name = models.CharField(max_length=8, primary_key=True)
     landmark = models.DateTimeField()
     expired_before = models.DateTimeField()
+
+
+def _default_reaction_kinds() -> str:
+    # The environment variable stays the initial value, so existing set-ups keep their buttons.
+    return kinds_format(settings.MASTHEAD_REACTION_KINDS)
+
+
+@register_setting(icon="pick")
+class ReactionSettings(BaseGenericSetting):
+    """The reaction buttons readers see, editable in Settings > Reactions."""
+
+    kinds = models.TextField(
+        default=_default_reaction_kinds,
+        help_text=(
+            "One reaction per line as `slug: Label`, e.g. `verygood: veryGood!`. Renaming a label "
+            "keeps its counts; removing a slug hides its button and counts (they are kept)."
+        ),
+    )
+    show_count_on_listings = models.BooleanField(
+        default=False,
+        help_text="Show each article's reaction total on channel, tag, author and archive lists.",
+    )
+
+    panels = [FieldPanel("kinds"), FieldPanel("show_count_on_listings")]
+
+    class Meta:
+        verbose_name = "Reactions"
+
+    def clean(self) -> None:
+        super().clean()
+        try:
+            kinds_parse(self.kinds)
+        except InvalidReactionKinds as error:
+            raise ValidationError({"kinds": str(error)}) from None

@@ -10,13 +10,62 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from masthead.engagement import counters, ranking
-from masthead.engagement.models import ArticleCounter, Reaction
+from masthead.engagement.models import ArticleCounter, Reaction, ReactionSettings
+from masthead.engagement.reaction_kinds import InvalidReactionKinds, kinds_parse
 from masthead.news.models import ArticlePage
+
+REACTION_SETTINGS_KEY = "reaction-settings"
+# Other processes see an edit within this long even with a per-process cache.
+REACTION_SETTINGS_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class ReactionConfig:
+    kinds: dict[str, str]
+    show_count_on_listings: bool
+
+
+def _reaction_config_load() -> ReactionConfig:
+    row = ReactionSettings.objects.first()
+    if row is None:
+        return ReactionConfig(dict(settings.MASTHEAD_REACTION_KINDS), False)
+    try:
+        kinds = kinds_parse(row.kinds)
+    except InvalidReactionKinds:
+        # The admin form refuses such text; a row written around it must not break pages.
+        kinds = dict(settings.MASTHEAD_REACTION_KINDS)
+    return ReactionConfig(kinds, row.show_count_on_listings)
+
+
+def reaction_config() -> ReactionConfig:
+    """The reaction kinds and display options from Settings > Reactions (cached; before the
+    first save, MASTHEAD_REACTION_KINDS)."""
+    found = cache.get_or_set(
+        REACTION_SETTINGS_KEY, _reaction_config_load, timeout=REACTION_SETTINGS_SECONDS
+    )
+    return found if isinstance(found, ReactionConfig) else _reaction_config_load()
+
+
+def reaction_kinds() -> dict[str, str]:
+    """{slug: label} of the reaction buttons, in order."""
+    return reaction_config().kinds
+
+
+def reaction_totals(*, article_ids: list[int]) -> dict[int, int]:
+    """Total reactions (of the configured kinds) per article, for a listing (one query)."""
+    names = [f"reaction:{kind}" for kind in reaction_kinds()]
+    rows = ArticleCounter.objects.filter(article_id__in=article_ids, name__in=names).values_list(
+        "article_id", "count"
+    )
+    totals: dict[int, int] = {}
+    for article_id, count in rows:
+        totals[article_id] = totals.get(article_id, 0) + count
+    return totals
 
 
 def reaction_counts(*, article_id: int) -> dict[str, int]:
     """Exact count of every configured reaction kind for an article (one query)."""
-    counts = dict.fromkeys(settings.MASTHEAD_REACTION_KINDS, 0)
+    counts = dict.fromkeys(reaction_kinds(), 0)
     rows = ArticleCounter.objects.filter(article_id=article_id, name__startswith="reaction:")
     for name, count in rows.values_list("name", "count"):
         kind = name.removeprefix("reaction:")
@@ -39,7 +88,7 @@ def reaction_states(*, article_id: int, reader_id: str | None = None) -> list[di
     mine = reader_reaction_kinds(reader_id=reader_id, article_id=article_id) if reader_id else set()
     return [
         {"kind": kind, "label": label, "count": counts[kind], "active": kind in mine}
-        for kind, label in settings.MASTHEAD_REACTION_KINDS.items()
+        for kind, label in reaction_kinds().items()
     ]
 
 

@@ -15,7 +15,12 @@ from masthead.engagement import budgets, counters, limits, ranking
 from masthead.engagement.clients import Client
 from masthead.engagement.models import Reaction, ReaderView, WidgetClick
 from masthead.engagement.readers import Reader
-from masthead.engagement.selectors import ranking_cache_key, ranking_top, reaction_counts
+from masthead.engagement.selectors import (
+    ranking_cache_key,
+    ranking_top,
+    reaction_counts,
+    reaction_kinds,
+)
 from masthead.news.models import ArticlePage, ChannelPage, HomePage
 
 WIDGETS = ("related", "ranking", "recommendation", "like", "story", "tags")
@@ -123,7 +128,8 @@ def reaction_set(
     reaction is durable and the count always equals the rows. Precondition: an established
     reader (a cookie minted by this very request never reacts); ReaderNotEstablished otherwise.
     """
-    if kind not in settings.MASTHEAD_REACTION_KINDS:
+    kinds = reaction_kinds()
+    if kind not in kinds:
         raise UnknownReactionKind(kind)
     article = _live_article(article_id)
     if reader.is_new:
@@ -153,7 +159,7 @@ def reaction_set(
         )
     return ReactionState(
         kind=kind,
-        label=settings.MASTHEAD_REACTION_KINDS[kind],
+        label=kinds[kind],
         count=reaction_counts(article_id=article.pk)[kind],
         active=active,
     )

@@ -4,7 +4,6 @@ import base64
 import contextlib
 import math
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -48,7 +47,7 @@ def react(request: HttpRequest, article_id: int) -> HttpResponse:
         response = _form(request, article, None, message=message, status=403)
     else:
         kind = request.POST.get("kind", "")
-        if kind not in settings.MASTHEAD_REACTION_KINDS:
+        if kind not in selectors.reaction_kinds():
             raise Http404("No such reaction kind.")
         wait = budgets.reaction_wait(client, reader.id)
         if wait:

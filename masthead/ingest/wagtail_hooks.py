@@ -37,6 +37,12 @@ class SourceViewSet(SnippetViewSet):
     search_fields = ["name", "url"]
 
 
+class ArticleColumn(Column):
+    """The article an item became: its edit form and, once live, its public page."""
+
+    cell_template_name = "ingest/article_cell.html"
+
+
 class ReadOnly(ModelPermissionPolicy):
     """Items are the pipeline's record: editors read them and edit the articles instead."""
 
@@ -54,8 +60,20 @@ class ItemViewSet(SnippetViewSet):
     model = Item
     icon = "doc-full"
     menu_label = "Ingested items"
-    list_display = ["title", "source", "status", "reason", DateColumn("created_at", label="At")]
+    list_display = [
+        "title",
+        "source",
+        "status",
+        "reason",
+        ArticleColumn("article", label="Article"),
+        DateColumn("created_at", label="At"),
+    ]
     list_filter = ["status", "source"]
+
+    def get_queryset(self, request):
+        # One join for the article column instead of a query per row.
+        return Item.objects.select_related("source", "article")
+
     search_fields = ["title", "url"]
     inspect_view_enabled = True
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import http_date
@@ -17,6 +18,7 @@ from modelcluster.fields import ParentalKey
 from taggit.models import TaggedItemBase
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page, PageViewRestriction
 from wagtail.search import index
@@ -111,8 +113,18 @@ class ChannelPage(RoutablePageMixin, ServedPage):
         keys_record(page_key(self.pk), channel_key(self.pk))
         articles = selectors.article_list_stories(within=self)
         page, message = paginate(request, articles, settings.MASTHEAD_PAGE_SIZE)
+        breadcrumbs = selectors.page_list_breadcrumbs(page=self)
         return self.render(
-            request, context_overrides={"articles": page, "pagination_message": message}
+            request,
+            context_overrides={
+                "articles": page,
+                "pagination_message": message,
+                "breadcrumbs": breadcrumbs,
+                "sub_channels": selectors.channel_list_children(channel=self),
+                "json_ld": [
+                    structured_data.breadcrumb_list(request=request, trail=[*breadcrumbs, self])
+                ],
+            },
         )
 
     @path("feed/")
@@ -122,6 +134,10 @@ class ChannelPage(RoutablePageMixin, ServedPage):
     @path("atom/")
     def atom(self, request: HttpRequest):
         return feeds.ArticleAtomFeed(scope=feeds.FeedScope.for_channel(self))(request)
+
+    @path("json/")
+    def json_feed(self, request: HttpRequest):
+        return feeds.json_feed(request, scope=feeds.FeedScope.for_channel(self))
 
 
 class ArticleTag(TaggedItemBase):
@@ -155,13 +171,27 @@ class ArticlePage(ServedPage):
         "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     lead_image_caption = models.CharField(max_length=300, blank=True)
+    author = models.ForeignKey(
+        "news.Author",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="articles",
+        help_text="The author's page; matched from the byline when left empty.",
+    )
     body = StreamField(ArticleBodyBlock(), blank=True)
     tags = ClusterTaggableManager(through=ArticleTag, blank=True)
 
     content_panels = Page.content_panels + [
         FieldPanel("dek"),
         MultiFieldPanel(
-            [FieldPanel("column"), FieldPanel("byline"), FieldPanel("published_at")], "Credit line"
+            [
+                FieldPanel("column"),
+                FieldPanel("byline"),
+                FieldPanel("author"),
+                FieldPanel("published_at"),
+            ],
+            "Credit line",
         ),
         MultiFieldPanel([FieldPanel("lead_image"), FieldPanel("lead_image_caption")], "Lead image"),
         FieldPanel("body"),
@@ -200,6 +230,8 @@ class ArticlePage(ServedPage):
             # The channel's desk ("Markets Desk") is the column line unless the editor sets one.
             parent = self.get_parent()
             self.column = getattr(parent.specific, "column", "") if parent else ""
+        if self.author_id is None and self.byline:
+            self.author = selectors.author_for_byline(byline=self.byline)
         return super().save(*args, **kwargs)
 
     @property
@@ -245,6 +277,9 @@ class ArticlePage(ServedPage):
                 structured_data.news_article(
                     request=request,
                     article=self,
+                    author_url=(
+                        request.build_absolute_uri(self.author.url) if self.author else None
+                    ),
                     url=own_url,
                     section=breadcrumbs[-1].title if breadcrumbs else "",
                     tags=tags,
@@ -283,3 +318,52 @@ class StoryEntry(models.Model):
     lead = models.ForeignKey(ArticlePage, on_delete=models.CASCADE, related_name="+")
     is_lead = models.BooleanField(default=False)
     source_count = models.PositiveIntegerField(default=1)  # live copies in the story, lead included
+
+
+class Author(index.Indexed, models.Model):  # type: ignore[django-manager-missing]
+    """A writer with a page of their own (/authors/<slug>/): name, photo, short biography."""
+
+    name = models.CharField(
+        max_length=200, unique=True, help_text="As it appears in bylines, e.g. Maya Chen."
+    )
+    slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
+    role = models.CharField(max_length=100, blank=True, help_text='e.g. "Markets reporter".')
+    photo = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    bio = models.TextField(blank=True, max_length=2000)
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldPanel("role"),
+        FieldPanel("photo"),
+        FieldPanel("bio"),
+    ]
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def url(self) -> str:
+        return reverse("author", args=[self.slug])
+
+
+@register_setting(icon="doc-full")
+class FeedSettings(BaseSiteSetting):
+    """How this site's RSS, Atom and JSON feeds present articles."""
+
+    is_full_text = models.BooleanField(
+        "full text",
+        default=False,
+        help_text="Put each article's whole body in the feeds, not only its summary.",
+    )
+
+    panels = [FieldPanel("is_full_text")]
+
+    class Meta:
+        verbose_name = "Feeds"

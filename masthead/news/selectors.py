@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
+from taggit.models import Tag
 from wagtail.models import Page, PageManager, PageViewRestriction
 
 # The page models call these selectors from their get_context, so this module names the models
@@ -168,7 +171,7 @@ def page_for_url_path(*, url_path: str) -> Page | None:
     )
     if url_path in sections:
         return sections[url_path]
-    article = _articles().filter(url_path=url_path).select_related("lead_image").first()
+    article = _articles().filter(url_path=url_path).select_related("lead_image", "author").first()
     if article is not None:
         return article
     page = Page.objects.filter(url_path=url_path).first()
@@ -190,3 +193,110 @@ def site_has_view_restrictions() -> bool:
         found = PageViewRestriction.objects.exists()
         cache.set(VIEW_RESTRICTIONS_KEY, found, timeout=None)
     return bool(found)
+
+
+def channel_list_children(*, channel: Page) -> list[Page]:
+    """The channel's live sub-channels in tree order, from the cached map of sections."""
+    sections: dict[str, Page] = (
+        cache.get_or_set(
+            f"sections-by-url:{content_generation()}", _sections_by_url_path, timeout=600
+        )
+        or {}
+    )
+    children = [
+        page
+        for page in sections.values()
+        if page.depth == channel.depth + 1 and page.path.startswith(channel.path)
+    ]
+    return sorted(children, key=lambda page: page.path)
+
+
+# Bylines name several people as "A and B", "A, B" or "A & B", often after "By".
+_BYLINE_SEPARATORS = re.compile(r"\s*(?:,|&|\band\b|\bund\b|;)\s*", re.IGNORECASE)
+_BYLINE_PREFIX = re.compile(r"^\s*by\s+", re.IGNORECASE)
+
+
+def byline_names(*, byline: str) -> list[str]:
+    """The people a byline names, in order ("By Ana Diaz and Li Wei" -> both)."""
+    text = _BYLINE_PREFIX.sub("", " ".join(byline.split()))
+    return [name for name in _BYLINE_SEPARATORS.split(text) if name]
+
+
+def author_for_byline(*, byline: str) -> models.Author | None:
+    """The first author named in the byline who has an author page, or None (one query)."""
+    names = byline_names(byline=byline)
+    if not names:
+        return None
+    authors = models.Author.objects
+    found = {author.name.casefold(): author for author in authors.filter(name__in=names)}
+    if len(found) < len(names):
+        # Case differs ("MAYA CHEN"): fall back to a case-insensitive match per name.
+        for name in names:
+            if name.casefold() not in found:
+                author = authors.filter(name__iexact=name).first()
+                if author is not None:
+                    found[name.casefold()] = author
+    return next((found[name.casefold()] for name in names if name.casefold() in found), None)
+
+
+def article_list_for_author(*, author: models.Author) -> QuerySet[models.ArticlePage]:
+    return article_list_latest().filter(author=author)
+
+
+def day_bounds(*, day: date) -> tuple[datetime, datetime]:
+    """The start of `day` and of the next day in the site's time zone."""
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+
+
+def article_list_published_between(
+    *, start: datetime, end: datetime
+) -> QuerySet[models.ArticlePage]:
+    """Live articles published in [start, end), newest first (an archive page)."""
+    return article_list_latest().filter(published_at__gte=start, published_at__lt=end)
+
+
+def archive_days_in_month(*, year: int, month: int) -> list[tuple[date, int]]:
+    """(day, article count) for each day of the month that has live articles, oldest first."""
+    start, _ = day_bounds(day=date(year, month, 1))
+    next_month = date(year + month // 12, month % 12 + 1, 1)
+    end, _ = day_bounds(day=next_month)
+    rows = (
+        article_list_published_between(start=start, end=end)
+        .order_by()
+        .annotate(day=TruncDate("published_at", tzinfo=timezone.get_current_timezone()))
+        .values("day")
+        .annotate(count=Count("pk"))
+        .values_list("day", "count")
+    )
+    return sorted(rows)
+
+
+def feed_is_full_text(*, site) -> bool:
+    """Whether the site's feeds carry whole bodies (its Feeds setting; off when never saved)."""
+    rows = models.FeedSettings.objects.filter(site=site)
+    return bool(rows.values_list("is_full_text", flat=True).first())
+
+
+def tag_list_in_use() -> QuerySet:
+    """Tags on at least one live article, by slug (the tag pages worth listing)."""
+    live = article_list_latest().order_by().values("pk")
+    return (
+        Tag.objects.filter(news_articletag_items__content_object__in=live)
+        .distinct()
+        .order_by("slug")
+        .only("slug")
+    )
+
+
+def archive_day_list() -> list[date]:
+    """Every day (in the site's time zone) with live articles, newest first."""
+    days = (
+        article_list_latest()
+        .order_by()
+        .annotate(day=TruncDate("published_at", tzinfo=timezone.get_current_timezone()))
+        .values_list("day", flat=True)
+        .distinct()
+    )
+    return sorted((day for day in days if day is not None), reverse=True)

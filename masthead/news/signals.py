@@ -7,7 +7,8 @@ from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from masthead.news import invalidation, selectors
 from masthead.news.cache import ALL, NAV, keys_purge
-from masthead.news.models import ArticlePage, HomePage
+from masthead.news.models import ArticlePage, Author, HomePage
+from masthead.news.services import author_articles_match
 
 
 def page_published_purge(sender, instance, **kwargs) -> None:
@@ -66,3 +67,16 @@ def connect() -> None:
             sender=PageViewRestriction,
             dispatch_uid=f"masthead-view-restriction-{signal is post_save}",
         )
+    post_save.connect(author_saved, sender=Author, dispatch_uid="masthead-author-saved")
+    post_delete.connect(author_deleted, sender=Author, dispatch_uid="masthead-author-deleted")
+
+
+def author_saved(sender, instance: Author, **kwargs) -> None:
+    # Articles written before the author page existed get linked to it now. Bylines appear on
+    # many pages and authors change rarely: every cached page is refreshed.
+    author_articles_match(author=instance)
+    keys_purge([ALL])
+
+
+def author_deleted(sender, instance: Author, **kwargs) -> None:
+    keys_purge([ALL])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.http import HttpRequest
+from django.urls import reverse
 
 from masthead.news import selectors
 from masthead.news.cache import NAV, SITEMAP, keys_record
@@ -49,7 +50,40 @@ class ArticleSitemap(Sitemap):
         return item.last_published_at
 
 
-SITEMAPS = {"sections": SectionSitemap, "articles": ArticleSitemap}
+class TagSitemap(Sitemap):
+    """Tag pages of tags that are on at least one live article."""
+
+    limit = 10_000
+    changefreq = "daily"
+    priority = 0.4
+
+    def items(self):
+        return selectors.tag_list_in_use()
+
+    def location(self, item) -> str:
+        return reverse("tag", args=[item.slug])
+
+
+class ArchiveSitemap(Sitemap):
+    """Day archives (/2026/11/29/) of every day with live articles, newest first."""
+
+    limit = 10_000
+    changefreq = "daily"
+    priority = 0.3
+
+    def items(self):
+        return selectors.archive_day_list()
+
+    def location(self, item) -> str:
+        return reverse("archive_day", args=[item.year, item.month, item.day])
+
+
+SITEMAPS = {
+    "sections": SectionSitemap,
+    "articles": ArticleSitemap,
+    "tags": TagSitemap,
+    "archives": ArchiveSitemap,
+}
 
 
 def news_sitemap_entries(*, request: HttpRequest) -> list[dict]:

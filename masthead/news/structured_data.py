@@ -23,10 +23,44 @@ def breadcrumb_list(*, request: HttpRequest, trail: list) -> dict:
     }
 
 
+def _authors(article, author_url: str | None) -> list[dict]:
+    """The byline as a Person (with the author page's url when it is linked to one), else the
+    desk or wire as an Organization."""
+    if article.byline:
+        person = {"@type": "Person", "name": article.author.name if author_url else article.byline}
+        if author_url:
+            person["url"] = author_url
+        return [person]
+    return [{"@type": "Organization", "name": article.credit_line or settings.MASTHEAD_SITE_NAME}]
+
+
+def person(*, request: HttpRequest, author, image_url: str | None) -> dict:
+    """ProfilePage JSON-LD for an author page, its main entity the Person."""
+    data = {
+        "@type": "Person",
+        "name": author.name,
+        "url": request.build_absolute_uri(author.url),
+        "jobTitle": author.role,
+        "description": author.bio,
+        "image": image_url,
+    }
+    return {
+        "@context": "https://schema.org",
+        "@type": "ProfilePage",
+        "mainEntity": {key: value for key, value in data.items() if value},
+    }
+
+
 def news_article(
-    *, request: HttpRequest, article, url: str, section: str, tags: list, image_url: str | None
+    *,
+    request: HttpRequest,
+    article,
+    url: str,
+    section: str,
+    tags: list,
+    image_url: str | None,
+    author_url: str | None = None,
 ) -> dict:
-    author = article.byline or article.credit_line or settings.MASTHEAD_SITE_NAME
     modified = article.last_published_at or article.published_at
     data = {
         "@context": "https://schema.org",
@@ -35,7 +69,7 @@ def news_article(
         "description": article.dek,
         "datePublished": article.published_at.isoformat() if article.published_at else None,
         "dateModified": modified.isoformat() if modified else None,
-        "author": [{"@type": "Person" if article.byline else "Organization", "name": author}],
+        "author": _authors(article, author_url),
         "publisher": {"@type": "Organization", "name": settings.MASTHEAD_SITE_NAME},
         "mainEntityOfPage": url,
         "articleSection": section,

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import calendar
+from datetime import date
+
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from taggit.models import Tag
 
-from masthead.news import feeds, selectors, sitemaps
+from masthead.news import feeds, selectors, sitemaps, structured_data
 from masthead.news.cache import keys_record, tag_key
 from masthead.news.ids import id_parse
-from masthead.news.models import ChannelPage
+from masthead.news.models import Author, ChannelPage
 from masthead.news.pagination import paginate, paginate_counted
 from masthead.news.search import MAX_QUERY_LENGTH, ORDERS, SearchRequest, article_search
 
@@ -42,6 +47,114 @@ def tag_rss(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 def tag_atom(request: HttpRequest, slug: str) -> HttpResponse:
     return feeds.ArticleAtomFeed(scope=feeds.FeedScope.for_tag(_tag(slug)))(request)
+
+
+@require_safe
+def tag_json(request: HttpRequest, slug: str) -> HttpResponse:
+    return feeds.json_feed(request, scope=feeds.FeedScope.for_tag(_tag(slug)))
+
+
+@require_safe
+def site_json(request: HttpRequest) -> HttpResponse:
+    return feeds.json_feed(request, scope=feeds.FeedScope.for_site())
+
+
+def _author(slug: str) -> Author:
+    return get_object_or_404(Author, slug=slug[:100])
+
+
+# The photo on the author page and in its JSON-LD.
+AUTHOR_PHOTO = "fill-240x240|format-jpeg|jpegquality-80"
+
+
+@require_safe
+def author_list(request: HttpRequest) -> HttpResponse:
+    """Every author with a page, by name."""
+    authors = Author.objects.select_related("photo").order_by("name")
+    return TemplateResponse(request, "news/author_list.html", {"authors": authors})
+
+
+@require_safe
+def author_index(request: HttpRequest, slug: str) -> HttpResponse:
+    author = _author(slug)
+    page, message = paginate(
+        request, selectors.article_list_for_author(author=author), settings.MASTHEAD_PAGE_SIZE
+    )
+    photo = author.photo.get_rendition(AUTHOR_PHOTO) if author.photo else None
+    photo_url = request.build_absolute_uri(photo.url) if photo else None
+    context = {
+        "author": author,
+        "photo": photo,
+        "articles": page,
+        "pagination_message": message,
+        "json_ld": [structured_data.person(request=request, author=author, image_url=photo_url)],
+    }
+    return TemplateResponse(request, "news/author_page.html", context)
+
+
+@require_safe
+def author_rss(request: HttpRequest, slug: str) -> HttpResponse:
+    return feeds.ArticleRssFeed(scope=feeds.FeedScope.for_author(_author(slug)))(request)
+
+
+@require_safe
+def author_atom(request: HttpRequest, slug: str) -> HttpResponse:
+    return feeds.ArticleAtomFeed(scope=feeds.FeedScope.for_author(_author(slug)))(request)
+
+
+@require_safe
+def author_json(request: HttpRequest, slug: str) -> HttpResponse:
+    return feeds.json_feed(request, scope=feeds.FeedScope.for_author(_author(slug)))
+
+
+def _date(year: int, month: int, day: int = 1) -> date:
+    """The archive's date; 404 for impossible dates and for days still to come."""
+    try:
+        value = date(year, month, day)
+    except ValueError:
+        raise Http404("No such date.") from None
+    if value > timezone.localdate():
+        raise Http404("That day has not happened yet.")
+    return value
+
+
+@require_safe
+def archive_day(request: HttpRequest, year: int, month: int, day: int) -> HttpResponse:
+    value = _date(year, month, day)
+    start, end = selectors.day_bounds(day=value)
+    articles = selectors.article_list_published_between(start=start, end=end)
+    page, message = paginate(request, articles, settings.MASTHEAD_PAGE_SIZE)
+    context = {
+        "day": value,
+        "month_start": value.replace(day=1),
+        "articles": page,
+        "pagination_message": message,
+    }
+    return TemplateResponse(request, "news/archive_day.html", context)
+
+
+@require_safe
+def archive_month(request: HttpRequest, year: int, month: int) -> HttpResponse:
+    first = _date(year, month)
+    last = first.replace(day=calendar.monthrange(year, month)[1])
+    start, _ = selectors.day_bounds(day=first)
+    _, end = selectors.day_bounds(day=last)
+    articles = selectors.article_list_published_between(start=start, end=end)
+    page, message = paginate(request, articles, settings.MASTHEAD_PAGE_SIZE)
+    context = {
+        "month_start": first,
+        "days": selectors.archive_days_in_month(year=year, month=month),
+        "articles": page,
+        "pagination_message": message,
+    }
+    return TemplateResponse(request, "news/archive_month.html", context)
+
+
+@require_safe
+@cache_control(public=True, max_age=86400)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page says; send them the site's icon."""
+    return HttpResponseRedirect(staticfiles_storage.url("news/favicon.svg"))
 
 
 @require_safe

@@ -1,10 +1,12 @@
+import io
+import re
 from datetime import UTC, datetime
 
 from django.core.management import call_command
 from wagtail.models import Page
 
 from masthead.demo.corpus import CorpusGenerator, channels
-from masthead.news.models import ArticlePage, ChannelPage
+from masthead.news.models import ArticlePage, Author, ChannelPage
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -74,3 +76,26 @@ def test_if_empty_generates_nothing_on_a_site_with_articles(db, home, capsys):
     before = ArticlePage.objects.count()
     call_command("generate", articles=10, if_empty=True)
     assert ArticlePage.objects.count() == before
+
+
+def test_the_demo_has_staff_authors_with_pages_and_linked_articles(client, home):
+    authors = Author.objects.all()
+    assert authors.count() >= 10 and all(author.photo_id and author.bio for author in authors)
+    linked = ArticlePage.objects.filter(author__isnull=False)
+    staff = ArticlePage.objects.exclude(byline="")
+    assert linked.count() == staff.count() > 0
+    author = linked.first().author
+    assert client.get(f"/authors/{author.slug}/").status_code == 200
+
+
+def test_demo_headlines_have_no_dangling_verbs():
+    titles = [article.title for article in sample(5, 400)]
+    assert not [title for title in titles if title.endswith(" reacts")]
+
+
+def test_generate_reports_progress_as_plain_lines_into_a_file(db, home):
+    out = io.StringIO()
+    call_command("generate", articles=5, seed=3, no_images=True, stdout=out)
+    text = out.getvalue()
+    assert "Articles: 5/5 (100%)" in text
+    assert re.search(r"^Related: \d[\d,]*/\d[\d,]* \(100%\)", text, re.M)

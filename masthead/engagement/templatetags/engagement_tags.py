@@ -12,3 +12,17 @@ def reaction_buttons(article_id: int) -> dict:
         "article_id": article_id,
         "reactions": selectors.reaction_states(article_id=article_id),
     }
+
+
+@register.simple_tag
+def listing_reaction_totals(articles) -> dict[int, int] | None:
+    """{article id: reaction total} for a listing when Settings > Reactions shows counts on
+    listings, else None (one query for the whole list)."""
+    if not selectors.reaction_config().show_count_on_listings:
+        return None
+    return selectors.reaction_totals(article_ids=[article.pk for article in articles])
+
+
+@register.filter
+def reaction_total(totals: dict[int, int], article_id: int) -> int:
+    return totals.get(article_id, 0)

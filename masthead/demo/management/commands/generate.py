@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from masthead.demo.services import corpus_generate
 from masthead.discovery.services import index_rebuild
 from masthead.news.models import ArticlePage
+from masthead.progress import Progress, StageProgress
 
 
 class Command(BaseCommand):
@@ -33,17 +34,14 @@ class Command(BaseCommand):
             self.stdout.write("The site already has articles; nothing generated.")
             return
 
-        def progress(done: int, seconds: float) -> None:
-            self.stdout.write(f"  {done:>9,} articles  {done / seconds:>8,.0f}/s", ending="\r")
-            self.stdout.flush()
-
-        report = corpus_generate(
-            articles=articles,
-            seed=seed,
-            with_images=not no_images,
-            batch_size=batch_size,
-            progress=progress if self.stdout.isatty() else None,
-        )
+        with Progress(label="Articles", total=articles, stream=self.stdout) as progress:
+            report = corpus_generate(
+                articles=articles,
+                seed=seed,
+                with_images=not no_images,
+                batch_size=batch_size,
+                progress=lambda done, seconds: progress.advance(done - progress.done),
+            )
         size = f", database {report.database_bytes / 1e6:,.1f} MB" if report.database_bytes else ""
         self.stdout.write(
             f"Generated {report.articles:,} articles in {report.seconds:.1f} s "
@@ -51,7 +49,9 @@ class Command(BaseCommand):
         )
         if not no_discovery:
             started = time.perf_counter()
-            result = index_rebuild()
+            stages = StageProgress(self.stdout)
+            result = index_rebuild(progress=stages)
+            stages.close()
             self.stdout.write(
                 f"Discovery: {result['articles']:,} articles in {result['stories']:,} stories "
                 f"in {time.perf_counter() - started:.1f} s."

@@ -3,6 +3,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from masthead.discovery import services
+from masthead.progress import StageProgress
 
 
 class Command(BaseCommand):
@@ -15,7 +16,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, keep_model: bool, **options):
         started = time.perf_counter()
-        result = services.index_rebuild(refit=not keep_model)
+        stages = StageProgress(self.stdout)
+        result = services.index_rebuild(refit=not keep_model, progress=stages)
+        stages.close()
         changed = services.like_refresh()
         self.stdout.write(
             f"{result['articles']} articles in {result['stories']} stories, "

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from masthead.ingest.models import Source
 from masthead.ingest.pipeline import Context, due_sources, source_poll
+from masthead.progress import Progress
 
 
 class Command(BaseCommand):
@@ -19,10 +20,12 @@ class Command(BaseCommand):
             sources = list(due_sources())
         ctx = Context() if sources else None
         failed = 0
-        for s in sources:
-            report = source_poll(s, ctx=ctx)
-            failed += bool(report.error)
-            self.stdout.write(f"{s.name}: {report}")
+        with Progress(label="Sources", total=len(sources), stream=self.stdout) as progress:
+            for s in sources:
+                report = source_poll(s, ctx=ctx)
+                failed += bool(report.error)
+                progress.write(f"{s.name}: {report}")
+                progress.advance()
         if not sources:
             self.stdout.write("No source is due.")
         if failed and source:

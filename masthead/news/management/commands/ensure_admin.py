@@ -13,12 +13,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, username, **options):
         User = get_user_model()
+        login = settings.VAR_DIR / "admin-login.txt"
         if User.objects.filter(is_superuser=True).exists():
-            self.stdout.write("An administrator exists; log in at /admin/ with its password.")
+            where = (
+                f"its login is in {login}"
+                if login.exists()
+                else "use its password, or reset it with `masthead changepassword`"
+            )
+            self.stdout.write(f"An administrator exists; log in at /admin/ ({where}).")
             return
         password = secrets.token_urlsafe(12)
         User.objects.create_superuser(username=username, email="", password=password)
-        login = settings.VAR_DIR / "admin-login.txt"
         login.write_text(f"username: {username}\npassword: {password}\n")
         login.chmod(0o600)
         self.stdout.write(
