@@ -25,6 +25,7 @@ from masthead.ingest import clean, spam
 from masthead.ingest.fetch import FetchError, fetch
 from masthead.ingest.models import Item, Source
 from masthead.ingest.parse import Entry, FeedError, parse
+from masthead.ingest.summary import dek_and_body
 from masthead.ingest.tagging import ChannelClassifier, Tagger
 from masthead.news.models import ArticlePage, ChannelPage
 from masthead.tasks import task
@@ -85,8 +86,9 @@ class Context:
             self.classifier = ChannelClassifier(self.state.corpus.Z, self.state.channel)
 
     def known(self, word: str) -> bool:
-        """Whether the site's text model has seen the word (a vocabulary without a word list)."""
-        return self.state is None or self.state.model.has_seen(word)
+        """Whether the site's text model has seen the word (a vocabulary without a word list);
+        a site without one has seen nothing, so screening falls back on the general lexicon."""
+        return self.state is not None and self.state.model.has_seen(word)
 
     def near_duplicate(self, signature) -> int | None:
         """An existing article (or one from this run) the text nearly copies."""
@@ -292,9 +294,12 @@ def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
                 raw = full
         except (FetchError, FeedError, ValueError):
             pass  # keep the feed's summary
-    body_html = clean.sanitize(raw)
-    text = clean.text_of(body_html)
-    summary = clean.text_of(entry.summary) if entry.content else ""
+    full_html = clean.sanitize(raw)
+    text = clean.text_of(full_html)
+    # The feed's summary when it also carries the full text; else the lead leaves the body.
+    summary, body_html = dek_and_body(
+        title=title, summary_html=entry.summary if entry.content else "", body_html=full_html
+    )
     record = dict(source=source, key=key, guid=entry.guid[:1000], url=url[:1000], title=title)
     if not title:
         return _record(record, Item.REJECTED, "no title")
@@ -308,7 +313,9 @@ def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
             record, Item.DUPLICATE, f"same text as item {earlier.pk}", earlier.article_id, digest
         )
 
-    document = discovery.document(title=title, dek=summary, body=text, tags=entry.categories)
+    document = discovery.document(
+        title=title, dek=summary, body=clean.text_of(body_html), tags=entry.categories
+    )
     signature = engine.minhash(document)
     copied = ctx.near_duplicate(signature)
     if copied is not None:
@@ -333,7 +340,7 @@ def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
                 entry,
                 channel=channel,
                 title=title,
-                summary=summary or text,
+                summary=summary,
                 body_html=body_html,
                 url=url,
                 tags=tags,
