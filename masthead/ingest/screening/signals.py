@@ -126,11 +126,12 @@ def _together(v: dict[str, float]) -> None:
         * (1 - v["glued_after_capital"])
         * (1 - 0.5 * v["glued_token_repeats"])
     )
+    # A function word ("the", "and", "for": Zipf 6 and over) fused behind an unknown piece,
+    # at a boundary at least some real words lack ("-on", "-in" end too many names).
     v["glued_function_fused"] = (
-        float(v["glued_word_common"] >= 0.8)
+        float(v["glued_word_common"] >= 0.8 and v["glued_boundary_rare"] >= 0.2)
         * v["glued_case_break"]
         * v["glued_piece_unknown"]
-        * v["glued_boundary_rare"]
         * (1 - v["glued_after_capital"])
         * (1 - v["glued_token_repeats"])
     )
