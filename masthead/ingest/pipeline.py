@@ -297,8 +297,9 @@ def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
     full_html = clean.sanitize(raw)
     text = clean.text_of(full_html)
     # The feed's summary when it also carries the full text; else the lead leaves the body.
+    separate = entry.content and clean.text_of(entry.summary) != clean.text_of(entry.content)
     summary, body_html = dek_and_body(
-        title=title, summary_html=entry.summary if entry.content else "", body_html=full_html
+        title=title, summary_html=entry.summary if separate else "", body_html=full_html
     )
     record = dict(source=source, key=key, guid=entry.guid[:1000], url=url[:1000], title=title)
     if not title:

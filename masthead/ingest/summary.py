@@ -62,11 +62,35 @@ def _key(text: str) -> str:
     return " ".join(_WORDS.findall(text.lower()))
 
 
+_BLOCK_TAGS = {"p", "h2", "h3", "h4", "blockquote", "ul", "ol"}
+
+
 def _blocks(body_html: str) -> list[lxml_html.HtmlElement]:
+    """Top-level blocks; loose text and inline runs between them become paragraphs."""
     if not body_html.strip():
         return []
     root = lxml_html.fragment_fromstring(body_html, create_parent="div")
-    return [child for child in root if isinstance(child.tag, str)]
+    blocks: list[lxml_html.HtmlElement] = []
+    loose: list[str] = [html.escape(root.text or "")]
+
+    def flush() -> None:
+        markup = "".join(loose).strip()
+        if markup:
+            blocks.append(lxml_html.fragment_fromstring(f"<p>{markup}</p>"))
+        loose.clear()
+
+    for child in root:
+        if not isinstance(child.tag, str):
+            continue
+        if child.tag in _BLOCK_TAGS:
+            flush()
+            tail, child.tail = child.tail, None
+            blocks.append(child)
+            loose.append(html.escape(tail or ""))
+        else:
+            loose.append(lxml_html.tostring(child, encoding="unicode"))
+    flush()
+    return blocks
 
 
 def _text(el: lxml_html.HtmlElement) -> str:
@@ -95,17 +119,28 @@ def dek_and_body(
 
 
 def _without_dek(blocks: list[lxml_html.HtmlElement], dek: str) -> list[lxml_html.HtmlElement]:
-    """The body less the sentences the dek already says at its start."""
-    first = _text(blocks[0])
-    dek_key, first_key = _key(dek.rstrip("…")), _key(first)
-    if not dek_key or not first_key.startswith(dek_key):
-        return blocks
-    if first_key == dek_key:
-        return blocks[1:]
+    """The body less what the dek already says at its start: whole blocks, then whole
+    sentences of the next block (a dek cut mid-sentence takes nothing away)."""
     if dek.endswith("…"):
-        return blocks  # a cut sentence: the body keeps it whole
-    rest = first[len(dek) :].strip() if first.startswith(dek) else ""
-    if not rest:
         return blocks
-    paragraph = lxml_html.fragment_fromstring(f"<p>{html.escape(rest)}</p>")
-    return [paragraph, *blocks[1:]]
+    remaining = _key(dek)
+    blocks = list(blocks)
+    while blocks and remaining:
+        first = _text(blocks[0])
+        key = _key(first)
+        if key and remaining.startswith(key):
+            remaining = remaining[len(key) :].strip()
+            blocks.pop(0)
+            continue
+        said: list[str] = []
+        for sentence in sentences(first):
+            said.append(sentence)
+            if _key(" ".join(said)) == remaining:
+                rest = (
+                    first[len(" ".join(said)) :].strip() if first.startswith(" ".join(said)) else ""
+                )
+                rest = rest or " ".join(sentences(first)[len(said) :])
+                paragraph = lxml_html.fragment_fromstring(f"<p>{html.escape(rest)}</p>")
+                return [paragraph, *blocks[1:]] if rest else blocks[1:]
+        break
+    return blocks

@@ -74,9 +74,12 @@ class Screener:
         return Verdict(probability, _reason(found, self.weights))
 
 
+KEYWORD_GROUPS = ("title", "glued", "stuffing")  # groups whose evidence is the keyword itself
+
+
 def _reason(found: signals.Signals, weights: Weights) -> str:
-    """The groups that pushed the score up, strongest first, each with its evidence; a group
-    that names a keyword comes before one that does not at equal weight."""
+    """The groups that pushed the score up, each with its evidence: those that name a keyword
+    first (what an editor searches for), then the others, strongest first within each."""
     contributions = []
     for group, prefix in signals.GROUPS.items():
         total = sum(
@@ -85,9 +88,9 @@ def _reason(found: signals.Signals, weights: Weights) -> str:
             if name.startswith(prefix)
         )
         if total > 2.0 and group in found.evidence:
-            contributions.append((total, group))
-    contributions.sort(reverse=True)
-    parts = [REASONS[g].format(found.evidence[g]) for _, g in contributions[:3]]
+            contributions.append((group not in KEYWORD_GROUPS, -total, group))
+    contributions.sort()
+    parts = [REASONS[g].format(found.evidence[g]) for _, _, g in contributions[:4]]
     return "; ".join(parts)[:255] or "content-farm signals together"
 
 

@@ -48,7 +48,7 @@ NAV_LABELS = (
 # only when a colon follows.
 SENTENCE_WORDS = {"like", "related", "popular", "trending", "recommended", "latest news"}
 _LABEL = "|".join(re.escape(label) for label in sorted(NAV_LABELS, key=len, reverse=True))
-_LABEL_LINE = re.compile(rf"^({_LABEL})\s*(?::|$|\s+(?=[\W\d]*[A-Z0-9]))", re.IGNORECASE)
+_LABEL_LINE = re.compile(rf"^({_LABEL})\s*(?::|$|\s+(?=[\W\d]*(?-i:[A-Z0-9])))", re.IGNORECASE)
 # Mid-sentence, after a lower-case word, a capitalised label followed by a capital or a digit.
 # The same labels with a capital first letter, the rest in any case ("Most read", "MOST READ").
 _CAPITAL_LABEL = "|".join(
