@@ -59,6 +59,8 @@ _CAPITAL_LABEL = "|".join(
 # digit: lists run together into one block ("…in London Popular Lagos board…").
 _LABEL_INLINE = re.compile(rf"(?<=[\w,] )({_CAPITAL_LABEL})(?=:|\s+\W*[A-Z0-9])")
 _LABEL_COLON = re.compile(rf"(?:^|(?<=[.!?] ))({_CAPITAL_LABEL}):", re.MULTILINE)
+# A label alone as a sentence: "Gold price today. Related. Ranking. Most read."
+_LABEL_SENTENCE = re.compile(rf"(?:^|(?<=[.!?] ))({_CAPITAL_LABEL})[.:]?(?=\s+(?:{_CAPITAL_LABEL})\b|$)", re.MULTILINE)
 _LABEL_AFTER_STOP = re.compile(
     rf"(?:^|(?<=[.!?] ))({_CAPITAL_LABEL})(?=\s+\W*[A-Z0-9])", re.MULTILINE
 )
@@ -126,15 +128,6 @@ def _together(v: dict[str, float]) -> None:
         * (1 - v["glued_after_capital"])
         * (1 - 0.5 * v["glued_token_repeats"])
     )
-    # A function word ("the", "and", "for": Zipf 6 and over) fused behind an unknown piece,
-    # at a boundary at least some real words lack ("-on", "-in" end too many names).
-    v["glued_function_fused"] = (
-        float(v["glued_word_common"] >= 0.8 and v["glued_boundary_rare"] >= 0.2)
-        * v["glued_case_break"]
-        * v["glued_piece_unknown"]
-        * (1 - v["glued_after_capital"])
-        * (1 - v["glued_token_repeats"])
-    )
     v["glued_echoed"] = v["glued_piece_unknown"] * max(
         v["glued_piece_in_title"], v["glued_piece_repeats"], v["title_prefix_glued"]
     )
@@ -199,6 +192,17 @@ def _glued(out: Signals, title: str, tokens: list[str], lexicon: Lexicon) -> Non
             # "Maria Kristersson": a first name or title before it makes it a name.
             "glued_after_capital": float(split.token in after_capital),
         }
+        # A function word of three letters or more ("the", "and", "from": Zipf 6 and over)
+        # fused behind an unknown piece; two-letter ones ("-on", "-to", "-he") end too many names.
+        features["glued_function_fused"] = float(
+            lexicon.zipf(split.word) >= 6.0
+            and len(split.word) >= 3
+            and features["glued_boundary_rare"] >= 0.2
+            and features["glued_case_break"] == 1
+            and features["glued_piece_unknown"] == 1
+            and not features["glued_after_capital"]
+            and not features["glued_token_repeats"]
+        )
         score = (
             sum(features.values())
             + 2 * features["glued_shape_break"]
@@ -213,7 +217,7 @@ def _glued(out: Signals, title: str, tokens: list[str], lexicon: Lexicon) -> Non
     out.values["glued_count"] = math.log1p(len(splits)) / 3
     names = ("glued_word_common", "glued_boundary_rare", "glued_piece_unknown", "glued_piece_in_title",
              "glued_piece_repeats", "glued_token_repeats", "glued_case_break",
-             "glued_after_capital", "glued_shape_break")  # fmt: skip
+             "glued_after_capital", "glued_shape_break", "glued_function_fused")  # fmt: skip
     for name in names:
         out.values[name] = best[2][name] if best else 0.0
     if keyword:
@@ -319,6 +323,8 @@ def _navigation(out: Signals, lines: list[str]) -> None:
     for match in _LABEL_INLINE.finditer(joined):
         labels.add(match.group(1).lower())
     for match in _LABEL_COLON.finditer(joined):
+        labels.add(match.group(1).lower())
+    for match in _LABEL_SENTENCE.finditer(joined):
         labels.add(match.group(1).lower())
     for match in _LABEL_AFTER_STOP.finditer(joined):
         if match.group(1).lower() not in SENTENCE_WORDS:
