@@ -405,7 +405,11 @@ def screening() -> None:
     print("|---|---:|---:|---:|")
     train = {r.name: r for r in ev.pattern_recall("train")}
     for row in ev.pattern_recall("test"):
-        named = f"{row.named / row.held:.3f}" if row.held and row.name not in ("clean", "navigation", "links") else "–"
+        named = (
+            f"{row.named / row.held:.3f}"
+            if row.held and row.name not in ("clean", "navigation", "links")
+            else "–"
+        )
         label = "clean (held)" if row.name == "clean" else row.name
         print(f"| {label} | {train[row.name].rate:.3f} | {row.rate:.3f} | {named} |")
     corpora = ev.clean_corpora()
@@ -418,7 +422,9 @@ def screening() -> None:
         row = ev.corpus_hold_rate(name, items)
         total, held, seconds = total + row.items, held + row.held, seconds + row.seconds
         examples += [(name, *e) for e in row.examples[:3]]
-        print(f"| {name} | {row.items:,} | {row.held} | {row.rate:.2%} | {row.items / row.seconds:,.0f} |")
+        print(
+            f"| {name} | {row.items:,} | {row.held} | {row.rate:.2%} | {row.items / row.seconds:,.0f} |"
+        )
     if total:
         print(f"| all | {total:,} | {held} | {held / total:.2%} | {total / seconds:,.0f} |")
     for name, title, reason in examples:

@@ -38,7 +38,21 @@ TRACKING_PARAMS = re.compile(
 )
 _SPACE = re.compile(r"\s+")
 # Elements that end a run of text: their tail starts a new sentence or paragraph.
-BLOCK_BREAKS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "td")
+BLOCK_BREAKS = (
+    "p",
+    "div",
+    "br",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "tr",
+    "td",
+)
 
 
 def sanitize(raw: str) -> str:

@@ -103,7 +103,7 @@ OLD_SET_RECALL = {
 def test_the_old_labelled_set_holds_no_clean_item_and_each_kind_of_spam_as_measured():
     vocab = vocabulary()
     held: dict[str, list[bool]] = {}
-    for title, text, raw, is_spam, kind in cases():
+    for title, text, raw, _is_spam, kind in cases():
         flagged = bool(spam.screen(title=title, text=text, raw_html=raw, known=vocab.__contains__))
         held.setdefault(kind, []).append(flagged)
     assert not any(held["clean"]) and not any(held["hand-clean"])

@@ -60,7 +60,9 @@ _CAPITAL_LABEL = "|".join(
 _LABEL_INLINE = re.compile(rf"(?<=[\w,] )({_CAPITAL_LABEL})(?=:|\s+\W*[A-Z0-9])")
 _LABEL_COLON = re.compile(rf"(?:^|(?<=[.!?] ))({_CAPITAL_LABEL}):", re.MULTILINE)
 # A label alone as a sentence: "Gold price today. Related. Ranking. Most read."
-_LABEL_SENTENCE = re.compile(rf"(?:^|(?<=[.!?] ))({_CAPITAL_LABEL})[.:]?(?=\s+(?:{_CAPITAL_LABEL})\b|$)", re.MULTILINE)
+_LABEL_SENTENCE = re.compile(
+    rf"(?:^|(?<=[.!?] ))({_CAPITAL_LABEL})[.:]?(?=\s+(?:{_CAPITAL_LABEL})\b|$)", re.MULTILINE
+)
 _LABEL_AFTER_STOP = re.compile(
     rf"(?:^|(?<=[.!?] ))({_CAPITAL_LABEL})(?=\s+\W*[A-Z0-9])", re.MULTILINE
 )
