@@ -64,10 +64,16 @@ class Lexicon:
         self._frequencies = _frequencies()
         self._site_known = site_known
         self._known_cache: dict[str, bool] = {}
+        self._zipf_cache: dict[str, float] = {}
 
     def zipf(self, word: str) -> float:
-        frequency = self._frequencies.get(word.lower(), 0.0)
-        return math.log10(frequency * 1e9) if frequency else 0.0
+        cached = self._zipf_cache.get(word)
+        if cached is None:
+            frequency = self._frequencies.get(word.lower(), 0.0)
+            cached = math.log10(frequency * 1e9) if frequency else 0.0
+            if len(self._zipf_cache) < 200_000:  # a long-lived worker's cache stays bounded
+                self._zipf_cache[word] = cached
+        return cached
 
     def is_known(self, word: str) -> bool:
         lower = word.lower()
@@ -76,7 +82,8 @@ class Lexicon:
             cached = lower in self._frequencies or (
                 self._site_known is not None and self._site_known(lower)
             )
-            self._known_cache[lower] = cached
+            if len(self._known_cache) < 200_000:
+                self._known_cache[lower] = cached
         return cached
 
     def boundary_rarity(self, split: Split) -> float:
