@@ -419,8 +419,9 @@ class CorpusReader:
         self._index = index
 
     def knows(self, word: str) -> bool:
-        """Whether the text model has seen the word; with no model yet, every word is known."""
-        return self._index is None or self._index.knows(word)
+        """Whether the text model has seen the word; with no model yet, no word is known (the
+        screening then judges words by the general lexicon alone)."""
+        return self._index is not None and self._index.knows(word)
 
     def near_copy(self, signature: Any, *, bar: float) -> tuple[int, float] | None:
         """The indexed article whose MinHash signature is closest to `signature` at or above

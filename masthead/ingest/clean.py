@@ -37,6 +37,22 @@ TRACKING_PARAMS = re.compile(
     re.IGNORECASE,
 )
 _SPACE = re.compile(r"\s+")
+# Elements that end a run of text: their tail starts a new sentence or paragraph.
+BLOCK_BREAKS = (
+    "p",
+    "div",
+    "br",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "tr",
+    "td",
+)
 
 
 def sanitize(raw: str) -> str:
@@ -110,6 +126,8 @@ def text_of(markup: str) -> str:
         return _SPACE.sub(" ", html.unescape(re.sub(r"<[^>]+>", " ", markup))).strip()
     for bad in root.xpath("//script|//style"):
         bad.drop_tree()
+    for el in root.iter(*BLOCK_BREAKS):
+        el.tail = " " + (el.tail or "")  # "…a cut.</p><p>Policymakers…" keeps its space
     return _SPACE.sub(" ", root.text_content()).strip()
 
 

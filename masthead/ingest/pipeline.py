@@ -26,6 +26,7 @@ from masthead.ingest import clean, spam
 from masthead.ingest.fetch import FetchError, fetch, url_problem
 from masthead.ingest.models import Item, Source
 from masthead.ingest.parse import Entry, FeedError, parse
+from masthead.ingest.summary import dek_and_body
 from masthead.ingest.tagging import Tagger
 from masthead.news.models import ArticlePage, ArticleTag, ChannelPage
 
@@ -84,7 +85,8 @@ class Context:
         self.stored_early: list[str] = []
 
     def known(self, word: str) -> bool:
-        """Whether the site's text model has seen the word (a vocabulary without a word list)."""
+        """Whether the site's text model has seen the word (a vocabulary without a word list);
+        a site without one has seen nothing, so screening falls back on the general lexicon."""
         return self.corpus.knows(word)
 
     def near_duplicate(self, signature) -> int | None:
@@ -390,9 +392,13 @@ def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
                 raw = full
         except (FetchError, FeedError, ValueError):
             pass  # keep the feed's summary
-    body_html = clean.sanitize(raw)
-    text = clean.text_of(body_html)
-    summary = clean.text_of(entry.summary) if entry.content else ""
+    full_html = clean.sanitize(raw)
+    text = clean.text_of(full_html)
+    # The feed's summary when it also carries the full text; else the lead leaves the body.
+    separate = entry.content and clean.text_of(entry.summary) != clean.text_of(entry.content)
+    summary, body_html = dek_and_body(
+        title=title, summary_html=entry.summary if separate else "", body_html=full_html
+    )
     record = dict(source=source, key=key, guid=entry.guid[:1000], url=url[:1000], title=title)
     if not title:
         return _record(record, Item.REJECTED, "no title")
@@ -408,7 +414,9 @@ def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
             record, Item.DUPLICATE, f"same text as item {earlier.pk}", earlier.article_id, digest
         )
 
-    document = discovery.document(title=title, dek=summary, body=text, tags=entry.categories)
+    document = discovery.document(
+        title=title, dek=summary, body=clean.text_of(body_html), tags=entry.categories
+    )
     signature = engine.minhash(document)
     if ctx.batch.holds_copy_of(digest=digest, url=url, signature=signature):
         ctx.pending_store()
@@ -437,7 +445,7 @@ def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
                 entry=entry,
                 channel=channel,
                 title=title,
-                summary=summary or text,
+                summary=summary,
                 body_html=body_html,
                 url=url,
                 tags=tags,

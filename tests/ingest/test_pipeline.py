@@ -66,8 +66,10 @@ def test_feed_fields_reach_the_article(server, source_for):
     atom = source_for("/atom", "atom", name="atom")
     server.add("/atom", fixture("atom.xml"))
     pipeline.source_poll(atom)
-    blocks = [b.block_type for b in articles_from(atom)[0].body]
-    assert blocks == ["paragraph", "heading", "paragraph"]
+    chip = articles_from(atom)[0]
+    # The lead paragraph became the summary under the headline and left the body.
+    assert chip.dek == "The accelerator runs language models on phones at half the power."
+    assert [b.block_type for b in chip.body] == ["heading", "paragraph"]
 
 
 def test_channel_rules_route_by_feed_category(server, source_for, home):

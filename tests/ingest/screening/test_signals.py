@@ -1,0 +1,86 @@
+"""Signals behind the screening model: lexicon, fused tokens, windows, navigation in any markup."""
+
+import pytest
+
+from masthead.ingest.screening import signals
+from masthead.ingest.screening.lexicon import Lexicon
+
+
+@pytest.fixture(scope="module")
+def lexicon():
+    return Lexicon()
+
+
+def test_a_keyword_fused_onto_a_word_splits_into_the_unknown_piece_and_the_word(lexicon):
+    split = lexicon.split("Rekubitthe")
+    assert (split.piece, split.word, split.piece_first) == ("Rekubit", "the", True)
+    assert lexicon.split("government") is None  # a word of the language is never split
+
+
+def test_a_boundary_many_real_words_have_is_less_suspicious_than_a_rare_one(lexicon):
+    name = lexicon.split("Kristersson")  # "-son" / "-on": how names end
+    glued = lexicon.split("Rekubitthe")
+    assert lexicon.boundary_rarity(name) < lexicon.boundary_rarity(glued)
+
+
+def test_the_sites_own_vocabulary_makes_a_word_known():
+    assert not Lexicon().is_known("Zanvexo")
+    assert Lexicon({"zanvexo"}.__contains__).is_known("Zanvexo")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "<p>Body text.</p><p>Related</p><p>One story</p><p>Ranking</p><p>Two story</p>",
+        "<p>Body text.<br>Related<br>One story<br>Ranking<br>Two story</p>",
+        "<p>Body text.</p><h3>Related</h3><ul><li>One story</li></ul><h3>Ranking</h3><ol><li>Two</li></ol>",
+        "Body text.\nRelated\nOne story\nRanking\nTwo story",
+        "Body text went on for a while Related One story Another story Ranking 1 Two story",
+    ],
+    ids=["paragraphs", "breaks", "lists", "newlines", "one-block"],
+)
+def test_navigation_labels_are_found_whatever_the_markup(lexicon, raw):
+    found = signals.extract(title="A title", text="", raw_html=raw, lexicon=lexicon)
+    assert found.evidence["navigation"] == "Ranking, Related"
+
+
+def test_ordinary_sentences_that_open_with_a_label_word_are_not_navigation(lexicon):
+    raw = "<p>Like many banks, it cut rates. Related costs rose. Popular demand fell.</p>"
+    found = signals.extract(title="Banks cut rates", text="", raw_html=raw, lexicon=lexicon)
+    assert found.values["nav_labels"] == 0
+
+
+def test_stuffing_is_measured_in_a_window_so_a_long_article_cannot_dilute_it(lexicon):
+    prose = " ".join(["The council met on Monday and agreed the budget for schools."] * 60)
+    stuffed = "loans best loans cheap loans fast loans today loans online loans now"
+    found = signals.extract(
+        title="Budget agreed", text=f"{prose} {stuffed} {prose}", lexicon=lexicon
+    )
+    assert found.values["stuffing_total_share"] < 0.02
+    assert found.values["stuffing_window_share"] >= 0.15
+    assert found.evidence["stuffing"].startswith("loans")
+
+
+def test_units_repeated_in_a_results_table_are_not_prose_stuffing(lexicon):
+    table = (
+        "Shr 12 cts vs 10 cts. Net 1.2 mln vs 1.1 mln. Shr 30 cts vs 28 cts. Net 4 mln vs 3 mln."
+    )
+    found = signals.extract(title="Results", text=table, lexicon=lexicon)
+    assert found.values["stuffing_near_numbers"] == 1.0
+    assert found.values["stuffing_prose"] == 0
+
+
+def test_a_keyword_leading_several_fused_words_is_the_evidence(lexicon):
+    text = "Officials met, and Rekubitthe government agreed. Rekubitand others said so."
+    found = signals.extract(title="Talks open", text=text, lexicon=lexicon)
+    assert found.values["glued_keyword_repeats"] == 1
+    assert found.evidence["glued"] == "Rekubit"
+
+
+def test_a_title_prefix_written_the_same_way_in_the_text_is_a_compound(lexicon):
+    found = signals.extract(
+        title="Zanvor-Kellet wins contract",
+        text="Zanvor-Kellet said on Monday it had won the contract.",
+        lexicon=lexicon,
+    )
+    assert found.values["title_compound_absent"] == 0
