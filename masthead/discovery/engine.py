@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -52,12 +53,13 @@ SHORT_SHINGLES = 60
 STORY_THRESHOLD = 0.82  # content similarity to the closest article of the story
 HEADLINE_THRESHOLD = 0.4  # the same when one of the two is no longer than a headline
 SHORT_TERMS = 10  # distinct terms below which a text counts as headline-only
+HEADLINE_TERMS = 20  # ... for average linkage, which holds headlines to a consensus (articles: 60+)
 STORY_CANDIDATES = 20  # closest articles in the window (by LSA) compared in full
 STORY_WINDOW = 3 * 86400.0
 # The same bars when the dense vector is a sentence embedding (its cosines run higher than
 # LSA's between unrelated texts); tuned on half the UCI stories, docs/evaluation.md.
 EMBEDDING_STORY_THRESHOLD = 0.82
-EMBEDDING_HEADLINE_THRESHOLD = 0.4
+EMBEDDING_HEADLINE_THRESHOLD = 0.2  # mean cosine to the story's members (average linkage)
 
 _hasher = HashingVectorizer(
     analyzer=terms, n_features=N_FEATURES, alternate_sign=False, norm=None, dtype=np.float32
@@ -182,12 +184,14 @@ def model_fit(
     return model
 
 
-def story_options(model: Model) -> dict[str, float]:
-    """The StoryIndex bars that suit the model's dense vectors."""
-    if model.embedding:
+def story_options(embedding: str) -> dict[str, Any]:
+    """The StoryIndex bars (and headline linkage) that suit a model's dense vectors: LSA when
+    `embedding` is empty, else sentence embeddings."""
+    if embedding:
         return {
             "threshold": EMBEDDING_STORY_THRESHOLD,
             "headline_threshold": EMBEDDING_HEADLINE_THRESHOLD,
+            "headline_linkage": "average",
         }
     return {"threshold": STORY_THRESHOLD, "headline_threshold": HEADLINE_THRESHOLD}
 
@@ -355,7 +359,7 @@ def links_stories(
     links: Sequence[Link], keys: Sequence[int], *, threshold: float, headline_threshold: float
 ) -> list[int]:
     """The stories StoryIndex.add would give articles with these links under these bars (links
-    do not depend on the bars, so bars can be tuned on links computed once)."""
+    do not depend on the bars, so bars can be tuned on links computed once; single linkage)."""
     story_of: dict[int, int] = {}
     out = []
     for key, link in zip(keys, links, strict=True):
@@ -372,7 +376,10 @@ class StoryIndex:
 
     An article joins the story of an earlier one within the time window when it is a
     near-duplicate of it (MinHash/LSH) or close enough in content (single link). Articles of
-    headline length only are held to a lower bar: short texts share fewer words.
+    headline length only are held to a lower bar: short texts share fewer words. With
+    `headline_linkage="average"` (sentence embeddings), a headline-only article instead joins
+    the story whose members it is closest to on average (mean cosine of the dense vectors):
+    one similar headline is weak evidence, a story's consensus strong.
     """
 
     def __init__(
@@ -382,9 +389,17 @@ class StoryIndex:
         headline_threshold: float = HEADLINE_THRESHOLD,
         window: float = STORY_WINDOW,
         near_duplicate: float = NEAR_DUPLICATE,
+        headline_linkage: str = "single",
     ):
         self.threshold, self.headline_threshold = threshold, headline_threshold
         self.window, self.near_duplicate = window, near_duplicate
+        self.headline_linkage = headline_linkage
+        # Per story: sum of its members' dense vectors, count, latest time, first member.
+        self._story_row: dict[int, int] = {}
+        self._sums = np.zeros((0, 0), np.float32)
+        self._counts = np.zeros(0)
+        self._latest = np.zeros(0)
+        self._first: list[int] = []
         self.lsh = MinHashLSH(threshold=near_duplicate, num_perm=NUM_PERM)
         self.signatures: dict[int, MinHash] = {}
         self.story_of: dict[int, int] = {}
@@ -429,6 +444,9 @@ class StoryIndex:
                 best, best_j = other, j
         if best is not None:
             return Link(best, "duplicate", best_j, False)
+        average = self.headline_linkage == "average"
+        if average and x.nnz < HEADLINE_TERMS and np.any(z):
+            return self._nearest_story(z, published)
         n = len(self.keys)
         if not n or not np.any(z):
             return Link(None, "new", 0.0, False)
@@ -440,13 +458,44 @@ class StoryIndex:
         sparse = _sparse_dots([self.rows[i] for i in top], x)
         sims = 0.5 * sparse + 0.5 * (self.Z[top] @ z)
         i = int(np.argmax(sims))
-        short = min(x.nnz, self.rows[top[i]].nnz) < SHORT_TERMS
+        # Under average linkage the headline bar is a mean, so longer texts keep the article bar.
+        short = not average and min(x.nnz, self.rows[top[i]].nnz) < SHORT_TERMS
         return Link(self.keys[top[i]], "event", float(sims[i]), short)
+
+    def _nearest_story(self, z: np.ndarray, published: float) -> Link:
+        """The story within the window with the highest mean cosine of its members to `z`."""
+        m = len(self._first)
+        live = np.flatnonzero(np.abs(self._latest[:m] - published) <= self.window)
+        if not len(live):
+            return Link(None, "new", 0.0, True)
+        means = (self._sums[live] @ z) / self._counts[live]
+        i = int(np.argmax(means))
+        return Link(self._first[live[i]], "event", float(means[i]), True)
+
+    def _story_add(self, story: int, key: int, z: np.ndarray, published: float) -> None:
+        row = self._story_row.get(story)
+        if row is None:
+            row = self._story_row[story] = len(self._first)
+            if row >= len(self._sums):
+                grow = max(64, row)
+                self._sums = np.vstack(
+                    [self._sums.reshape(-1, len(z)), np.zeros((grow, len(z)), np.float32)]
+                )
+                self._counts = np.concatenate([self._counts, np.ones(grow)])
+                self._latest = np.concatenate([self._latest, np.full(grow, np.inf)])
+            self._counts[row] = 0
+            self._latest[row] = published
+            self._first.append(key)
+        self._sums[row] += z
+        self._counts[row] += 1
+        self._latest[row] = max(self._latest[row], published)
 
     def _remember(self, key, story, signature, x, z, published) -> None:
         self.story_of[key] = story
         if key in self.signatures:
             return
+        if self.headline_linkage == "average":
+            self._story_add(story, key, z, published)
         self.signatures[key] = signature
         self.lsh.insert(key, signature)
         n = len(self.keys)

@@ -123,7 +123,7 @@ class _State:
             story=np.zeros(0, np.int64),
         )
         self.floors = np.zeros(0, np.float32)
-        self.stories = engine.StoryIndex(**engine.story_options(model))
+        self.stories = engine.StoryIndex(**engine.story_options(model.embedding))
         self.mark: tuple = ()
 
     def tags_matrix(self) -> sp.csr_matrix:
@@ -200,7 +200,8 @@ def _load() -> _State | None:
     """The in-memory state, reloaded from the stored profiles when they changed elsewhere."""
     global _state
     mark = _mark()
-    if _state is not None and _state.mark == mark:
+    configured = settings.MASTHEAD_EMBEDDINGS
+    if _state is not None and _state.mark == mark and _state.model.embedding == configured:
         return _state
     if mark[0] is None:
         _state = None

@@ -267,7 +267,7 @@ def story_of(index, key, text, model, published=0.0):
 
 def test_embedding_story_bars_join_headlines_above_them_and_split_those_below():
     model = engine.model_fit(["copper ore", "football league"], encoder=SubjectEncoder())
-    options = engine.story_options(model)
+    options = engine.story_options(model.embedding)
     assert options["headline_threshold"] == engine.EMBEDDING_HEADLINE_THRESHOLD
     index = engine.StoryIndex(**options)
     a, _ = story_of(index, 1, "Copper smelter strike", model)
@@ -284,3 +284,38 @@ def test_embedding_story_bars_join_headlines_above_them_and_split_those_below():
 def test_encoder_text_keeps_one_copy_of_a_repeated_line_only():
     assert engine.encoder_text("Title\nTitle\n\n\nBody\nBody") == "Title\n\n\nBody"
     assert engine.encoder_text("Headline\nHeadline\n") == "Headline"
+
+
+def test_average_linkage_joins_the_story_a_headline_is_closest_to_on_average():
+    model = engine.model_fit(["copper ore", "football league"], encoder=SubjectEncoder())
+    index = engine.StoryIndex(threshold=0.9, headline_threshold=0.6, headline_linkage="average")
+    copper, _ = story_of(index, 1, "copper smelter output", model)
+    football, _ = story_of(index, 2, "striker scores twice", model)
+    story_of(index, 3, "goalkeeper soccer injury", model)
+    # Half copper, half football: cosine 0.71 to each story's members, so it joins one of them.
+    mixed, how = story_of(index, 4, "copper striker", model)
+    assert how == "event" and mixed in (copper, football)
+    # A headline about an election is close to no story.
+    election, how = story_of(index, 5, "ballot voters", model)
+    assert how == "new" and election not in (copper, football)
+
+
+def test_bars_tuned_on_links_give_the_stories_the_index_gives():
+    texts = [WIRE, "UPDATE 1-" + WIRE, "central bank rate", "football coach sacked"] + [
+        " ".join(reversed(WIRE.split())),
+        "coach sacked by football club",
+    ]
+    model = engine.model_fit(texts * 2)
+    index = engine.StoryIndex(threshold=0.5, headline_threshold=0.3)
+    links_index = engine.StoryIndex()
+    links, direct = [], []
+    for key, text in enumerate(texts):
+        X, Z = model.vectors([text])
+        signature = engine.minhash(text)
+        links.append(links_index.nearest(key, signature, X, Z[0], 0.0))
+        links_index.restore(key, key, signature, X, Z[0], 0.0)
+        direct.append(index.add(key, signature, X, Z[0], 0.0)[0])
+    tuned = engine.links_stories(links, range(len(texts)), threshold=0.5, headline_threshold=0.3)
+    same = [[a == b for b in direct] for a in direct]
+    assert [[a == b for b in tuned] for a in tuned] == same
+    assert len(set(direct)) < len(texts)

@@ -45,10 +45,10 @@ class Command(BaseCommand):
             help="sentence-embedding model the similarity section compares with TF-IDF + LSA",
         )
         parser.add_argument(
-            "--reuters-sample",
+            "--sample",
             type=int,
-            default=2500,
-            help="labelled Reuters articles in the similarity comparison (encoding is slow)",
+            default=1000,
+            help="BBC and Reuters articles in the similarity comparison (encoding is slow)",
         )
 
     def handle(self, *args, **o):
@@ -183,7 +183,7 @@ class Command(BaseCommand):
             else None
         )
         try:
-            corpora = sim.corpora(reuters_sample=o["reuters_sample"])
+            corpora = sim.corpora(samples=o["sample"])
         except datasets.DatasetMissing as error:
             self.stdout.write(f"skipped: {error}")
             return {}
