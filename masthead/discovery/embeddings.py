@@ -42,7 +42,7 @@ def model_directory(name: str) -> Path:
             raise EmbeddingsUnavailable(
                 f"{name} is not installed (make install-embeddings installs it)"
             ) from error
-        return Path(package.__file__).resolve().parent / "model"
+        return Path(str(package.__file__)).resolve().parent / "model"
     path = Path(name)
     if not (path / "model.safetensors").is_file():
         raise EmbeddingsUnavailable(f"{path} holds no model.safetensors")

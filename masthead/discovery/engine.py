@@ -420,9 +420,10 @@ class StoryIndex:
     def add(self, key: int, signature: MinHash, x, z, published: float) -> tuple[int, str]:
         """Assign `key` to a story; returns (story id, how: "duplicate" | "event" | "new")."""
         link = self.nearest(key, signature, x, z, published)
-        if link.how == "duplicate" or (
+        joins = link.how == "duplicate" or (
             link.how == "event" and link.similarity >= self.bar(link.short)
-        ):
+        )
+        if joins and link.other is not None:
             story, how = self.story_of[link.other], link.how
         else:
             story, how = self._next, "new"

@@ -294,7 +294,7 @@ def index_rebuild(*, refit: bool = True) -> dict:
     with _lock:
         model_row = TextModel.objects.order_by("-pk").first()
         model = None if refit or model_row is None else text_model_load(bytes(model_row.data))
-        if model is None:
+        if model is None or model_row is None:
             encoder = _encoder(settings.MASTHEAD_EMBEDDINGS)
             model = engine.model_fit([d.text for d in docs], encoder=encoder)
             model_row = TextModel.objects.create(documents=model.documents, data=model.to_bytes())
