@@ -12,6 +12,7 @@ from masthead.evaluation import similarity as sim
 
 LOGS = ("mind", "simulated", "site")
 QUALITY = ("stories", "related", "similarity")
+QUALITY_ALL = ("stories", "related")  # similarity encodes texts: asked for by name only
 IMPRESSION_COLUMNS = ("auc", "mrr", "ndcg@5", "ndcg@10", "hr@5", "hr@10", "coverage", "age_hours")
 NEXT_CLICK_COLUMNS = (
     "hr@5",
@@ -58,7 +59,11 @@ class Command(BaseCommand):
             if result:
                 results[name] = result
         for name in (
-            QUALITY if o["quality"] == "all" else [] if o["quality"] == "none" else [o["quality"]]
+            QUALITY_ALL
+            if o["quality"] == "all"
+            else []
+            if o["quality"] == "none"
+            else [o["quality"]]
         ):
             results[name] = self.similarity(o) if name == "similarity" else getattr(self, name)()
         o["json"].parent.mkdir(parents=True, exist_ok=True)
