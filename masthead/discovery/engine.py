@@ -66,6 +66,13 @@ _hasher = HashingVectorizer(
 )
 
 
+def dense_join(lsa: np.ndarray, embedded: np.ndarray) -> np.ndarray:
+    """LSA and embedding side by side, each scaled by 1/sqrt(2): the cosine of two such rows is
+    the mean of the two cosines. Related gains from both (the corpus' own subjects and the
+    encoder's paraphrases), docs/evaluation.md."""
+    return np.hstack([lsa, embedded]).astype(np.float32) * np.float32(1 / np.sqrt(2))
+
+
 def encoder_text(document: str) -> str:
     """What the sentence encoder reads of a document: a line repeated to weigh it in TF-IDF (the
     title) once only, since a mean of token vectors gains nothing from it but length."""
@@ -93,9 +100,13 @@ class Model:
 
     @property
     def dimensions(self) -> int:
-        if self.embedding:
-            return self._encoder().dimensions
-        return int(self.components.shape[0])
+        lsa = int(self.components.shape[0])
+        return lsa + self._encoder().dimensions if self.embedding else lsa
+
+    @property
+    def embedding_dimensions(self) -> int:
+        """The trailing columns of the dense vectors that are the embedding (0: none)."""
+        return self._encoder().dimensions if self.embedding else 0
 
     def _encoder(self) -> Encoder:
         if self.encoder is None:
@@ -109,7 +120,9 @@ class Model:
         X = self.sparse(texts)
         if not self.embedding:
             return X, self.dense(X)
-        return X, self._encoder().encode([encoder_text(t) for t in texts])
+        return X, dense_join(
+            self.dense(X), self._encoder().encode([encoder_text(t) for t in texts])
+        )
 
     def sparse(self, texts: Sequence[str]) -> sp.csr_matrix:
         """L2-normalised TF-IDF rows."""
@@ -184,14 +197,15 @@ def model_fit(
     return model
 
 
-def story_options(embedding: str) -> dict[str, Any]:
-    """The StoryIndex bars (and headline linkage) that suit a model's dense vectors: LSA when
-    `embedding` is empty, else sentence embeddings."""
-    if embedding:
+def story_options(embedding_dimensions: int) -> dict[str, Any]:
+    """The StoryIndex bars (and headline linkage) that suit a model's dense vectors: LSA alone,
+    or LSA and an embedding of `embedding_dimensions` (Model.embedding_dimensions)."""
+    if embedding_dimensions:
         return {
             "threshold": EMBEDDING_STORY_THRESHOLD,
             "headline_threshold": EMBEDDING_HEADLINE_THRESHOLD,
             "headline_linkage": "average",
+            "headline_columns": embedding_dimensions,
         }
     return {"threshold": STORY_THRESHOLD, "headline_threshold": HEADLINE_THRESHOLD}
 
@@ -390,10 +404,12 @@ class StoryIndex:
         window: float = STORY_WINDOW,
         near_duplicate: float = NEAR_DUPLICATE,
         headline_linkage: str = "single",
+        headline_columns: int = 0,
     ):
         self.threshold, self.headline_threshold = threshold, headline_threshold
         self.window, self.near_duplicate = window, near_duplicate
         self.headline_linkage = headline_linkage
+        self.headline_columns = headline_columns  # trailing columns average linkage compares
         # Per story: sum of its members' dense vectors, count, latest time, first member.
         self._story_row: dict[int, int] = {}
         self._sums = np.zeros((0, 0), np.float32)
@@ -446,7 +462,7 @@ class StoryIndex:
         if best is not None:
             return Link(best, "duplicate", best_j, False)
         average = self.headline_linkage == "average"
-        if average and x.nnz < HEADLINE_TERMS and np.any(z):
+        if average and x.nnz < HEADLINE_TERMS and np.any(self._headline_part(z)):
             return self._nearest_story(z, published)
         n = len(self.keys)
         if not n or not np.any(z):
@@ -469,11 +485,18 @@ class StoryIndex:
         live = np.flatnonzero(np.abs(self._latest[:m] - published) <= self.window)
         if not len(live):
             return Link(None, "new", 0.0, True)
-        means = (self._sums[live] @ z) / self._counts[live]
+        means = (self._sums[live] @ self._headline_part(z)) / self._counts[live]
         i = int(np.argmax(means))
         return Link(self._first[live[i]], "event", float(means[i]), True)
 
+    def _headline_part(self, z: np.ndarray) -> np.ndarray:
+        """The unit embedding part of a dense vector (all of it when no columns are set)."""
+        part = z[-self.headline_columns :] if self.headline_columns else z
+        norm = float(np.linalg.norm(part))
+        return part / norm if norm else part
+
     def _story_add(self, story: int, key: int, z: np.ndarray, published: float) -> None:
+        z = self._headline_part(z)
         row = self._story_row.get(story)
         if row is None:
             row = self._story_row[story] = len(self._first)

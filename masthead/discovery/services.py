@@ -123,7 +123,7 @@ class _State:
             story=np.zeros(0, np.int64),
         )
         self.floors = np.zeros(0, np.float32)
-        self.stories = engine.StoryIndex(**engine.story_options(model.embedding))
+        self.stories = engine.StoryIndex(**engine.story_options(model.embedding_dimensions))
         self.mark: tuple = ()
 
     def tags_matrix(self) -> sp.csr_matrix:

@@ -34,7 +34,7 @@ def document(t: Text) -> str:
     return "\n".join([t.title, t.title, t.body])
 
 
-# Dense rows for texts in place of the LSA projection (sentence embeddings), or None for LSA.
+# Sentence embeddings of texts, joined to the LSA rows as the engine does; None: LSA alone.
 Embed = Callable[[Sequence[Text]], np.ndarray] | None
 
 
@@ -44,7 +44,8 @@ def vectors(
     docs = [document(t) for t in texts]
     model = engine.model_fit(docs)
     X = model.sparse(docs)
-    return model, X, model.dense(X) if embed is None else embed(texts)
+    Z = model.dense(X)
+    return model, X, Z if embed is None else engine.dense_join(Z, embed(texts))
 
 
 def stories(texts: Sequence[Text], embed: Embed = None, **options) -> list[int]:

@@ -98,7 +98,7 @@ def pair_similarities(
 ) -> dict[str, np.ndarray]:
     """Each measure's similarity of the given pairs of rows of `texts`: plain TF-IDF cosine,
     today's content score (TF-IDF and LSA), and with an `embed`, the embedding cosine and the
-    content score with the embedding in LSA's place (what the engine computes when configured)."""
+    content score the engine computes with embeddings configured (LSA and embedding joined)."""
     model, X, Z = quality.vectors(texts)
     a = np.array([p[0] for p in pairs])
     b = np.array([p[1] for p in pairs])
@@ -110,7 +110,7 @@ def pair_similarities(
         E = dict(zip(judged, embed([texts[i] for i in judged]), strict=True))
         cos = np.array([float(E[i] @ E[j]) for i, j in zip(a, b, strict=True)])
         out["embedding cosine"] = cos
-        out["tf-idf + embedding"] = 0.5 * tfidf + 0.5 * cos
+        out["tf-idf + lsa + embedding (engine)"] = 0.5 * tfidf + 0.25 * lsa + 0.25 * cos
     return out
 
 
@@ -190,13 +190,14 @@ def comparison(corpora: dict[str, list[Text]], embed: Embed | None, *, log=print
     """Every measure for today's model and, given `embed`, for the embeddings in LSA's place."""
     models: dict[str, Embed | None] = {"tf-idf + lsa (today)": None}
     if embed is not None:
-        models["tf-idf + embedding"] = embed_subsets(corpora["uci"], embed)
+        models["tf-idf + lsa + embedding"] = embed_subsets(corpora["uci"], embed)
     tune, held = story_split(corpora["uci"])
+    embed_dimensions = embed(corpora["uci"][:1]).shape[1] if embed else 0
     out: dict = {}
     for name, model in models.items():
         started = time.perf_counter()
         articles = embed if model else None
-        defaults = engine.story_options("embedding" if model else "")
+        defaults = engine.story_options(embed_dimensions if model else 0)
         bar, tune_f1 = tuned_headline_threshold(tune, model, defaults)
         row = {
             "uci story f1, tuning half": tune_f1,

@@ -224,9 +224,11 @@ def test_with_an_encoder_the_dense_vectors_are_its_embeddings_of_the_title_once(
     encoder = SubjectEncoder()
     model = engine.model_fit(["copper ore", "football league"], encoder=encoder)
     X, Z = model.vectors(["Copper smelter\nCopper smelter\nore prices"])
-    assert model.embedding == "subjects" and model.dimensions == 3
+    assert model.embedding == "subjects" and model.embedding_dimensions == 3
     assert encoder.seen == ["Copper smelter\nore prices"]
-    assert Z[0] == pytest.approx([1, 0, 0]) and X.shape[1] == engine.N_FEATURES
+    # LSA and the embedding side by side, each scaled so the cosine is the mean of the two.
+    assert Z.shape[1] == model.dimensions == model.components.shape[0] + 3
+    assert Z[0, -3:] * np.sqrt(2) == pytest.approx([1, 0, 0]) and X.shape[1] == engine.N_FEATURES
 
 
 def test_related_with_embeddings_finds_paraphrases_that_share_no_words():
@@ -267,7 +269,7 @@ def story_of(index, key, text, model, published=0.0):
 
 def test_embedding_story_bars_join_headlines_above_them_and_split_those_below():
     model = engine.model_fit(["copper ore", "football league"], encoder=SubjectEncoder())
-    options = engine.story_options(model.embedding)
+    options = engine.story_options(model.embedding_dimensions)
     assert options["headline_threshold"] == engine.EMBEDDING_HEADLINE_THRESHOLD
     index = engine.StoryIndex(**options)
     a, _ = story_of(index, 1, "Copper smelter strike", model)
@@ -288,7 +290,9 @@ def test_encoder_text_keeps_one_copy_of_a_repeated_line_only():
 
 def test_average_linkage_joins_the_story_a_headline_is_closest_to_on_average():
     model = engine.model_fit(["copper ore", "football league"], encoder=SubjectEncoder())
-    index = engine.StoryIndex(threshold=0.9, headline_threshold=0.6, headline_linkage="average")
+    index = engine.StoryIndex(
+        threshold=0.9, headline_threshold=0.6, headline_linkage="average", headline_columns=3
+    )
     copper, _ = story_of(index, 1, "copper smelter output", model)
     football, _ = story_of(index, 2, "striker scores twice", model)
     story_of(index, 3, "goalkeeper soccer injury", model)
