@@ -132,7 +132,10 @@ def test_configured_embeddings_replace_lsa_and_a_change_of_setting_rebuilds(
     folder = str(tiny_model(tmp_path / "tiny"))
     settings.MASTHEAD_EMBEDDINGS = folder
     services.index_rebuild()
-    assert {len(bytes(p.vector)) for p in ArticleProfile.objects.all()} == {8 * 4}
+    stored = TextModel.objects.order_by("-pk").first()
+    model = services.engine.Model.from_bytes(bytes(stored.data), encoder=services._encoder(folder))
+    assert model.embedding == folder and model.embedding_dimensions == 8
+    assert {len(bytes(p.vector)) for p in ArticleProfile.objects.all()} == {4 * model.dimensions}
     article = make_article(title="Copper smelters cut output", body=COPPER)
     assert services.article_update(article_id=article.pk) == "added"
     incremental = lists()
