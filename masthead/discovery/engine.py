@@ -4,9 +4,9 @@ Plain numpy/scipy/scikit-learn and datasketch over arrays; no Django, so the eva
 benchmarks run the very code the site runs.
 
 - Article vectors: hashed TF-IDF (sublinear tf, idf from the corpus, unseen words count as rare)
-  plus a dense vector: a 128-dimension LSA projection of the TF-IDF row, or, when a sentence
-  embedding model is configured (`embeddings.py`), the text's embedding. Content similarity is
-  the mean of the two cosines: TF-IDF rewards shared names, the dense vector shared subject
+  plus a dense vector: a 128-dimension LSA projection of the TF-IDF row, joined, when a sentence
+  embedding model is configured (`embeddings.py`), by the text's embedding. Content similarity
+  is the mean of the two cosines: TF-IDF rewards shared names, the dense vector shared subject
   (docs/evaluation.md has the figures).
 - Related: LSA candidates by exact blocked matrix products, re-scored with TF-IDF, tag overlap and
   closeness in time; one item per story.
