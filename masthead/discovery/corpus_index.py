@@ -124,7 +124,7 @@ class CorpusIndex:
 
     def __init__(self, model: engine.Model, *, model_id: int, exact_below: int = ann.EXACT_BELOW):
         self.model, self.model_id = model, model_id
-        dims = model.components.shape[0]
+        dims = model.dimensions
         self._size = 0
         self._arrays: dict[str, np.ndarray] = {
             "ids": np.zeros(0, np.int64),
@@ -141,7 +141,9 @@ class CorpusIndex:
         self._columns = _Columns()
         self._row_of: dict[int, int] | None = {}
         self.vectors = ann.VectorIndex(dims, exact_below=exact_below)
-        self._stories: engine.StoryIndex | None = engine.StoryIndex()
+        self._stories: engine.StoryIndex | None = engine.StoryIndex(
+            **engine.story_options(self.model.embedding_dimensions)
+        )
         self._bands: ann.SignatureBands | None = None
         self._classifier: engine.ChannelClassifier | None = None
         self.changes = 0  # rows added, replaced or dropped since the last save or load
@@ -226,7 +228,7 @@ class CorpusIndex:
     def stories(self) -> engine.StoryIndex:
         """The story index, rebuilt from the rows the first time it is needed after a load."""
         if self._stories is None:
-            stories = engine.StoryIndex()
+            stories = engine.StoryIndex(**engine.story_options(self.model.embedding_dimensions))
             X, Z = self._X.matrix, self._get("Z")
             published, story = self._get("published"), self._get("story")
             for row, article_id in enumerate(self._get("ids")):

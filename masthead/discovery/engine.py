@@ -4,8 +4,10 @@ Plain numpy/scipy/scikit-learn and datasketch over arrays; no Django, so the eva
 benchmarks run the very code the site runs.
 
 - Article vectors: hashed TF-IDF (sublinear tf, idf from the corpus, unseen words count as rare)
-  plus a 128-dimension LSA projection of it. Content similarity is the mean of the two cosines:
-  TF-IDF rewards shared names, LSA shared subject (docs/evaluation.md has the figures).
+  plus a dense vector: a 128-dimension LSA projection of the TF-IDF row, joined, when a sentence
+  embedding model is configured (`embeddings.py`), by the text's embedding. Content similarity
+  is the mean of the two cosines: TF-IDF rewards shared names, the dense vector shared subject
+  (docs/evaluation.md has the figures).
 - Related: LSA candidates by exact blocked matrix products, re-scored with TF-IDF, tag overlap and
   closeness in time; one item per story.
 - Stories: online clustering in publication order. A MinHash/LSH near-duplicate joins its story;
@@ -18,6 +20,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -26,6 +29,7 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
 
+from masthead.discovery.embeddings import Encoder
 from masthead.discovery.text import shingles, terms
 
 N_FEATURES = 2**20
@@ -49,22 +53,76 @@ SHORT_SHINGLES = 60
 STORY_THRESHOLD = 0.82  # content similarity to the closest article of the story
 HEADLINE_THRESHOLD = 0.4  # the same when one of the two is no longer than a headline
 SHORT_TERMS = 10  # distinct terms below which a text counts as headline-only
+HEADLINE_TERMS = 20  # ... for average linkage, which holds headlines to a consensus (articles: 60+)
 STORY_CANDIDATES = 20  # closest articles in the window (by LSA) compared in full
 STORY_WINDOW = 3 * 86400.0
+# The same bars when the dense vector is a sentence embedding (its cosines run higher than
+# LSA's between unrelated texts); tuned on half the UCI stories, docs/evaluation.md.
+EMBEDDING_STORY_THRESHOLD = 0.82
+EMBEDDING_HEADLINE_THRESHOLD = 0.2  # mean cosine to the story's members (average linkage)
 
 _hasher = HashingVectorizer(
     analyzer=terms, n_features=N_FEATURES, alternate_sign=False, norm=None, dtype=np.float32
 )
 
 
+def dense_join(lsa: np.ndarray, embedded: np.ndarray) -> np.ndarray:
+    """LSA and embedding side by side, each scaled by 1/sqrt(2): the cosine of two such rows is
+    the mean of the two cosines. Related gains from both (the corpus' own subjects and the
+    encoder's paraphrases), docs/evaluation.md."""
+    return np.hstack([lsa, embedded]).astype(np.float32) * np.float32(1 / np.sqrt(2))
+
+
+def encoder_text(document: str) -> str:
+    """What the sentence encoder reads of a document: a line repeated to weigh it in TF-IDF (the
+    title) once only, since a mean of token vectors gains nothing from it but length."""
+    lines: list[str] = []
+    for line in document.split("\n"):
+        if not (lines and line.strip() and line == lines[-1]):
+            lines.append(line)
+    return "\n".join(lines).strip()
+
+
 @dataclass
 class Model:
-    """What a corpus teaches: word rarity and the LSA projection. Refitted by a full rebuild."""
+    """What a corpus teaches: word rarity and the LSA projection. Refitted by a full rebuild.
+
+    With `embedding` set, the dense vectors come from that sentence-embedding model instead of
+    LSA; `encoder` is the loaded model (attached after loading, never stored).
+    """
 
     idf: np.ndarray  # float32 per hashed feature
     columns: np.ndarray  # int32 features the projection uses
     components: np.ndarray  # float32, dims x len(columns)
     documents: int
+    embedding: str = ""  # the MASTHEAD_EMBEDDINGS name the dense vectors came from ("": LSA)
+    encoder: Encoder | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def dimensions(self) -> int:
+        lsa = int(self.components.shape[0])
+        return lsa + self._encoder().dimensions if self.embedding else lsa
+
+    @property
+    def embedding_dimensions(self) -> int:
+        """The trailing columns of the dense vectors that are the embedding (0: none)."""
+        return self._encoder().dimensions if self.embedding else 0
+
+    def _encoder(self) -> Encoder:
+        if self.encoder is None:
+            raise ValueError(
+                f"the model was fitted with embeddings {self.embedding!r}: attach them"
+            )
+        return self.encoder
+
+    def vectors(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
+        """TF-IDF rows and dense rows (LSA, or the configured embeddings) of `texts`."""
+        X = self.sparse(texts)
+        if not self.embedding:
+            return X, self.dense(X)
+        return X, dense_join(
+            self.dense(X), self._encoder().encode([encoder_text(t) for t in texts])
+        )
 
     def sparse(self, texts: Sequence[str]) -> sp.csr_matrix:
         """L2-normalised TF-IDF rows."""
@@ -94,17 +152,26 @@ class Model:
             columns=self.columns,
             components=self.components,
             documents=np.array(self.documents),
+            embedding=np.array(self.embedding),
         )
         return out.getvalue()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Model:
+    def from_bytes(cls, data: bytes, *, encoder: Encoder | None = None) -> Model:
+        """The stored model; `encoder` is attached when it is the one the model was fitted with."""
         with np.load(io.BytesIO(data)) as f:
-            return cls(f["idf"], f["columns"], f["components"], int(f["documents"]))
+            embedding = str(f["embedding"]) if "embedding" in f.files else ""
+            model = cls(f["idf"], f["columns"], f["components"], int(f["documents"]), embedding)
+        if encoder is not None and encoder.name == embedding:
+            model.encoder = encoder
+        return model
 
 
-def model_fit(texts: Sequence[str], *, dims: int = DIMENSIONS, seed: int = 0) -> Model:
-    """Fit word rarity and the LSA projection on `texts` (a sample of them when there are many)."""
+def model_fit(
+    texts: Sequence[str], *, dims: int = DIMENSIONS, seed: int = 0, encoder: Encoder | None = None
+) -> Model:
+    """Fit word rarity and the LSA projection on `texts` (a sample of them when there are many);
+    with an `encoder`, its embeddings are the dense vectors."""
     rng = np.random.default_rng(seed)
     if len(texts) > FIT_SAMPLE:
         texts = [texts[i] for i in sorted(rng.choice(len(texts), FIT_SAMPLE, replace=False))]
@@ -125,7 +192,22 @@ def model_fit(texts: Sequence[str], *, dims: int = DIMENSIONS, seed: int = 0) ->
         model.components = svd.components_.astype(np.float32)
     else:
         model.components = np.eye(1, len(columns), dtype=np.float32)
+    if encoder is not None:
+        model.embedding, model.encoder = encoder.name, encoder
     return model
+
+
+def story_options(embedding_dimensions: int) -> dict[str, Any]:
+    """The StoryIndex bars (and headline linkage) that suit a model's dense vectors: LSA alone,
+    or LSA and an embedding of `embedding_dimensions` (Model.embedding_dimensions)."""
+    if embedding_dimensions:
+        return {
+            "threshold": EMBEDDING_STORY_THRESHOLD,
+            "headline_threshold": EMBEDDING_HEADLINE_THRESHOLD,
+            "headline_linkage": "average",
+            "headline_columns": embedding_dimensions,
+        }
+    return {"threshold": STORY_THRESHOLD, "headline_threshold": HEADLINE_THRESHOLD}
 
 
 @dataclass
@@ -288,12 +370,41 @@ def _sparse_dots(rows: list[sp.csr_matrix], x: sp.csr_matrix) -> np.ndarray:
     return np.bincount(owner[hit], weights=data[hit] * x.data[pos[hit]], minlength=len(rows))
 
 
+@dataclass
+class Link:
+    """The earlier article a new one is closest to, and how close."""
+
+    other: int | None  # its key (None: nothing comparable yet)
+    how: str  # "duplicate" (MinHash), "event" (content) or "new"
+    similarity: float  # estimated Jaccard for a duplicate, content similarity for an event
+    short: bool  # one of the two is headline-only, so the headline bar applies
+
+
+def links_stories(
+    links: Sequence[Link], keys: Sequence[int], *, threshold: float, headline_threshold: float
+) -> list[int]:
+    """The stories StoryIndex.add would give articles with these links under these bars (links
+    do not depend on the bars, so bars can be tuned on links computed once; single linkage)."""
+    story_of: dict[int, int] = {}
+    out = []
+    for key, link in zip(keys, links, strict=True):
+        bar = headline_threshold if link.short else threshold
+        joins = link.how == "duplicate" or (link.how == "event" and link.similarity >= bar)
+        story = story_of[link.other] if joins and link.other is not None else len(story_of) + 1
+        story_of.setdefault(key, story)
+        out.append(story)
+    return out
+
+
 class StoryIndex:
     """Online story clustering; feed articles in publication order.
 
     An article joins the story of an earlier one within the time window when it is a
     near-duplicate of it (MinHash/LSH) or close enough in content (single link). Articles of
-    headline length only are held to a lower bar: short texts share fewer words.
+    headline length only are held to a lower bar: short texts share fewer words. With
+    `headline_linkage="average"` (sentence embeddings), a headline-only article instead joins
+    the story whose members it is closest to on average (mean cosine of the dense vectors):
+    one similar headline is weak evidence, a story's consensus strong.
     """
 
     def __init__(
@@ -303,9 +414,19 @@ class StoryIndex:
         headline_threshold: float = HEADLINE_THRESHOLD,
         window: float = STORY_WINDOW,
         near_duplicate: float = NEAR_DUPLICATE,
+        headline_linkage: str = "single",
+        headline_columns: int = 0,
     ):
         self.threshold, self.headline_threshold = threshold, headline_threshold
         self.window, self.near_duplicate = window, near_duplicate
+        self.headline_linkage = headline_linkage
+        self.headline_columns = headline_columns  # trailing columns average linkage compares
+        # Per story: sum of its members' dense vectors, count, latest time, first member.
+        self._story_row: dict[int, int] = {}
+        self._sums = np.zeros((0, 0), np.float32)
+        self._counts = np.zeros(0)
+        self._latest = np.zeros(0)
+        self._first: list[int] = []
         self.lsh = MinHashLSH(threshold=near_duplicate, num_perm=NUM_PERM)
         self.signatures: dict[int, MinHash] = {}
         self.story_of: dict[int, int] = {}
@@ -325,41 +446,91 @@ class StoryIndex:
 
     def add(self, key: int, signature: MinHash, x, z, published: float) -> tuple[int, str]:
         """Assign `key` to a story; returns (story id, how: "duplicate" | "event" | "new")."""
-        story, how = self._match(key, signature, x, z, published)
-        if story is None:
+        link = self.nearest(key, signature, x, z, published)
+        joins = link.how == "duplicate" or (
+            link.how == "event" and link.similarity >= self.bar(link.short)
+        )
+        if joins and link.other is not None:
+            story, how = self.story_of[link.other], link.how
+        else:
             story, how = self._next, "new"
             self._next += 1
         self._remember(key, story, signature, x, z, published)
         return story, how
 
-    def _match(self, key, signature, x, z, published) -> tuple[int | None, str]:
+    def bar(self, short: bool) -> float:
+        """The content similarity an article must reach to join the closest one's story."""
+        return self.headline_threshold if short else self.threshold
+
+    def nearest(self, key: int, signature: MinHash, x, z, published: float) -> Link:
+        """The earlier article `key` would join: a near-duplicate, else the closest in content
+        within the window (whatever the bars: `add` applies them)."""
         best, best_j = None, max(self.near_duplicate, near_duplicate_bar(signature))
         for other in self.lsh.query(signature):
             j = signature.jaccard(self.signatures[other])
             if other != key and j >= best_j:
                 best, best_j = other, j
         if best is not None:
-            return self.story_of[best], "duplicate"
+            return Link(best, "duplicate", best_j, False)
+        average = self.headline_linkage == "average"
+        if average and x.nnz < HEADLINE_TERMS and np.any(self._headline_part(z)):
+            return self._nearest_story(z, published)
         n = len(self.keys)
         if not n or not np.any(z):
-            return None, "new"
+            return Link(None, "new", 0.0, False)
         window = np.flatnonzero(np.abs(self.times[:n] - published) <= self.window)
         if not len(window):
-            return None, "new"
+            return Link(None, "new", 0.0, False)
         dense = self.Z[window] @ z
         top = window[np.argsort(-dense)[:STORY_CANDIDATES]]
         sparse = _sparse_dots([self.rows[i] for i in top], x)
         sims = 0.5 * sparse + 0.5 * (self.Z[top] @ z)
         i = int(np.argmax(sims))
-        short = min(x.nnz, self.rows[top[i]].nnz) < SHORT_TERMS
-        if sims[i] >= (self.headline_threshold if short else self.threshold):
-            return self.story_of[self.keys[top[i]]], "event"
-        return None, "new"
+        # Under average linkage the headline bar is a mean, so longer texts keep the article bar.
+        short = not average and min(x.nnz, self.rows[top[i]].nnz) < SHORT_TERMS
+        return Link(self.keys[top[i]], "event", float(sims[i]), short)
+
+    def _nearest_story(self, z: np.ndarray, published: float) -> Link:
+        """The story within the window with the highest mean cosine of its members to `z`."""
+        m = len(self._first)
+        live = np.flatnonzero(np.abs(self._latest[:m] - published) <= self.window)
+        if not len(live):
+            return Link(None, "new", 0.0, True)
+        means = (self._sums[live] @ self._headline_part(z)) / self._counts[live]
+        i = int(np.argmax(means))
+        return Link(self._first[live[i]], "event", float(means[i]), True)
+
+    def _headline_part(self, z: np.ndarray) -> np.ndarray:
+        """The unit embedding part of a dense vector (all of it when no columns are set)."""
+        part = z[-self.headline_columns :] if self.headline_columns else z
+        norm = float(np.linalg.norm(part))
+        return part / norm if norm else part
+
+    def _story_add(self, story: int, key: int, z: np.ndarray, published: float) -> None:
+        z = self._headline_part(z)
+        row = self._story_row.get(story)
+        if row is None:
+            row = self._story_row[story] = len(self._first)
+            if row >= len(self._sums):
+                grow = max(64, row)
+                self._sums = np.vstack(
+                    [self._sums.reshape(-1, len(z)), np.zeros((grow, len(z)), np.float32)]
+                )
+                self._counts = np.concatenate([self._counts, np.ones(grow)])
+                self._latest = np.concatenate([self._latest, np.full(grow, np.inf)])
+            self._counts[row] = 0
+            self._latest[row] = published
+            self._first.append(key)
+        self._sums[row] += z
+        self._counts[row] += 1
+        self._latest[row] = max(self._latest[row], published)
 
     def _remember(self, key, story, signature, x, z, published) -> None:
         self.story_of[key] = story
         if key in self.signatures:
             return
+        if self.headline_linkage == "average":
+            self._story_add(story, key, z, published)
         self.signatures[key] = signature
         self.lsh.insert(key, signature)
         n = len(self.keys)

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,7 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from masthead.discovery import engine
+from masthead.discovery import embeddings, engine
 from masthead.discovery.corpus_index import CorpusIndex, IndexRow
 from masthead.discovery.models import ArticleProfile, TextModel
 from masthead.engagement.models import ReaderView
@@ -123,6 +124,20 @@ def index_forget() -> None:
     _index, _index_mark = None, None
 
 
+@cache
+def _encoder(name: str) -> embeddings.Encoder | None:
+    """The sentence-embedding model MASTHEAD_EMBEDDINGS names, loaded once per process."""
+    return embeddings.encoder_load(name) if name else None
+
+
+def text_model_load(data: bytes) -> engine.Model | None:
+    """The stored text model, or None when it was fitted with other embeddings than the
+    configured ones (its vectors cannot be compared with new ones: rebuild)."""
+    configured = settings.MASTHEAD_EMBEDDINGS
+    model = engine.Model.from_bytes(data, encoder=_encoder(configured))
+    return model if model.embedding == configured else None
+
+
 def _mark() -> dict:
     """What changes whenever any process writes profiles or a new model."""
     agg = ArticleProfile.objects.aggregate(n=Count("pk"), last=Max("updated_at"))
@@ -136,13 +151,17 @@ def _current() -> CorpusIndex | None:
     snapshot on disk brought up to date from the profiles, else the profiles alone."""
     global _index, _index_mark
     mark = _mark()
-    if _index is not None and _index_mark == mark:
+    configured = settings.MASTHEAD_EMBEDDINGS
+    if _index is not None and _index_mark == mark and _index.model.embedding == configured:
         return _index
     if mark["model"] is None:
         index_forget()
         return None
     model_row = TextModel.objects.get(pk=mark["model"])
-    model = engine.Model.from_bytes(bytes(model_row.data))
+    model = text_model_load(bytes(model_row.data))
+    if model is None:  # fitted with other embeddings: wait for the rebuild
+        index_forget()
+        return None
     index = _snapshot_open(model, mark) or _profiles_load(model_row.pk, model)
     if index.changes >= SNAPSHOT_AFTER or (index.changes and index.changes == index.size):
         index.save(settings.MASTHEAD_DISCOVERY_DIR, mark=mark)
@@ -259,7 +278,7 @@ def _rows_add(index: CorpusIndex, profiles: list[tuple], tags: dict) -> None:
         (values, indices, np.concatenate([[0], np.cumsum(sizes)])),
         shape=(len(profiles), engine.N_FEATURES),
     )
-    dims = index.model.components.shape[0]
+    dims = index.model.dimensions
     index.add_many(
         ids=np.array([p[0] for p in profiles], np.int64),
         X=X,
@@ -321,19 +340,17 @@ def index_rebuild(
     report("Articles loaded", len(docs), len(docs))
     with _lock:
         model_row = TextModel.objects.order_by("-pk").first()
-        if refit or model_row is None:
-            model = engine.model_fit([d.text for d in docs])
+        model = None if refit or model_row is None else text_model_load(bytes(model_row.data))
+        if model is None or model_row is None:
+            encoder = _encoder(settings.MASTHEAD_EMBEDDINGS)
+            model = engine.model_fit([d.text for d in docs], encoder=encoder)
             model_row = TextModel.objects.create(documents=model.documents, data=model.to_bytes())
-        else:
-            model = engine.Model.from_bytes(bytes(model_row.data))
         index = CorpusIndex(model, model_id=model_row.pk)
-        dims = model.components.shape[0]
-        X = (
-            model.sparse([d.text for d in docs])
-            if docs
-            else sp.csr_matrix((0, engine.N_FEATURES), dtype=np.float32)
-        )
-        Z = model.dense(X) if docs else np.zeros((0, dims), np.float32)
+        if docs:
+            X, Z = model.vectors([d.text for d in docs])
+        else:
+            X = sp.csr_matrix((0, engine.N_FEATURES), dtype=np.float32)
+            Z = np.zeros((0, model.dimensions), np.float32)
         report("Text model", len(docs), len(docs))
         signatures = []
         for number, doc in enumerate(docs, start=1):
@@ -432,8 +449,7 @@ class CorpusReader:
         """The channel (tree path) whose articles' centroid is nearest to `document`."""
         if self._index is None:
             return None
-        model = self._index.model
-        return self._index.channel_path(model.dense(model.sparse([document]))[0])
+        return self._index.channel_path(self._index.model.vectors([document])[1][0])
 
 
 def corpus_reader() -> CorpusReader:
@@ -478,8 +494,7 @@ def _article_update(index: CorpusIndex, article_id: int) -> str:
         outcome = "removed"
     else:
         doc = docs[0]
-        X = index.model.sparse([doc.text])
-        Z = index.model.dense(X)
+        X, Z = index.model.vectors([doc.text])
         signature = engine.minhash(doc.text)
         published = doc.published_at.timestamp()
         row = IndexRow(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -29,33 +29,52 @@ def bcubed(predicted: Sequence, gold: Sequence) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
-def _text(t: Text) -> str:
+def document(t: Text) -> str:
+    """The text the engine reads for a labelled item, shaped as the site's (title twice)."""
     return "\n".join([t.title, t.title, t.body])
 
 
-def vectors(texts: Sequence[Text]) -> tuple[engine.Model, sp.csr_matrix, np.ndarray]:
-    docs = [_text(t) for t in texts]
+# Sentence embeddings of texts, joined to the LSA rows as the engine does; None: LSA alone.
+Embed = Callable[[Sequence[Text]], np.ndarray] | None
+
+
+def vectors(
+    texts: Sequence[Text], embed: Embed = None
+) -> tuple[engine.Model, sp.csr_matrix, np.ndarray]:
+    docs = [document(t) for t in texts]
     model = engine.model_fit(docs)
     X = model.sparse(docs)
-    return model, X, model.dense(X)
+    Z = model.dense(X)
+    return model, X, Z if embed is None else engine.dense_join(Z, embed(texts))
 
 
-def stories(texts: Sequence[Text], **options) -> list[int]:
+def stories(texts: Sequence[Text], embed: Embed = None, **options) -> list[int]:
     """Story ids from the online clustering, fed in the given (time) order."""
-    _, X, Z = vectors(texts)
-    return _clustered(texts, X, Z, **options)
+    _, X, Z = vectors(texts, embed)
+    return clustered(texts, X, Z, **options)
 
 
-def _clustered(texts, X, Z, **options) -> list[int]:
+def clustered(texts, X, Z, **options) -> list[int]:
     index = engine.StoryIndex(**options)
     return [
-        index.add(i, engine.minhash(_text(t)), X[i], Z[i], t.published)[0]
+        index.add(i, engine.minhash(document(t)), X[i], Z[i], t.published)[0]
         for i, t in enumerate(texts)
     ]
 
 
-def story_quality(texts: Sequence[Text], **options) -> dict:
-    predicted = stories(texts, **options)
+def story_links(texts: Sequence[Text], X: sp.csr_matrix, Z: np.ndarray) -> list[engine.Link]:
+    """Each text's closest earlier text, computed once for tuning the story bars."""
+    index = engine.StoryIndex()
+    links = []
+    for i, t in enumerate(texts):
+        signature = engine.minhash(document(t))
+        links.append(index.nearest(i, signature, X[i], Z[i], t.published))
+        index.restore(i, i, signature, X[i], Z[i], t.published)
+    return links
+
+
+def story_quality(texts: Sequence[Text], embed: Embed = None, **options) -> dict:
+    predicted = stories(texts, embed, **options)
     gold = [t.group or f"own:{t.id}" for t in texts]
     p, r, f = bcubed(predicted, gold)
     return {
@@ -67,13 +86,17 @@ def story_quality(texts: Sequence[Text], **options) -> dict:
     }
 
 
-def related_quality(texts: Sequence[Text], ks: Sequence[int] = (5, 10)) -> dict:
+def related_quality(
+    texts: Sequence[Text], ks: Sequence[int] = (5, 10), embed: Embed = None, **story_options
+) -> dict:
     """Share of Related neighbours that share a label with the article (texts with labels only)."""
     texts = [t for t in texts if t.labels]
-    _, X, Z = vectors(texts)
+    _, X, Z = vectors(texts, embed)
     n = len(texts)
     published = np.array([t.published for t in texts])
-    corpus = engine.untagged_corpus(X, Z, published, np.array(_clustered(texts, X, Z)))
+    corpus = engine.untagged_corpus(
+        X, Z, published, np.array(clustered(texts, X, Z, **story_options))
+    )
     neighbours = engine.related_rows(corpus, range(n), keep=max(ks))
     out: dict[str, float] = {"items": n}
     for k in ks:

@@ -184,3 +184,142 @@ def test_related_and_stories_work_for_chinese_text():
     b, how = story_index_add(index, 2, copy, model)
     c, _ = story_index_add(index, 3, CHINESE["football"][0], model)
     assert a == b != c and how in ("duplicate", "event")
+
+
+class SubjectEncoder:
+    """A stand-in sentence encoder that knows synonyms: each text maps to the unit vector of
+    the subject its words name, whatever the words, as a paraphrase-trained model would."""
+
+    name = "subjects"
+    dimensions = 3
+    SUBJECTS = {
+        0: {"copper", "ore", "smelter", "bullion", "metal"},
+        1: {"football", "striker", "goalkeeper", "soccer", "league"},
+        2: {"election", "ballot", "voters", "referendum", "polls"},
+    }
+
+    def __init__(self):
+        self.seen: list[str] = []
+
+    def encode(self, texts):
+        self.seen.extend(texts)
+        rows = np.zeros((len(texts), 3), np.float32)
+        for i, text in enumerate(texts):
+            words = set(text.lower().split())
+            for axis, subject in self.SUBJECTS.items():
+                rows[i, axis] = len(words & subject)
+        norms = np.linalg.norm(rows, axis=1, keepdims=True)
+        return rows / np.maximum(norms, 1e-9)
+
+
+def test_without_embeddings_the_dense_vectors_are_lsa():
+    texts, _ = topic_texts()
+    model = engine.model_fit(texts)
+    X, Z = model.vectors(texts)
+    assert model.embedding == "" and Z.shape[1] == model.dimensions
+    assert np.allclose(Z, model.dense(model.sparse(texts)))
+
+
+def test_with_an_encoder_the_dense_vectors_are_its_embeddings_of_the_title_once():
+    encoder = SubjectEncoder()
+    model = engine.model_fit(["copper ore", "football league"], encoder=encoder)
+    X, Z = model.vectors(["Copper smelter\nCopper smelter\nore prices"])
+    assert model.embedding == "subjects" and model.embedding_dimensions == 3
+    assert encoder.seen == ["Copper smelter\nore prices"]
+    # LSA and the embedding side by side, each scaled so the cosine is the mean of the two.
+    assert Z.shape[1] == model.dimensions == model.components.shape[0] + 3
+    assert Z[0, -3:] * np.sqrt(2) == pytest.approx([1, 0, 0]) and X.shape[1] == engine.N_FEATURES
+
+
+def test_related_with_embeddings_finds_paraphrases_that_share_no_words():
+    texts = [
+        "copper smelter output",
+        "bullion ore shipments",
+        "striker scores twice",
+        "goalkeeper soccer injury",
+        "ballot counting begins",
+        "referendum voters queue",
+    ]
+    model = engine.model_fit(texts, encoder=SubjectEncoder())
+    X, Z = model.vectors(texts)
+    corpus = engine.untagged_corpus(X, Z, np.zeros(len(texts)))
+    result = engine.related_rows(corpus, range(len(texts)), keep=1)
+    assert [items[0][0] for items in result.items] == [1, 0, 3, 2, 5, 4]
+    lsa = engine.model_fit(texts)
+    assert not np.any(np.abs(lsa.vectors(texts)[0][0] @ lsa.vectors(texts)[0][1].T) > 0)
+
+
+def test_a_stored_model_gets_its_encoder_back_only_when_it_is_the_same_model():
+    model = engine.model_fit(["copper ore", "football league"], encoder=SubjectEncoder())
+    again = engine.Model.from_bytes(model.to_bytes(), encoder=SubjectEncoder())
+    assert again.embedding == "subjects" and again.encoder is not None
+    other = SubjectEncoder()
+    other.name = "another model"
+    stranger = engine.Model.from_bytes(model.to_bytes(), encoder=other)
+    assert stranger.encoder is None
+    with pytest.raises(ValueError, match="attach them"):
+        stranger.vectors(["copper"])
+    assert engine.Model.from_bytes(engine.model_fit(["a b", "c d"]).to_bytes()).embedding == ""
+
+
+def story_of(index, key, text, model, published=0.0):
+    X, Z = model.vectors([text])
+    return index.add(key, engine.minhash(text), X, Z[0], published)
+
+
+def test_embedding_story_bars_join_headlines_above_them_and_split_those_below():
+    model = engine.model_fit(["copper ore", "football league"], encoder=SubjectEncoder())
+    options = engine.story_options(model.embedding_dimensions)
+    assert options["headline_threshold"] == engine.EMBEDDING_HEADLINE_THRESHOLD
+    index = engine.StoryIndex(**options)
+    a, _ = story_of(index, 1, "Copper smelter strike", model)
+    # No shared word: content similarity is half the embedding cosine, 0.5 here.
+    b, how = story_of(index, 2, "bullion ore shipments", model)
+    c, _ = story_of(index, 3, "striker scores twice", model)
+    assert how == "event" and a == b != c
+    strict = engine.StoryIndex(threshold=0.9, headline_threshold=0.51)
+    a, _ = story_of(strict, 1, "Copper smelter strike", model)
+    b, how = story_of(strict, 2, "bullion ore shipments", model)
+    assert how == "new" and a != b
+
+
+def test_encoder_text_keeps_one_copy_of_a_repeated_line_only():
+    assert engine.encoder_text("Title\nTitle\n\n\nBody\nBody") == "Title\n\n\nBody"
+    assert engine.encoder_text("Headline\nHeadline\n") == "Headline"
+
+
+def test_average_linkage_joins_the_story_a_headline_is_closest_to_on_average():
+    model = engine.model_fit(["copper ore", "football league"], encoder=SubjectEncoder())
+    index = engine.StoryIndex(
+        threshold=0.9, headline_threshold=0.6, headline_linkage="average", headline_columns=3
+    )
+    copper, _ = story_of(index, 1, "copper smelter output", model)
+    football, _ = story_of(index, 2, "striker scores twice", model)
+    story_of(index, 3, "goalkeeper soccer injury", model)
+    # Half copper, half football: cosine 0.71 to each story's members, so it joins one of them.
+    mixed, how = story_of(index, 4, "copper striker", model)
+    assert how == "event" and mixed in (copper, football)
+    # A headline about an election is close to no story.
+    election, how = story_of(index, 5, "ballot voters", model)
+    assert how == "new" and election not in (copper, football)
+
+
+def test_bars_tuned_on_links_give_the_stories_the_index_gives():
+    texts = [WIRE, "UPDATE 1-" + WIRE, "central bank rate", "football coach sacked"] + [
+        " ".join(reversed(WIRE.split())),
+        "coach sacked by football club",
+    ]
+    model = engine.model_fit(texts * 2)
+    index = engine.StoryIndex(threshold=0.5, headline_threshold=0.3)
+    links_index = engine.StoryIndex()
+    links, direct = [], []
+    for key, text in enumerate(texts):
+        X, Z = model.vectors([text])
+        signature = engine.minhash(text)
+        links.append(links_index.nearest(key, signature, X, Z[0], 0.0))
+        links_index.restore(key, key, signature, X, Z[0], 0.0)
+        direct.append(index.add(key, signature, X, Z[0], 0.0)[0])
+    tuned = engine.links_stories(links, range(len(texts)), threshold=0.5, headline_threshold=0.3)
+    same = [[a == b for b in direct] for a in direct]
+    assert [[a == b for b in tuned] for a in tuned] == same
+    assert len(set(direct)) < len(texts)

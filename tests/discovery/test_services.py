@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from masthead.discovery import services, tasks
-from masthead.discovery.models import ArticleProfile
+from masthead.discovery.models import ArticleProfile, TextModel
 from masthead.engagement.models import ReaderView
 from masthead.news.models import ArticlePage
 
@@ -122,3 +122,28 @@ def test_the_text_model_is_refitted_once_a_day(corpus):
     TextModel.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
     assert tasks.refit_queue() is True  # the task ran at once (tests' task backend)
     assert TextModel.objects.get().pk != old.pk
+
+
+def test_configured_embeddings_replace_lsa_and_a_change_of_setting_rebuilds(
+    make_article, settings, tmp_path
+):
+    from tests.discovery.test_embeddings import tiny_model
+
+    folder = str(tiny_model(tmp_path / "tiny"))
+    settings.MASTHEAD_EMBEDDINGS = folder
+    services.index_rebuild()
+    stored = TextModel.objects.order_by("-pk").first()
+    model = services.engine.Model.from_bytes(bytes(stored.data), encoder=services._encoder(folder))
+    assert model.embedding == folder and model.embedding_dimensions == 8
+    assert {len(bytes(p.vector)) for p in ArticleProfile.objects.all()} == {4 * model.dimensions}
+    article = make_article(title="Copper smelters cut output", body=COPPER)
+    assert services.article_update(article_id=article.pk) == "added"
+    incremental = lists()
+    services.index_rebuild(refit=False)
+    assert lists() == incremental
+    # Vectors of another model cannot be compared: the next update rebuilds with LSA.
+    settings.MASTHEAD_EMBEDDINGS = ""
+    assert services.article_update(article_id=article.pk) == "rebuilt"
+    stored = TextModel.objects.order_by("-pk").first()
+    assert services.engine.Model.from_bytes(bytes(stored.data)).embedding == ""
+    assert article.pk in lists()

