@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "masthead.discovery",
     "masthead.ingest",
     "masthead.api",
+    "masthead.dashboard",
     "masthead.demo",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

@@ -321,9 +321,16 @@ class StoryIndex:
         self._remember(key, story, signature, x, z, published)
         return story, how
 
+    @staticmethod
+    def is_closed(story: int) -> bool:
+        """Stories numbered below zero are editors' locked groupings: nothing joins them here."""
+        return story < 0
+
     def _match(self, key, signature, x, z, published) -> tuple[int | None, str]:
         best, best_j = None, max(self.near_duplicate, near_duplicate_bar(signature))
         for other in self.lsh.query(signature):
+            if self.is_closed(self.story_of[other]):
+                continue
             j = signature.jaccard(self.signatures[other])
             if other != key and j >= best_j:
                 best, best_j = other, j
@@ -339,6 +346,8 @@ class StoryIndex:
         top = window[np.argsort(-dense)[:STORY_CANDIDATES]]
         sparse = _sparse_dots([self.rows[i] for i in top], x)
         sims = 0.5 * sparse + 0.5 * (self.Z[top] @ z)
+        closed = [self.is_closed(self.story_of[self.keys[j]]) for j in top]
+        sims = np.where(closed, -np.inf, sims)
         i = int(np.argmax(sims))
         short = min(x.nnz, self.rows[top[i]].nnz) < SHORT_TERMS
         if sims[i] >= (self.headline_threshold if short else self.threshold):

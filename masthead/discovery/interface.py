@@ -131,10 +131,8 @@ def _article_lists(article: ArticlePage) -> ArticleLists:
     related_rows = [r for r in profile["related"] if r[0] not in blocked]
     like_rows = [r for r in profile["also_read"] if r[0] not in blocked]
     live = _live([*pins, *(r[0] for r in related_rows), *(r[0] for r in like_rows), *members])
-    stories = {r[0]: r[3] for r in profile["related"]}
-    unknown = [r[0] for r in like_rows if r[0] not in stories]
-    if unknown:  # co-visitation lists carry no story: look those up (one query)
-        stories.update(_stories(unknown))
+    # Stories as they are now, not as the lists stored them: the story desk may have changed them.
+    stories = _stories([*pins, *(r[0] for r in related_rows), *(r[0] for r in like_rows)])
     own = {profile["story"]}
 
     related = [DiscoveryItem(live[a], "Editor's choice") for a in pins if a in live]

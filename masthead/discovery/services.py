@@ -25,6 +25,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from masthead.discovery import engine
+from masthead.discovery.desk import story_pins
 from masthead.discovery.models import ArticleProfile, TextModel
 from masthead.engagement.models import ReaderView
 from masthead.news.models import ArticlePage, ArticleTag
@@ -265,6 +266,14 @@ def _profile(state: _State, row: int, doc: Doc, signature) -> ArticleProfile:
     )
 
 
+def _story_assign(state: _State, pins: dict[int, int], article_id: int, *vectors) -> int:
+    """An editor's grouping wins over clustering (see `desk`); everything else is clustered."""
+    if article_id in pins:
+        state.stories.restore(article_id, pins[article_id], *vectors)
+        return pins[article_id]
+    return state.stories.add(article_id, *vectors)[0]
+
+
 def index_rebuild(*, refit: bool = True) -> dict:
     """Recompute every profile, story and Related list from the live articles."""
     global _state
@@ -280,8 +289,9 @@ def index_rebuild(*, refit: bool = True) -> dict:
         X = model.sparse([d.text for d in docs]) if docs else state.corpus.X
         Z = model.dense(X) if docs else state.corpus.Z
         signatures = [engine.minhash(d.text) for d in docs]
+        pins = story_pins()
         stories = [
-            state.stories.add(d.id, s, X[i], Z[i], d.published_at.timestamp())[0]
+            _story_assign(state, pins, d.id, s, X[i], Z[i], d.published_at.timestamp())
             for i, (d, s) in enumerate(zip(docs, signatures, strict=True))
         ]
         state.add_rows(
@@ -351,7 +361,7 @@ def _article_update(state: _State, article_id: int) -> str:
         signature = engine.minhash(doc.text)
         published = doc.published_at.timestamp()
         if old_row is None:
-            story, _ = state.stories.add(doc.id, signature, X, Z[0], published)
+            story = _story_assign(state, story_pins(), doc.id, signature, X, Z[0], published)
             state.add_rows(
                 [doc.id],
                 X,

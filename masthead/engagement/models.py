@@ -88,3 +88,6 @@ class AppliedBatch(models.Model):
 
     batch_id = models.CharField(max_length=64, primary_key=True)
     applied_at = models.DateTimeField(auto_now_add=True)
+
+
+from masthead.engagement.hourly_models import ArticleSourceHour, WidgetHour  # noqa: E402, F401

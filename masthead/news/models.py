@@ -236,3 +236,6 @@ class ArticlePage(Page):
         if self.last_published_at and not getattr(request, "is_preview", False):
             response["Last-Modified"] = http_date(self.last_published_at.timestamp())
         return response
+
+
+from masthead.news.search_log import SearchQueryHour  # noqa: E402, F401

@@ -14,6 +14,7 @@ from masthead.news import feeds, selectors, sitemaps
 from masthead.news.models import ChannelPage
 from masthead.news.pagination import paginate, paginate_counted
 from masthead.news.search import MAX_QUERY_LENGTH, ORDERS, SearchRequest, article_search
+from masthead.news.search_log import search_query_record
 
 
 def _tag(slug: str) -> Tag:
@@ -82,6 +83,8 @@ def search(request: HttpRequest) -> HttpResponse:
     )
     if message:
         messages.append(message)
+    if page.number == 1 and search_request.terms:
+        search_query_record(query=search_request.query, result_count=page.paginator.count)
     context = {
         "search": search_request,
         "results": page,
