@@ -80,6 +80,9 @@ MASTHEAD_INGEST_ALLOW_PRIVATE = envbool("MASTHEAD_INGEST_ALLOW_PRIVATE", "1" if 
 MASTHEAD_REACTION_RATE_READER = os.getenv("MASTHEAD_REACTION_RATE_READER", "30/m")
 MASTHEAD_REACTION_RATE_IP = os.getenv("MASTHEAD_REACTION_RATE_IP", "120/m")
 MASTHEAD_EVENT_RATE_IP = os.getenv("MASTHEAD_EVENT_RATE_IP", "600/m")
+# The headless read API is public unless this is on; then clients send one of these keys.
+MASTHEAD_API_KEY_REQUIRED = envbool("MASTHEAD_API_KEY_REQUIRED", "0")
+MASTHEAD_API_KEYS = envlist("MASTHEAD_API_KEYS", "")
 
 INSTALLED_APPS = [
     "masthead.news",
