@@ -28,6 +28,7 @@ demo: install
 	DEBUG=1 $(BIN)/masthead simulate --readers 200 --hours 24 --seed $$(date +%s)
 	DEBUG=1 $(BIN)/masthead ensure_demo_source --base-url http://$(HOST):$(PORT)
 	DEBUG=1 $(BIN)/masthead ingest-file masthead/demo/static/demo/demo-wire.xml --source "Demo wire"
+	DEBUG=1 $(BIN)/masthead dashboard_rollup
 	@echo "Masthead is at http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/)"
 	trap 'kill 0' INT TERM EXIT; \
 	DEBUG=1 $(BIN)/masthead db_worker >var/worker.log 2>&1 & \

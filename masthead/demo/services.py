@@ -188,6 +188,7 @@ def traffic_simulate(
     *, readers: int, hours: int, seed: int, now: datetime | None = None
 ) -> TrafficReport:
     """Replay synthetic readers' sessions through the same services as real beacons and clicks."""
+    from masthead.demo.analytics_traffic import session_analytics_record
     from masthead.demo.traffic import Item, reader_id, traffic_sessions
     from masthead.engagement import counters, services
     from masthead.engagement.readers import Reader
@@ -197,6 +198,8 @@ def traffic_simulate(
     rows = ArticlePage.objects.live().values_list("id", "path", "published_at")
     items = [Item(id=pk, channel=path[:12], published_at=at) for pk, path, at in rows if at]
     sessions = views = counted = reactions = 0
+    titles = dict(ArticlePage.objects.live().values_list("id", "title"))
+    rng = random.Random(seed)
     for session in traffic_sessions(items=items, readers=readers, hours=hours, now=now, seed=seed):
         reader = Reader(
             id=reader_id(seed, session.reader), is_private=session.is_private, is_new=False
@@ -205,6 +208,7 @@ def traffic_simulate(
         for article_id, at in session.views:
             views += 1
             counted += services.view_record(reader=reader, article_id=article_id, at=at)
+        session_analytics_record(rng=rng, reader_id=reader.id, views=session.views, titles=titles)
         for article_id, at in session.reactions:
             reactions += 1
             services.reaction_set(

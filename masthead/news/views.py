@@ -83,7 +83,7 @@ def search(request: HttpRequest) -> HttpResponse:
     )
     if message:
         messages.append(message)
-    if page.number == 1 and search_request.terms:
+    if request.GET.get("page", "1") == "1" and search_request.terms:
         search_query_record(query=search_request.query, result_count=page.paginator.count)
     context = {
         "search": search_request,
