@@ -64,3 +64,42 @@ class RollupMark(models.Model):
 
     class Meta:
         default_permissions = ()
+
+
+class WidgetDay(models.Model):
+    """Impressions and clicks of one widget position in one day (from engagement's hours)."""
+
+    day = models.DateField()
+    widget = models.CharField(max_length=32)
+    position = models.PositiveSmallIntegerField()
+    impression_count = models.BigIntegerField()
+    click_count = models.BigIntegerField()
+
+    class Meta:
+        default_permissions = ()
+        indexes = [models.Index(fields=["day", "widget"], name="widget_day")]
+
+
+class SearchDay(models.Model):
+    """All searches of one day, and those that found nothing."""
+
+    day = models.DateField(primary_key=True)
+    search_count = models.BigIntegerField()
+    zero_result_count = models.BigIntegerField()
+
+    class Meta:
+        default_permissions = ()
+
+
+class SearchQueryDay(models.Model):
+    """One of a day's most asked (or most often fruitless) queries: the long tail of one-off
+    queries is left in the hourly rows, so a month of them stays a few thousand rows."""
+
+    day = models.DateField()
+    query = models.CharField(max_length=100)
+    search_count = models.BigIntegerField()
+    zero_result_count = models.BigIntegerField()
+
+    class Meta:
+        default_permissions = ()
+        indexes = [models.Index(fields=["day"], name="search_query_day")]

@@ -16,17 +16,28 @@ from django.db.models.functions import Substr, TruncDate
 from django.utils import timezone
 from wagtail.models import Page
 
-from masthead.dashboard.models import ChannelHour, IngestDay, RollupMark, TopArticle
+from masthead.dashboard.models import (
+    ChannelHour,
+    IngestDay,
+    RollupMark,
+    SearchDay,
+    SearchQueryDay,
+    TopArticle,
+    WidgetDay,
+)
+from masthead.engagement.hourly_models import WidgetHour
 from masthead.engagement.models import ArticleActivity
 from masthead.engagement.ranking import hour_start
 from masthead.ingest.models import Item
 from masthead.news.models import ChannelPage, HomePage
+from masthead.news.search_log import SearchQueryHour
 
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 TOP_SIZE = 20
 HISTORY = timedelta(days=400)  # how far back a first run reaches
 OVERLAP = timedelta(hours=2)  # queued views of the last hours may still be on their way
 INGEST_OVERLAP = timedelta(days=1)
+QUERIES_PER_DAY = 1000  # most asked, and most often fruitless, queries kept per day
 # Root, home page, top-level channel: the first three steps of a tree path.
 TOP_CHANNEL_DEPTH = 3
 
@@ -143,6 +154,62 @@ def ingest_days_refresh(*, now: datetime) -> int:
     return len(totals)
 
 
+def _first_open_day(name: str, now: datetime) -> tuple[datetime, object]:
+    """The first hour of the first day to recompute: the day of the last mark, or all history."""
+    mark = _mark(name)
+    first_day = timezone.localtime((mark - OVERLAP) if mark else now - HISTORY).date()
+    start = timezone.make_aware(datetime.combine(first_day, datetime.min.time()))
+    return start, first_day
+
+
+def widget_days_refresh(*, now: datetime) -> int:
+    """Recompute daily widget rows from the first unfinished day."""
+    start, first_day = _first_open_day("widget_days", now)
+    rows = (
+        WidgetHour.objects.filter(hour__gte=start)
+        .annotate(day=TruncDate("hour"))
+        .values("day", "widget", "position")
+        .annotate(i=Sum("impression_count"), c=Sum("click_count"))
+    )
+    days = [
+        WidgetDay(day=r["day"], widget=r["widget"], position=r["position"], impression_count=r["i"], click_count=r["c"])
+        for r in rows
+    ]
+    with transaction.atomic():
+        WidgetDay.objects.filter(day__gte=first_day).delete()
+        WidgetDay.objects.bulk_create(days, batch_size=1000)
+        _mark_set("widget_days", now)
+    return len(days)
+
+
+def search_days_refresh(*, now: datetime) -> int:
+    """Recompute daily search totals and each day's top queries from the first unfinished day."""
+    start, first_day = _first_open_day("search_days", now)
+    per_day: dict[object, list[tuple[str, int, int]]] = defaultdict(list)
+    rows = (
+        SearchQueryHour.objects.filter(hour__gte=start)
+        .annotate(day=TruncDate("hour"))
+        .values("day", "query")
+        .annotate(n=Sum("search_count"), z=Sum("zero_result_count"))
+    )
+    for r in rows:
+        per_day[r["day"]].append((r["query"], r["n"], r["z"]))
+    totals, kept = [], []
+    for day, queries in per_day.items():
+        totals.append(SearchDay(day=day, search_count=sum(q[1] for q in queries), zero_result_count=sum(q[2] for q in queries)))
+        top = sorted(queries, key=lambda q: (-q[1], q[0]))[:QUERIES_PER_DAY]
+        fruitless = sorted((q for q in queries if q[2]), key=lambda q: (-q[2], q[0]))[:QUERIES_PER_DAY]
+        for query, n, z in {q[0]: q for q in top + fruitless}.values():
+            kept.append(SearchQueryDay(day=day, query=query, search_count=n, zero_result_count=z))
+    with transaction.atomic():
+        SearchDay.objects.filter(day__gte=first_day).delete()
+        SearchQueryDay.objects.filter(day__gte=first_day).delete()
+        SearchDay.objects.bulk_create(totals, batch_size=1000)
+        SearchQueryDay.objects.bulk_create(kept, batch_size=1000)
+        _mark_set("search_days", now)
+    return len(kept)
+
+
 def rollup_refresh(*, now: datetime | None = None) -> dict[str, int]:
     """Bring every roll-up up to date; returns rows written per roll-up."""
     now = now or timezone.now()
@@ -150,6 +217,8 @@ def rollup_refresh(*, now: datetime | None = None) -> dict[str, int]:
         "channel hours": channel_hours_refresh(now=now),
         "top articles": top_articles_refresh(now=now),
         "ingest days": ingest_days_refresh(now=now),
+        "widget days": widget_days_refresh(now=now),
+        "search days": search_days_refresh(now=now),
     }
 
 

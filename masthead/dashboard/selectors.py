@@ -10,7 +10,14 @@ from datetime import date, datetime, timedelta
 from django.db.models import Sum
 from django.utils import timezone
 
-from masthead.dashboard.models import ChannelHour, IngestDay, TopArticle
+from masthead.dashboard.models import (
+    ChannelHour,
+    IngestDay,
+    SearchDay,
+    SearchQueryDay,
+    TopArticle,
+    WidgetDay,
+)
 from masthead.dashboard.rollup import WINDOWS
 from masthead.engagement.hourly_models import ArticleSourceHour, WidgetHour
 from masthead.engagement.models import ArticleActivity
@@ -185,13 +192,24 @@ class WidgetRow:
         return self.click_count / self.impression_count if self.impression_count else 0.0
 
 
+def is_hourly(window: str) -> bool:
+    """Windows up to a day read the hourly rows; longer ones the daily roll-ups."""
+    return WINDOWS[window] <= timedelta(days=1)
+
+
+def window_first_day(window: str) -> date:
+    return timezone.localdate() - timedelta(days=WINDOWS[window].days - 1)
+
+
+def _widget_rows(window: str):
+    if is_hourly(window):
+        return WidgetHour.objects.filter(hour__gte=window_start(window))
+    return WidgetDay.objects.filter(day__gte=window_first_day(window))
+
+
 def widget_totals(*, window: str) -> list[WidgetRow]:
     """Impressions, clicks and click-through per widget in a window."""
-    rows = (
-        WidgetHour.objects.filter(hour__gte=window_start(window))
-        .values("widget")
-        .annotate(i=Sum("impression_count"), c=Sum("click_count"))
-    )
+    rows = _widget_rows(window).values("widget").annotate(i=Sum("impression_count"), c=Sum("click_count"))
     out = [WidgetRow(r["widget"], r["i"], r["c"]) for r in rows]
     return sorted(out, key=lambda w: (-w.impression_count, w.widget))
 
@@ -199,7 +217,7 @@ def widget_totals(*, window: str) -> list[WidgetRow]:
 def widget_positions(*, window: str) -> dict[str, list[tuple[int, int, int, float]]]:
     """Per widget: (position, impressions, clicks, click-through) rows, first position first."""
     rows = (
-        WidgetHour.objects.filter(hour__gte=window_start(window))
+        _widget_rows(window)
         .values("widget", "position")
         .annotate(i=Sum("impression_count"), c=Sum("click_count"))
         .order_by("widget", "position")
@@ -210,23 +228,42 @@ def widget_positions(*, window: str) -> dict[str, list[tuple[int, int, int, floa
     return dict(out)
 
 
+def _day_series(rows, window: str, names: list[str]) -> Series:
+    first = window_first_day(window)
+    slots = [first + timedelta(days=i) for i in range(WINDOWS[window].days)]
+    index = {d: i for i, d in enumerate(slots)}
+    lines: dict[str, list[int | float]] = {name: [0] * len(slots) for name in names}
+    for day, *values in rows:
+        if day in index:
+            for name, value in zip(names, values, strict=True):
+                lines[name][index[day]] += value or 0
+    return Series([d.isoformat() for d in slots], lines)
+
+
 def widget_ctr_series(*, window: str, bucket: str) -> Series:
-    """Click-through (%) of each widget over a window."""
-    start, end = window_start(window), hour_start(timezone.now())
-    rows = (
-        WidgetHour.objects.filter(hour__gte=start)
-        .values("hour", "widget")
-        .annotate(i=Sum("impression_count"), c=Sum("click_count"))
-    )
-    widgets = sorted({r["widget"] for r in rows})
-    impressions = _series(
-        [(r["hour"], *[r["i"] if w == r["widget"] else 0 for w in widgets]) for r in rows],
-        start, end, bucket, widgets,
-    )
-    clicks = _series(
-        [(r["hour"], *[r["c"] if w == r["widget"] else 0 for w in widgets]) for r in rows],
-        start, end, bucket, widgets,
-    )
+    """Click-through (%) of each widget over a window: by hour over a day, by day beyond."""
+    if is_hourly(window):
+        start, end = window_start(window), hour_start(timezone.now())
+        rows = list(
+            WidgetHour.objects.filter(hour__gte=start)
+            .values_list("hour", "widget")
+            .annotate(i=Sum("impression_count"), c=Sum("click_count"))
+        )
+        widgets = sorted({r[1] for r in rows})
+
+        def series(k: int) -> Series:
+            return _series([(r[0], *[r[k] if w == r[1] else 0 for w in widgets]) for r in rows], start, end, "hour", widgets)
+    else:
+        rows = list(
+            WidgetDay.objects.filter(day__gte=window_first_day(window))
+            .values_list("day", "widget")
+            .annotate(i=Sum("impression_count"), c=Sum("click_count"))
+        )
+        widgets = sorted({r[1] for r in rows})
+
+        def series(k: int) -> Series:
+            return _day_series([(r[0], *[r[k] if w == r[1] else 0 for w in widgets]) for r in rows], window, widgets)
+    impressions, clicks = series(2), series(3)
     lines = {
         w: [round(100 * c / i, 2) if i else 0 for i, c in zip(impressions.lines[w], clicks.lines[w], strict=True)]
         for w in widgets
@@ -236,12 +273,12 @@ def widget_ctr_series(*, window: str, bucket: str) -> Series:
 
 def search_queries(*, window: str, zero_results: bool = False, limit: int = 50) -> list[tuple[str, int, int]]:
     """(query, searches, searches with no result), most asked first; only queries that found
-    nothing at least once when `zero_results`."""
-    rows = (
-        SearchQueryHour.objects.filter(hour__gte=window_start(window))
-        .values("query")
-        .annotate(n=Sum("search_count"), z=Sum("zero_result_count"))
-    )
+    nothing at least once when `zero_results`. Beyond a day, from each day's top queries."""
+    if is_hourly(window):
+        rows = SearchQueryHour.objects.filter(hour__gte=window_start(window))
+    else:
+        rows = SearchQueryDay.objects.filter(day__gte=window_first_day(window))
+    rows = rows.values("query").annotate(n=Sum("search_count"), z=Sum("zero_result_count"))
     if zero_results:
         rows = rows.filter(z__gt=0).order_by("-z", "query")
     else:
@@ -250,14 +287,20 @@ def search_queries(*, window: str, zero_results: bool = False, limit: int = 50) 
 
 
 def search_series(*, window: str, bucket: str) -> Series:
-    """Searches and searches with no result over a window."""
+    """Searches and searches with no result: by hour over a day, by day beyond."""
+    names = ["searches", "no result"]
+    if not is_hourly(window):
+        rows = SearchDay.objects.filter(day__gte=window_first_day(window)).values_list(
+            "day", "search_count", "zero_result_count"
+        )
+        return _day_series(list(rows), window, names)
     start, end = window_start(window), hour_start(timezone.now())
     rows = (
         SearchQueryHour.objects.filter(hour__gte=start)
         .values("hour")
         .annotate(n=Sum("search_count"), z=Sum("zero_result_count"))
     )
-    return _series([(r["hour"], r["n"], r["z"]) for r in rows], start, end, bucket, ["searches", "no result"])
+    return _series([(r["hour"], r["n"], r["z"]) for r in rows], start, end, "hour", names)
 
 
 INGEST_OUTCOMES = {

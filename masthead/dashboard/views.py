@@ -38,12 +38,12 @@ def _csv(name: str, header: list[str], rows) -> HttpResponse:
 
 
 def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
-    context |= {
+    defaults = {
         "windows": list(WINDOWS),
         "buckets": selectors.BUCKETS,
         "refreshed_at": rollup_refreshed_at(),
     }
-    return TemplateResponse(request, template, context)
+    return TemplateResponse(request, template, defaults | context)
 
 
 def overview(request: HttpRequest) -> HttpResponse:
@@ -117,7 +117,8 @@ def article(request: HttpRequest, article_id: int) -> HttpResponse:
 
 
 def widgets(request: HttpRequest) -> HttpResponse:
-    window, bucket = _window_bucket(request)
+    window, _ = _window_bucket(request)
+    bucket = "hour" if selectors.is_hourly(window) else "day"
     totals = selectors.widget_totals(window=window)
     positions = selectors.widget_positions(window=window)
     table = request.GET.get("csv")
@@ -140,6 +141,7 @@ def widgets(request: HttpRequest) -> HttpResponse:
         {
             "title": "Widget performance",
             "section": "widgets",
+            "buckets": (),  # by hour over a day, by day beyond
             "window": window,
             "bucket": bucket,
             "totals": totals,
@@ -154,7 +156,8 @@ def widgets(request: HttpRequest) -> HttpResponse:
 
 
 def search(request: HttpRequest) -> HttpResponse:
-    window, bucket = _window_bucket(request)
+    window, _ = _window_bucket(request)
+    bucket = "hour" if selectors.is_hourly(window) else "day"
     top = selectors.search_queries(window=window)
     zero = selectors.search_queries(window=window, zero_results=True)
     table = request.GET.get("csv")
@@ -167,6 +170,7 @@ def search(request: HttpRequest) -> HttpResponse:
         {
             "title": "Search",
             "section": "search",
+            "buckets": (),
             "window": window,
             "bucket": bucket,
             "top": top,

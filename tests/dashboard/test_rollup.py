@@ -94,3 +94,27 @@ def test_ingestion_days_count_outcomes_per_source_and_keep_held_reasons(home, no
     rollup.ingest_days_refresh(now=timezone.now())
     rows = {(r.status, r.reason): r.item_count for r in IngestDay.objects.filter(source=wire)}
     assert rows == {("new", ""): 2, ("duplicate", ""): 1, ("held", "keyword stuffing"): 2, ("held", "too short"): 1}
+
+
+def test_widget_and_search_days_sum_their_hours_and_keep_each_days_top_queries(home, now, monkeypatch):
+    from masthead.dashboard.models import SearchDay, SearchQueryDay, WidgetDay
+    from masthead.dashboard import selectors
+    from masthead.engagement.hourly import widget_hours_add
+    from masthead.news.search_log import search_query_record
+
+    today = hour_start(timezone.localtime(now)).replace(hour=0)
+    widget_hours_add(rows={(today, "related", 1): (10, 2), (today + timedelta(hours=3), "related", 1): (5, 1),
+                           (today, "like", 2): (4, 0)})
+    for query, times in [("copper", 3), ("gold", 2), ("tin", 1)]:
+        for _ in range(times):
+            search_query_record(query=query, result_count=0 if query == "tin" else 5, at=today)
+    monkeypatch.setattr(rollup, "QUERIES_PER_DAY", 1)
+    rollup.widget_days_refresh(now=now)
+    rollup.search_days_refresh(now=now)
+    assert {(r.widget, r.position): (r.impression_count, r.click_count) for r in WidgetDay.objects.all()} == {
+        ("related", 1): (15, 3), ("like", 2): (4, 0)}
+    assert SearchDay.objects.get().search_count == 6 and SearchDay.objects.get().zero_result_count == 1
+    # The most asked and the most often fruitless survive; the tail stays in the hourly rows.
+    assert sorted(SearchQueryDay.objects.values_list("query", flat=True)) == ["copper", "tin"]
+    assert selectors.widget_totals(window="7d")[0].ctr == pytest.approx(3 / 15)
+    assert selectors.search_queries(window="7d", zero_results=True) == [("tin", 1, 1)]
