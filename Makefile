@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/masthead
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install demo serve test lint bench-pages bench-events bench-discovery bench-ingest evaluate clean
+.PHONY: install demo serve test lint bench-pages bench-events bench-discovery bench-ingest bench-dashboard evaluate clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,9 @@ bench-discovery: install
 
 bench-ingest: install
 	$(BIN)/python bench/ingest.py
+
+bench-dashboard: install
+	$(BIN)/python bench/dashboard.py
 
 # Recommendation, story clusters and Related scored offline on MIND, simulated traffic, the site's
 # own log and the labelled news sets in MASTHEAD_DATA_DIR (default ../shared/data).

@@ -109,6 +109,7 @@ pages = [
     ("search 30 d", "/admin/analytics/search/?window=30d"),
     ("search 7 d", "/admin/analytics/search/?window=7d"),
     ("ingestion 30 d", "/admin/analytics/ingestion/?window=30d"),
+    ("channel edit view (no Analytics tab)", f"/admin/pages/{{article.get_parent().pk}}/edit/"),
     ("article edit view + Analytics tab", f"/admin/pages/{{article.pk}}/edit/"),
 ]
 for name, url in pages:
@@ -144,16 +145,29 @@ def main() -> None:
     started = time.perf_counter()
     masthead(env, "migrate", "--noinput", "-v0")
     masthead(env, "collectstatic", "--noinput", "-v0")
-    masthead(env, "generate", "--articles", str(args.articles), "--seed", "1", "--no-images", "--no-discovery")
+    masthead(
+        env,
+        "generate",
+        "--articles",
+        str(args.articles),
+        "--seed",
+        "1",
+        "--no-images",
+        "--no-discovery",
+    )
     built = time.perf_counter() - started
     filled = re.search(r"FILLED (\d+) (\d+) (\d+) (\S+)", run(env, FILL.format(views=args.views)))
     total, rows, seconds, top = filled.groups()
     out = run(env, MEASURE.format(runs=args.runs))
     counts = re.search(r"ROWS (\d+) (\d+) (\d+) (\d+)", out).groups()
-    print(f"Site: {args.articles:,} articles ({built:.0f} s); history: {int(total):,} views in "
-          f"{int(rows):,} article-hour rows, filled in {seconds} s")
-    print(f"Rows: activity {int(counts[0]):,}, view sources {int(counts[1]):,}, widget hours "
-          f"{int(counts[2]):,}, search query hours {int(counts[3]):,}")
+    print(
+        f"Site: {args.articles:,} articles ({built:.0f} s); history: {int(total):,} views in "
+        f"{int(rows):,} article-hour rows, filled in {seconds} s"
+    )
+    print(
+        f"Rows: activity {int(counts[0]):,}, view sources {int(counts[1]):,}, widget hours "
+        f"{int(counts[2]):,}, search query hours {int(counts[3]):,}"
+    )
     print(f"Most-read roll-up (all windows and channels, one run): {top} s\n")
     print(f"{'page':<38}{'median ms':>11}{'max ms':>9}")
     baseline = None

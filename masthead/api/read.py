@@ -80,7 +80,9 @@ def _etag(request: HttpRequest) -> str:
     return f'W/"{hashlib.blake2b(key, digest_size=12).hexdigest()}"'
 
 
-def _not_modified(request: HttpRequest, last_modified: datetime | None = None) -> HttpResponse | None:
+def _not_modified(
+    request: HttpRequest, last_modified: datetime | None = None
+) -> HttpResponse | None:
     """A 304 when the client's copy is current (ETag first, then Last-Modified)."""
     etag = _etag(request)
     wanted = request.headers.get("If-None-Match")
@@ -210,11 +212,19 @@ class ListItem(Schema):
 
 
 def _channels() -> dict[str, ChannelPage]:
-    return {c.path: c for c in ChannelPage.objects.live().only("id", "title", "slug", "url_path", "path", "depth")}
+    return {
+        c.path: c
+        for c in ChannelPage.objects.live().only("id", "title", "slug", "url_path", "path", "depth")
+    }
 
 
 def _channel_ref(request: HttpRequest, channel: Page) -> dict:
-    return {"id": channel.pk, "title": channel.title, "slug": channel.slug, "url": channel.get_url(request)}
+    return {
+        "id": channel.pk,
+        "title": channel.title,
+        "slug": channel.slug,
+        "url": channel.get_url(request),
+    }
 
 
 def _parent_path(page: Page) -> str:
@@ -225,7 +235,9 @@ def _summaries(request: HttpRequest, articles: list[ArticlePage]) -> list[dict]:
     channels = _channels()
     tags: dict[int, list[str]] = {}
     rows = ArticlePage.tags.through.objects.filter(content_object_id__in=[a.pk for a in articles])
-    for article_id, slug in rows.order_by("tag__name").values_list("content_object_id", "tag__slug"):
+    for article_id, slug in rows.order_by("tag__name").values_list(
+        "content_object_id", "tag__slug"
+    ):
         tags.setdefault(article_id, []).append(slug)
     return [
         {
@@ -235,7 +247,9 @@ def _summaries(request: HttpRequest, articles: list[ArticlePage]) -> list[dict]:
             "url": a.get_url(request),
             "published_at": a.published_at,
             "updated_at": a.updated_at,
-            "channel": _channel_ref(request, channels[_parent_path(a)]) if _parent_path(a) in channels else None,
+            "channel": _channel_ref(request, channels[_parent_path(a)])
+            if _parent_path(a) in channels
+            else None,
             "column": a.column,
             "source_name": a.source_name,
             "tags": tags.get(a.pk, []),
@@ -279,7 +293,9 @@ class ArticleFilters(Schema):
     limit: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 
-@router.get("/articles", response=_responses(ArticlePage_, 400, 404), summary="Live articles, newest first")
+@router.get(
+    "/articles", response=_responses(ArticlePage_, 400, 404), summary="Live articles, newest first"
+)
 def articles(request: HttpRequest, response: HttpResponse, filters: Query[ArticleFilters]):
     if (cached := _not_modified(request)) is not None:
         return cached
@@ -307,7 +323,10 @@ def articles(request: HttpRequest, response: HttpResponse, filters: Query[Articl
     _cacheable(request, response)
     return Status(
         200,
-        {"items": _summaries(request, page), "next_cursor": _cursor_encode(page[-1]) if more else None},
+        {
+            "items": _summaries(request, page),
+            "next_cursor": _cursor_encode(page[-1]) if more else None,
+        },
     )
 
 
@@ -331,14 +350,20 @@ def _block(block) -> dict:
     if kind == "image":
         return {
             "type": kind,
-            "value": {"image": _image(value["image"]), "caption": value["caption"], "credit": value["credit"]},
+            "value": {
+                "image": _image(value["image"]),
+                "caption": value["caption"],
+                "credit": value["credit"],
+            },
         }
     if kind == "embed":
         return {"type": kind, "value": {"url": value.url if value else ""}}
     return {"type": kind, "value": dict(block.block.get_api_representation(value))}
 
 
-@router.get("/articles/{article_id}", response=_responses(ArticleDetail, 404), summary="One live article")
+@router.get(
+    "/articles/{article_id}", response=_responses(ArticleDetail, 404), summary="One live article"
+)
 def article_detail(request: HttpRequest, response: HttpResponse, article_id: int):
     article = ArticlePage.objects.live().select_related("lead_image").filter(pk=article_id).first()
     if article is None:
@@ -354,7 +379,11 @@ def article_detail(request: HttpRequest, response: HttpResponse, article_id: int
         "channel_path": [_channel_ref(request, c) for c in trail],
         "lead_image": _image(article.lead_image),
         "lead_image_caption": article.lead_image_caption,
-        "source": {"name": article.source_name or article.column, "url": article.source_url, "canonical_url": canonical},
+        "source": {
+            "name": article.source_name or article.column,
+            "url": article.source_url,
+            "canonical_url": canonical,
+        },
         "body": [_block(b) for b in article.body],
     }
     _cacheable(request, response, article.last_published_at)
@@ -392,7 +421,9 @@ def tags(request: HttpRequest, response: HttpResponse, filters: Query[TagFilters
     if filters.after:
         rows = rows.filter(slug__gt=filters.after)
     _cacheable(request, response)
-    return Status(200, [{"slug": s, "name": n} for s, n in rows.values_list("slug", "name")[: filters.limit]])
+    return Status(
+        200, [{"slug": s, "name": n} for s, n in rows.values_list("slug", "name")[: filters.limit]]
+    )
 
 
 class SearchFilters(Schema):
@@ -403,7 +434,9 @@ class SearchFilters(Schema):
     limit: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 
-@router.get("/search", response=_responses(SearchPage, 404), summary="Search, ranked as on the site")
+@router.get(
+    "/search", response=_responses(SearchPage, 404), summary="Search, ranked as on the site"
+)
 def search(request: HttpRequest, response: HttpResponse, filters: Query[SearchFilters]):
     if (cached := _not_modified(request)) is not None:
         return cached
@@ -416,24 +449,43 @@ def search(request: HttpRequest, response: HttpResponse, filters: Query[SearchFi
     results = article_search(request=SearchRequest(query=filters.q, order=order, channel=channel))
     start = (filters.page - 1) * filters.limit
     found = list(results[start : start + filters.limit])
-    count = results.count() if hasattr(results, "count") and not isinstance(results, list) else len(results)
+    count = (
+        results.count()
+        if hasattr(results, "count") and not isinstance(results, list)
+        else len(results)
+    )
     more = start + len(found) < count and start + filters.limit < MAX_SEARCH_OFFSET
     _cacheable(request, response)
     return Status(
         200,
-        {"count": count, "items": _summaries(request, found), "next_page": filters.page + 1 if more else None},
+        {
+            "count": count,
+            "items": _summaries(request, found),
+            "next_page": filters.page + 1 if more else None,
+        },
     )
 
 
-@router.get("/stories", response=_responses(list[StoryOut]), summary="Recent stories with more than one article")
-def stories(request: HttpRequest, response: HttpResponse, days: int = Query(2, ge=1, le=14), limit: int = Query(20, ge=1, le=50)):
+@router.get(
+    "/stories",
+    response=_responses(list[StoryOut]),
+    summary="Recent stories with more than one article",
+)
+def stories(
+    request: HttpRequest,
+    response: HttpResponse,
+    days: int = Query(2, ge=1, le=14),
+    limit: int = Query(20, ge=1, le=50),
+):
     if (cached := _not_modified(request)) is not None:
         return cached
     _cacheable(request, response)
     return Status(200, [s.__dict__ for s in desk.story_list_recent(days=days, limit=limit)])
 
 
-@router.get("/stories/{story}", response=_responses(StoryDetail, 404), summary="One story's live articles")
+@router.get(
+    "/stories/{story}", response=_responses(StoryDetail, 404), summary="One story's live articles"
+)
 def story_detail(request: HttpRequest, response: HttpResponse, story: int):
     if (cached := _not_modified(request)) is not None:
         return cached
@@ -441,11 +493,19 @@ def story_detail(request: HttpRequest, response: HttpResponse, story: int):
     if not live:
         return Status(404, {"error": "no such story"})
     _cacheable(request, response)
-    return Status(200, {"story": story, "is_locked": story < 0, "articles": _summaries(request, live)})
+    return Status(
+        200, {"story": story, "is_locked": story < 0, "articles": _summaries(request, live)}
+    )
 
 
-@router.get("/recommendation", response=_responses(list[ListItem]), summary="Recommendation for a reader without history")
-def recommendation(request: HttpRequest, response: HttpResponse, limit: int = Query(8, ge=1, le=20)):
+@router.get(
+    "/recommendation",
+    response=_responses(list[ListItem]),
+    summary="Recommendation for a reader without history",
+)
+def recommendation(
+    request: HttpRequest, response: HttpResponse, limit: int = Query(8, ge=1, le=20)
+):
     """The list a new reader gets (editors' picks, trending, fresh); personal lists come from
     /articles/{id}/reader-context."""
     if (cached := _not_modified(request)) is not None:
@@ -454,7 +514,13 @@ def recommendation(request: HttpRequest, response: HttpResponse, limit: int = Qu
     _cacheable(request, response)
     return Status(
         200,
-        [{"id": i.article.pk, "title": i.article.title, "url": i.article.get_url(request), "reason": i.reason} for i in items],
+        [
+            {
+                "id": i.article.pk,
+                "title": i.article.title,
+                "url": i.article.get_url(request),
+                "reason": i.reason,
+            }
+            for i in items
+        ],
     )
-
-

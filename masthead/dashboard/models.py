@@ -16,7 +16,9 @@ class ChannelHour(models.Model):
         default_permissions = ()
         permissions = [("view_analytics", "Can view newsroom analytics")]
         constraints = [
-            models.UniqueConstraint(fields=["hour", "channel_path"], name="one_channel_row_per_hour")
+            models.UniqueConstraint(
+                fields=["hour", "channel_path"], name="one_channel_row_per_hour"
+            )
         ]
 
 

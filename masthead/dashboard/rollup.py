@@ -59,7 +59,9 @@ def channel_hours_refresh(*, now: datetime) -> int:
     """Recompute per-channel hours from the last mark (less OVERLAP); returns rows written."""
     since = (_mark("channel_hours") or now - HISTORY) - OVERLAP
     since = hour_start(since)
-    channels = set(ChannelPage.objects.filter(depth=TOP_CHANNEL_DEPTH).values_list("path", flat=True))
+    channels = set(
+        ChannelPage.objects.filter(depth=TOP_CHANNEL_DEPTH).values_list("path", flat=True)
+    )
     totals: dict[tuple[datetime, str], list[int]] = defaultdict(lambda: [0, 0])
     rows = (
         ArticleActivity.objects.filter(hour__gte=since)
@@ -172,7 +174,13 @@ def widget_days_refresh(*, now: datetime) -> int:
         .annotate(i=Sum("impression_count"), c=Sum("click_count"))
     )
     days = [
-        WidgetDay(day=r["day"], widget=r["widget"], position=r["position"], impression_count=r["i"], click_count=r["c"])
+        WidgetDay(
+            day=r["day"],
+            widget=r["widget"],
+            position=r["position"],
+            impression_count=r["i"],
+            click_count=r["c"],
+        )
         for r in rows
     ]
     with transaction.atomic():
@@ -196,9 +204,17 @@ def search_days_refresh(*, now: datetime) -> int:
         per_day[r["day"]].append((r["query"], r["n"], r["z"]))
     totals, kept = [], []
     for day, queries in per_day.items():
-        totals.append(SearchDay(day=day, search_count=sum(q[1] for q in queries), zero_result_count=sum(q[2] for q in queries)))
+        totals.append(
+            SearchDay(
+                day=day,
+                search_count=sum(q[1] for q in queries),
+                zero_result_count=sum(q[2] for q in queries),
+            )
+        )
         top = sorted(queries, key=lambda q: (-q[1], q[0]))[:QUERIES_PER_DAY]
-        fruitless = sorted((q for q in queries if q[2]), key=lambda q: (-q[2], q[0]))[:QUERIES_PER_DAY]
+        fruitless = sorted((q for q in queries if q[2]), key=lambda q: (-q[2], q[0]))[
+            :QUERIES_PER_DAY
+        ]
         for query, n, z in {q[0]: q for q in top + fruitless}.values():
             kept.append(SearchQueryDay(day=day, query=query, search_count=n, zero_result_count=z))
     with transaction.atomic():
@@ -224,6 +240,8 @@ def rollup_refresh(*, now: datetime | None = None) -> dict[str, int]:
 
 def rollup_refreshed_at() -> datetime | None:
     """When the roll-ups were last brought up to date (None: never)."""
-    return RollupMark.objects.filter(name="channel_hours").values_list(
-        "refreshed_at", flat=True
-    ).first()
+    return (
+        RollupMark.objects.filter(name="channel_hours")
+        .values_list("refreshed_at", flat=True)
+        .first()
+    )

@@ -37,7 +37,10 @@ class Series:
     lines: dict[str, list[int | float]]
 
     def rows(self) -> list[list]:
-        return [[label, *(line[i] for line in self.lines.values())] for i, label in enumerate(self.labels)]
+        return [
+            [label, *(line[i] for line in self.lines.values())]
+            for i, label in enumerate(self.labels)
+        ]
 
     def as_chart(self) -> dict:
         return {"labels": self.labels, "lines": self.lines}
@@ -106,7 +109,10 @@ def channels_compared(*, window: str) -> list[ChannelRow]:
         .values("channel_path")
         .annotate(v=Sum("view_count"), r=Sum("reaction_count"))
     )
-    out = [ChannelRow(r["channel_path"], titles.get(r["channel_path"], "?"), r["v"], r["r"]) for r in rows]
+    out = [
+        ChannelRow(r["channel_path"], titles.get(r["channel_path"], "?"), r["v"], r["r"])
+        for r in rows
+    ]
     return sorted(out, key=lambda c: (-c.view_count, c.title))
 
 
@@ -133,11 +139,23 @@ def top_articles(*, window: str, scope_path: str = "") -> list[TopRow]:
     rows = (
         TopArticle.objects.filter(window=window, scope_path=scope_path)
         .select_related("article")
-        .only("rank", "view_count", "reaction_count", "previous_view_count", "article__title",
-              "article__url_path", "article__path", "article__depth", "article__published_at")
+        .only(
+            "rank",
+            "view_count",
+            "reaction_count",
+            "previous_view_count",
+            "article__title",
+            "article__url_path",
+            "article__path",
+            "article__depth",
+            "article__published_at",
+        )
         .order_by("rank")
     )
-    return [TopRow(r.rank, r.article, r.view_count, r.reaction_count, r.previous_view_count) for r in rows]
+    return [
+        TopRow(r.rank, r.article, r.view_count, r.reaction_count, r.previous_view_count)
+        for r in rows
+    ]
 
 
 def article_activity(*, article: ArticlePage, bucket: str | None = None) -> Series:
@@ -209,7 +227,11 @@ def _widget_rows(window: str):
 
 def widget_totals(*, window: str) -> list[WidgetRow]:
     """Impressions, clicks and click-through per widget in a window."""
-    rows = _widget_rows(window).values("widget").annotate(i=Sum("impression_count"), c=Sum("click_count"))
+    rows = (
+        _widget_rows(window)
+        .values("widget")
+        .annotate(i=Sum("impression_count"), c=Sum("click_count"))
+    )
     out = [WidgetRow(r["widget"], r["i"], r["c"]) for r in rows]
     return sorted(out, key=lambda w: (-w.impression_count, w.widget))
 
@@ -252,7 +274,13 @@ def widget_ctr_series(*, window: str, bucket: str) -> Series:
         widgets = sorted({r[1] for r in rows})
 
         def series(k: int) -> Series:
-            return _series([(r[0], *[r[k] if w == r[1] else 0 for w in widgets]) for r in rows], start, end, "hour", widgets)
+            return _series(
+                [(r[0], *[r[k] if w == r[1] else 0 for w in widgets]) for r in rows],
+                start,
+                end,
+                "hour",
+                widgets,
+            )
     else:
         rows = list(
             WidgetDay.objects.filter(day__gte=window_first_day(window))
@@ -262,16 +290,26 @@ def widget_ctr_series(*, window: str, bucket: str) -> Series:
         widgets = sorted({r[1] for r in rows})
 
         def series(k: int) -> Series:
-            return _day_series([(r[0], *[r[k] if w == r[1] else 0 for w in widgets]) for r in rows], window, widgets)
+            return _day_series(
+                [(r[0], *[r[k] if w == r[1] else 0 for w in widgets]) for r in rows],
+                window,
+                widgets,
+            )
+
     impressions, clicks = series(2), series(3)
     lines = {
-        w: [round(100 * c / i, 2) if i else 0 for i, c in zip(impressions.lines[w], clicks.lines[w], strict=True)]
+        w: [
+            round(100 * c / i, 2) if i else 0
+            for i, c in zip(impressions.lines[w], clicks.lines[w], strict=True)
+        ]
         for w in widgets
     }
     return Series(impressions.labels, lines)
 
 
-def search_queries(*, window: str, zero_results: bool = False, limit: int = 50) -> list[tuple[str, int, int]]:
+def search_queries(
+    *, window: str, zero_results: bool = False, limit: int = 50
+) -> list[tuple[str, int, int]]:
     """(query, searches, searches with no result), most asked first; only queries that found
     nothing at least once when `zero_results`. Beyond a day, from each day's top queries."""
     if is_hourly(window):
@@ -331,7 +369,11 @@ def ingest_sources(*, days: int) -> list[tuple[Source, dict[str, int]]]:
     first = timezone.localdate() - timedelta(days=days - 1)
     totals: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(INGEST_OUTCOMES, 0))
     outcome_of = {s: name for name, statuses in INGEST_OUTCOMES.items() for s in statuses}
-    rows = IngestDay.objects.filter(day__gte=first).values_list("source_id", "status").annotate(n=Sum("item_count"))
+    rows = (
+        IngestDay.objects.filter(day__gte=first)
+        .values_list("source_id", "status")
+        .annotate(n=Sum("item_count"))
+    )
     for source_id, status, n in rows:
         if status in outcome_of:
             totals[source_id][outcome_of[status]] += n
@@ -345,7 +387,7 @@ def held_reasons(*, days: int, source_id: int | None = None) -> list[tuple[str, 
     rows = IngestDay.objects.filter(day__gte=first, status__in=INGEST_OUTCOMES["held"])
     if source_id is not None:
         rows = rows.filter(source_id=source_id)
-    grouped = rows.values("source__name", "reason").annotate(n=Sum("item_count")).order_by("-n", "reason")
+    grouped = (
+        rows.values("source__name", "reason").annotate(n=Sum("item_count")).order_by("-n", "reason")
+    )
     return [(r["source__name"], r["reason"] or "(no reason given)", r["n"]) for r in grouped]
-
-

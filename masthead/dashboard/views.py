@@ -48,7 +48,9 @@ def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
 
 def overview(request: HttpRequest) -> HttpResponse:
     window, bucket = _window_bucket(request)
-    channels = list(ChannelPage.objects.filter(depth=3).order_by("title").values_list("path", "title"))
+    channels = list(
+        ChannelPage.objects.filter(depth=3).order_by("title").values_list("path", "title")
+    )
     scope = _choice(request, "channel", dict(channels), "")
     activity = selectors.site_activity(window=window, bucket=bucket, channel_path=scope or None)
     top = selectors.top_articles(window=window, scope_path=scope)
@@ -60,7 +62,17 @@ def overview(request: HttpRequest) -> HttpResponse:
         return _csv(
             f"top-{window}",
             ["rank", "article id", "title", "views", "reactions", "views in the window before"],
-            [[t.rank, t.article.pk, t.article.title, t.view_count, t.reaction_count, t.previous_view_count] for t in top],
+            [
+                [
+                    t.rank,
+                    t.article.pk,
+                    t.article.title,
+                    t.view_count,
+                    t.reaction_count,
+                    t.previous_view_count,
+                ]
+                for t in top
+            ],
         )
     if table == "channels":
         return _csv(
@@ -83,7 +95,10 @@ def overview(request: HttpRequest) -> HttpResponse:
             "compared": compared,
             "compared_chart": {
                 "labels": [c.title for c in compared],
-                "lines": {"views": [c.view_count for c in compared], "reactions": [c.reaction_count for c in compared]},
+                "lines": {
+                    "views": [c.view_count for c in compared],
+                    "reactions": [c.reaction_count for c in compared],
+                },
             },
         },
     )
@@ -97,7 +112,11 @@ def article(request: HttpRequest, article_id: int) -> HttpResponse:
     if table == "activity":
         return _csv(f"article-{page.pk}-activity", ["time", "views", "reactions"], activity.rows())
     if table == "sources":
-        return _csv(f"article-{page.pk}-sources", ["came from", "views"], [[label, n] for _, label, n in sources])
+        return _csv(
+            f"article-{page.pk}-sources",
+            ["came from", "views"],
+            [[label, n] for _, label, n in sources],
+        )
     lists = discovery.article_lists(page) if page.live else None
     return _render(
         request,
@@ -108,7 +127,10 @@ def article(request: HttpRequest, article_id: int) -> HttpResponse:
             "page": page,
             "activity": activity,
             "sources": sources,
-            "sources_chart": {"labels": [label for _, label, _ in sources], "lines": {"views": [n for *_, n in sources]}},
+            "sources_chart": {
+                "labels": [label for _, label, _ in sources],
+                "lines": {"views": [n for *_, n in sources]},
+            },
             "views_total": sum(activity.lines["views"]),
             "reactions_total": sum(activity.lines["reactions"]),
             "lists": lists,
@@ -163,7 +185,9 @@ def search(request: HttpRequest) -> HttpResponse:
     table = request.GET.get("csv")
     if table in ("top", "zero"):
         rows = top if table == "top" else zero
-        return _csv(f"search-{table}-{window}", ["query", "searches", "searches with no result"], rows)
+        return _csv(
+            f"search-{table}-{window}", ["query", "searches", "searches with no result"], rows
+        )
     return _render(
         request,
         "dashboard/search.html",

@@ -26,7 +26,9 @@ def urls():
     guard = permission_required(views.PERMISSION)
     return [
         path("analytics/", guard(views.overview), name="dashboard_overview"),
-        path("analytics/articles/<int:article_id>/", guard(views.article), name="dashboard_article"),
+        path(
+            "analytics/articles/<int:article_id>/", guard(views.article), name="dashboard_article"
+        ),
         path("analytics/widgets/", guard(views.widgets), name="dashboard_widgets"),
         path("analytics/search/", guard(views.search), name="dashboard_search"),
         path("analytics/ingestion/", guard(views.ingestion), name="dashboard_ingestion"),
@@ -39,4 +41,6 @@ def menu_item():
         AnalyticsItem(label, reverse(name), name=name, icon_name=icon, order=i)
         for i, (label, name, icon) in enumerate(PAGES)
     ]
-    return SubmenuMenuItem("Analytics", Menu(items=items), icon_name="view", order=240, name="analytics")
+    return SubmenuMenuItem(
+        "Analytics", Menu(items=items), icon_name="view", order=240, name="analytics"
+    )

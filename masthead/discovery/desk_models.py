@@ -22,9 +22,7 @@ class StoryGroupMember(models.Model):
     """An article's place in an editor's grouping (at most one per article)."""
 
     group = models.ForeignKey(StoryGroup, on_delete=models.CASCADE, related_name="members")
-    article = models.OneToOneField(
-        "news.ArticlePage", on_delete=models.CASCADE, related_name="+"
-    )
+    article = models.OneToOneField("news.ArticlePage", on_delete=models.CASCADE, related_name="+")
 
 
 class StoryDecision(models.Model):

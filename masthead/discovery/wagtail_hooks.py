@@ -19,10 +19,16 @@ def urls():
     return [
         path("stories/", guard(desk_views.desk_list), name="story_desk"),
         # Locked stories have numbers below zero.
-        re_path(r"^stories/(?P<story>-?\d{1,18})/$", guard(desk_views.desk_story), name="story_desk_story"),
+        re_path(
+            r"^stories/(?P<story>-?\d{1,18})/$",
+            guard(desk_views.desk_story),
+            name="story_desk_story",
+        ),
     ]
 
 
 @hooks.register("register_admin_menu_item")
 def menu_item():
-    return DeskItem("Story desk", reverse("story_desk"), name="story_desk", icon_name="group", order=245)
+    return DeskItem(
+        "Story desk", reverse("story_desk"), name="story_desk", icon_name="group", order=245
+    )

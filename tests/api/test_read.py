@@ -32,7 +32,10 @@ def test_cursor_pages_walk_every_live_article_once_newest_first(api):
     items = all_pages(api)
     ids = [i["id"] for i in items]
     expected = list(
-        ArticlePage.objects.live().exclude(published_at=None).order_by("-published_at", "-pk").values_list("pk", flat=True)
+        ArticlePage.objects.live()
+        .exclude(published_at=None)
+        .order_by("-published_at", "-pk")
+        .values_list("pk", flat=True)
     )
     assert ids == expected
 
@@ -45,11 +48,15 @@ def test_articles_filter_by_channel_with_its_sub_channels_by_tag_and_by_date(api
 
     tagged = ArticlePage.objects.live().filter(tagged_items__isnull=False).first()
     slug = tagged.tags.first().slug
-    with_tag = set(ArticlePage.objects.live().filter(tagged_items__tag__slug=slug).values_list("pk", flat=True))
+    with_tag = set(
+        ArticlePage.objects.live().filter(tagged_items__tag__slug=slug).values_list("pk", flat=True)
+    )
     found = all_pages(api, f"&tag={slug}")
     assert {i["id"] for i in found} == with_tag and all(slug in i["tags"] for i in found)
 
-    middle = sorted(ArticlePage.objects.live().values_list("published_at", flat=True))[len(with_tag) // 2 + 5]
+    middle = sorted(ArticlePage.objects.live().values_list("published_at", flat=True))[
+        len(with_tag) // 2 + 5
+    ]
     since = middle.isoformat().replace("+00:00", "Z")
     after = all_pages(api, f"&since={since}")
     assert after and all(i["published_at"] >= middle.isoformat()[:19] for i in after)
@@ -71,7 +78,13 @@ def test_an_article_comes_with_structured_body_tags_channel_path_images_and_sour
     assert body["title"] == article.title
     assert [c["slug"] for c in body["channel_path"]][-1] == article.get_parent().slug
     assert body["lead_image"]["renditions"]["thumbnail"].startswith("/media/")
-    assert body["body"] and {b["type"] for b in body["body"]} <= {"paragraph", "heading", "image", "quote", "embed"}
+    assert body["body"] and {b["type"] for b in body["body"]} <= {
+        "paragraph",
+        "heading",
+        "image",
+        "quote",
+        "embed",
+    }
     assert all(isinstance(b["value"], (str, dict)) for b in body["body"])
     assert body["source"]["canonical_url"].endswith(article.url)
     assert set(body["tags"]) == set(article.tags.values_list("slug", flat=True))
@@ -92,8 +105,15 @@ def test_an_article_answers_if_modified_since_with_its_last_publication(api):
     article = ArticlePage.objects.live().first()
     response = api.get(f"/api/v1/articles/{article.pk}")
     stamp = response["Last-Modified"]
-    assert api.get(f"/api/v1/articles/{article.pk}", HTTP_IF_MODIFIED_SINCE=stamp).status_code == 304
-    assert api.get(f"/api/v1/articles/{article.pk}", HTTP_IF_MODIFIED_SINCE="Mon, 01 Jan 2001 00:00:00 GMT").status_code == 200
+    assert (
+        api.get(f"/api/v1/articles/{article.pk}", HTTP_IF_MODIFIED_SINCE=stamp).status_code == 304
+    )
+    assert (
+        api.get(
+            f"/api/v1/articles/{article.pk}", HTTP_IF_MODIFIED_SINCE="Mon, 01 Jan 2001 00:00:00 GMT"
+        ).status_code
+        == 200
+    )
 
 
 def test_channels_come_as_a_tree(api):
@@ -129,7 +149,9 @@ def test_stories_list_and_detail_follow_the_story_desk(api):
     first = detail["articles"][0]["id"]
     locked = desk.story_split(article_id=first)
     assert api.get(f"/api/v1/stories/{locked}").json()["articles"][0]["id"] == first
-    assert first not in [a["id"] for a in api.get(f"/api/v1/stories/{story.story}").json()["articles"]]
+    assert first not in [
+        a["id"] for a in api.get(f"/api/v1/stories/{story.story}").json()["articles"]
+    ]
     assert api.get("/api/v1/stories/123456789").status_code == 404
 
 
@@ -144,7 +166,15 @@ def test_a_key_is_asked_for_only_when_the_setting_requires_one(api, settings):
 
 def test_every_read_response_is_declared_in_the_openapi_document(api):
     paths = api.get("/api/v1/openapi.json").json()["paths"]
-    for path in ["/api/v1/articles", "/api/v1/articles/{article_id}", "/api/v1/channels", "/api/v1/tags",
-                 "/api/v1/search", "/api/v1/stories", "/api/v1/stories/{story}", "/api/v1/recommendation"]:
+    for path in [
+        "/api/v1/articles",
+        "/api/v1/articles/{article_id}",
+        "/api/v1/channels",
+        "/api/v1/tags",
+        "/api/v1/search",
+        "/api/v1/stories",
+        "/api/v1/stories/{story}",
+        "/api/v1/recommendation",
+    ]:
         declared = set(paths[path]["get"]["responses"])
         assert {"200", "304", "401"} <= declared, path

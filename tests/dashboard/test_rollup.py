@@ -5,12 +5,21 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from masthead.dashboard import rollup
-from masthead.dashboard.models import ChannelHour, IngestDay, TopArticle
+from masthead.dashboard import rollup, selectors
+from masthead.dashboard.models import (
+    ChannelHour,
+    IngestDay,
+    SearchDay,
+    SearchQueryDay,
+    TopArticle,
+    WidgetDay,
+)
+from masthead.engagement.hourly import widget_hours_add
 from masthead.engagement.models import ArticleActivity
 from masthead.engagement.ranking import hour_start
 from masthead.ingest.models import Item, Source
 from masthead.news.models import ArticlePage, ChannelPage
+from masthead.news.search_log import search_query_record
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +53,10 @@ def test_channel_hours_sum_sub_channels_into_their_top_level_channel(articles, n
     activity(c, h0, 2, 2)
     activity(a, h1, 1)
     rollup.channel_hours_refresh(now=now)
-    rows = {(r.hour, r.channel_path): (r.view_count, r.reaction_count) for r in ChannelHour.objects.all()}
+    rows = {
+        (r.hour, r.channel_path): (r.view_count, r.reaction_count)
+        for r in ChannelHour.objects.all()
+    }
     assert rows == {
         (h0, markets.path): (12, 1),
         (h0, other.path): (2, 2),
@@ -87,33 +99,49 @@ def test_most_read_lists_rank_each_window_and_scope_and_carry_the_window_before(
 def test_ingestion_days_count_outcomes_per_source_and_keep_held_reasons(home, now):
     wire = Source.objects.create(name="Wire", url="https://wire.example/feed")
     for i, (status, reason) in enumerate(
-        [("new", ""), ("new", ""), ("duplicate", "same GUID"), ("held", "keyword stuffing"),
-         ("held", "keyword stuffing"), ("held", "too short")]
+        [
+            ("new", ""),
+            ("new", ""),
+            ("duplicate", "same GUID"),
+            ("held", "keyword stuffing"),
+            ("held", "keyword stuffing"),
+            ("held", "too short"),
+        ]
     ):
         Item.objects.create(source=wire, key=f"k{i}", status=status, reason=reason)
     rollup.ingest_days_refresh(now=timezone.now())
     rows = {(r.status, r.reason): r.item_count for r in IngestDay.objects.filter(source=wire)}
-    assert rows == {("new", ""): 2, ("duplicate", ""): 1, ("held", "keyword stuffing"): 2, ("held", "too short"): 1}
+    assert rows == {
+        ("new", ""): 2,
+        ("duplicate", ""): 1,
+        ("held", "keyword stuffing"): 2,
+        ("held", "too short"): 1,
+    }
 
 
-def test_widget_and_search_days_sum_their_hours_and_keep_each_days_top_queries(home, now, monkeypatch):
-    from masthead.dashboard.models import SearchDay, SearchQueryDay, WidgetDay
-    from masthead.dashboard import selectors
-    from masthead.engagement.hourly import widget_hours_add
-    from masthead.news.search_log import search_query_record
-
+def test_widget_and_search_days_sum_their_hours_and_keep_each_days_top_queries(
+    home, now, monkeypatch
+):
     today = hour_start(timezone.localtime(now)).replace(hour=0)
-    widget_hours_add(rows={(today, "related", 1): (10, 2), (today + timedelta(hours=3), "related", 1): (5, 1),
-                           (today, "like", 2): (4, 0)})
+    widget_hours_add(
+        rows={
+            (today, "related", 1): (10, 2),
+            (today + timedelta(hours=3), "related", 1): (5, 1),
+            (today, "like", 2): (4, 0),
+        }
+    )
     for query, times in [("copper", 3), ("gold", 2), ("tin", 1)]:
         for _ in range(times):
             search_query_record(query=query, result_count=0 if query == "tin" else 5, at=today)
     monkeypatch.setattr(rollup, "QUERIES_PER_DAY", 1)
     rollup.widget_days_refresh(now=now)
     rollup.search_days_refresh(now=now)
-    assert {(r.widget, r.position): (r.impression_count, r.click_count) for r in WidgetDay.objects.all()} == {
-        ("related", 1): (15, 3), ("like", 2): (4, 0)}
-    assert SearchDay.objects.get().search_count == 6 and SearchDay.objects.get().zero_result_count == 1
+    assert {
+        (r.widget, r.position): (r.impression_count, r.click_count) for r in WidgetDay.objects.all()
+    } == {("related", 1): (15, 3), ("like", 2): (4, 0)}
+    assert (
+        SearchDay.objects.get().search_count == 6 and SearchDay.objects.get().zero_result_count == 1
+    )
     # The most asked and the most often fruitless survive; the tail stays in the hourly rows.
     assert sorted(SearchQueryDay.objects.values_list("query", flat=True)) == ["copper", "tin"]
     assert selectors.widget_totals(window="7d")[0].ctr == pytest.approx(3 / 15)

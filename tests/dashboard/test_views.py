@@ -37,11 +37,21 @@ def traffic(home):
     """Two hours of views on two articles, widget impressions and clicks, two searches."""
     a, b = ArticlePage.objects.live().order_by("pk")[:2]
     hour = hour_start(timezone.now()) - timedelta(hours=1)
-    ArticleActivity.objects.create(article=a, hour=hour, path=a.path, view_count=9, reaction_count=2)
-    ArticleActivity.objects.create(article=b, hour=hour, path=b.path, view_count=4, reaction_count=0)
-    hourly.page_shown_record(reader_id="r1", article_id=a.pk, source="related", shown={"related": 4}, at=hour)
-    hourly.page_shown_record(reader_id="r2", article_id=a.pk, source="home", shown={"related": 4}, at=hour)
-    hourly.widget_click_record(reader_id="r1", widget="related", position=1, article_id=a.pk, target_id=b.pk, at=hour)
+    ArticleActivity.objects.create(
+        article=a, hour=hour, path=a.path, view_count=9, reaction_count=2
+    )
+    ArticleActivity.objects.create(
+        article=b, hour=hour, path=b.path, view_count=4, reaction_count=0
+    )
+    hourly.page_shown_record(
+        reader_id="r1", article_id=a.pk, source="related", shown={"related": 4}, at=hour
+    )
+    hourly.page_shown_record(
+        reader_id="r2", article_id=a.pk, source="home", shown={"related": 4}, at=hour
+    )
+    hourly.widget_click_record(
+        reader_id="r1", widget="related", position=1, article_id=a.pk, target_id=b.pk, at=hour
+    )
     search_query_record(query="Copper prices", result_count=3, at=hour)
     search_query_record(query="coppper", result_count=0, at=hour)
     rollup.rollup_refresh()
@@ -49,7 +59,11 @@ def traffic(home):
 
 
 def chart(response, chart_id: str) -> dict:
-    found = re.search(rf'<script id="{chart_id}" type="application/json">(.*?)</script>', response.content.decode(), re.S)
+    found = re.search(
+        rf'<script id="{chart_id}" type="application/json">(.*?)</script>',
+        response.content.decode(),
+        re.S,
+    )
     assert found, chart_id
     return json.loads(found.group(1))
 
@@ -58,8 +72,13 @@ def chart(response, chart_id: str) -> dict:
 def test_editors_and_moderators_see_the_analytics_menu_and_pages(traffic, group):
     client = login(group)
     assert b"Analytics" in client.get("/admin/").content
-    for url in ["/admin/analytics/", "/admin/analytics/widgets/", "/admin/analytics/search/",
-                "/admin/analytics/ingestion/", f"/admin/analytics/articles/{traffic[0].pk}/"]:
+    for url in [
+        "/admin/analytics/",
+        "/admin/analytics/widgets/",
+        "/admin/analytics/search/",
+        "/admin/analytics/ingestion/",
+        f"/admin/analytics/articles/{traffic[0].pk}/",
+    ]:
         assert client.get(url).status_code == 200, url
 
 
@@ -84,8 +103,17 @@ def test_csv_downloads_hold_the_same_numbers_as_the_tables(traffic):
     response = client.get("/admin/analytics/?window=24h&csv=top")
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0][0] == "rank" and [r[1] for r in rows[1:]] == [str(traffic[0].pk), str(traffic[1].pk)]
-    widgets = list(csv.reader(io.StringIO(client.get("/admin/analytics/widgets/?window=24h&csv=widgets").content.decode())))
+    assert rows[0][0] == "rank" and [r[1] for r in rows[1:]] == [
+        str(traffic[0].pk),
+        str(traffic[1].pk),
+    ]
+    widgets = list(
+        csv.reader(
+            io.StringIO(
+                client.get("/admin/analytics/widgets/?window=24h&csv=widgets").content.decode()
+            )
+        )
+    )
     assert widgets[1] == ["related", "8", "1", "0.1250"]
 
 
@@ -94,7 +122,10 @@ def test_the_article_page_shows_where_readers_came_from_and_its_lists(traffic):
     page = login("Editors").get(f"/admin/analytics/articles/{a.pk}/")
     assert sum(chart(page, "chart-article")["lines"]["views"]) == 9
     sources = chart(page, "chart-sources")
-    assert dict(zip(sources["labels"], sources["lines"]["views"], strict=True)) == {"Related": 1, "Home page": 1}
+    assert dict(zip(sources["labels"], sources["lines"]["views"], strict=True)) == {
+        "Related": 1,
+        "Home page": 1,
+    }
 
 
 def test_the_article_edit_view_has_an_analytics_tab_for_editors(traffic):

@@ -71,7 +71,9 @@ def test_merged_stories_show_as_one_story_everywhere_and_survive_a_rebuild(index
     assert members(story_of(first)) == {first, second}
 
 
-def test_a_locked_story_keeps_exactly_its_articles_when_the_clusterer_runs_again(indexed, make_article):
+def test_a_locked_story_keeps_exactly_its_articles_when_the_clusterer_runs_again(
+    indexed, make_article
+):
     group = a_story_with_copies()
     locked = desk.story_lock(story=story_of(group[0]))
     before = members(locked)

@@ -40,15 +40,31 @@ def test_a_fixed_sequence_of_events_adds_up_to_the_hourly_rows_worked_out_by_han
     x, y, z = pair
     shown = hourly.page_shown_record
     click = hourly.widget_click_record
-    assert shown(reader_id="a", article_id=x.pk, source="related", shown={"related": 3, "like": 2}, at=at(10, 5))
-    assert click(reader_id="a", widget="related", position=2, article_id=x.pk, target_id=y.pk, at=at(10, 6))
+    assert shown(
+        reader_id="a",
+        article_id=x.pk,
+        source="related",
+        shown={"related": 3, "like": 2},
+        at=at(10, 5),
+    )
+    assert click(
+        reader_id="a", widget="related", position=2, article_id=x.pk, target_id=y.pk, at=at(10, 6)
+    )
     # The same reader again within the window: neither the view nor the same click counts twice.
-    assert not shown(reader_id="a", article_id=x.pk, source="home", shown={"related": 3}, at=at(10, 10))
-    assert not click(reader_id="a", widget="related", position=2, article_id=x.pk, target_id=y.pk, at=at(10, 11))
+    assert not shown(
+        reader_id="a", article_id=x.pk, source="home", shown={"related": 3}, at=at(10, 10)
+    )
+    assert not click(
+        reader_id="a", widget="related", position=2, article_id=x.pk, target_id=y.pk, at=at(10, 11)
+    )
     assert shown(reader_id="b", article_id=x.pk, source="home", shown={"related": 3}, at=at(10, 40))
-    assert click(reader_id="b", widget="related", position=1, article_id=x.pk, target_id=z.pk, at=at(10, 41))
+    assert click(
+        reader_id="b", widget="related", position=1, article_id=x.pk, target_id=z.pk, at=at(10, 41)
+    )
     assert shown(reader_id="c", article_id=x.pk, source="external", shown={}, at=at(11, 2))
-    assert shown(reader_id="c", article_id=y.pk, source="related", shown={"related": 1}, at=at(11, 3))
+    assert shown(
+        reader_id="c", article_id=y.pk, source="related", shown={"related": 1}, at=at(11, 3)
+    )
 
     assert widget_rows() == {
         (TEN, "related", 1): (2, 1),
@@ -68,8 +84,12 @@ def test_a_fixed_sequence_of_events_adds_up_to_the_hourly_rows_worked_out_by_han
 
 def test_items_far_down_a_list_are_counted_at_the_last_position_kept(pair):
     x, y, _ = pair
-    hourly.page_shown_record(reader_id="a", article_id=x.pk, source="direct", shown={"ranking": 50}, at=at(9, 0))
-    hourly.widget_click_record(reader_id="a", widget="ranking", position=45, article_id=x.pk, target_id=y.pk, at=at(9, 1))
+    hourly.page_shown_record(
+        reader_id="a", article_id=x.pk, source="direct", shown={"ranking": 50}, at=at(9, 0)
+    )
+    hourly.widget_click_record(
+        reader_id="a", widget="ranking", position=45, article_id=x.pk, target_id=y.pk, at=at(9, 1)
+    )
     rows = widget_rows()
     assert len(rows) == hourly.MAX_POSITION
     assert rows[(at(9, 0), "ranking", hourly.MAX_POSITION)] == (1, 1)
@@ -80,7 +100,9 @@ def test_unknown_widgets_sources_and_articles_are_refused_and_count_nothing(pair
     with pytest.raises(hourly.UnknownPlace):
         hourly.page_shown_record(reader_id="a", article_id=x.pk, source="newsletter", shown={})
     with pytest.raises(hourly.UnknownPlace):
-        hourly.page_shown_record(reader_id="a", article_id=x.pk, source="home", shown={"sidebar": 2})
+        hourly.page_shown_record(
+            reader_id="a", article_id=x.pk, source="home", shown={"sidebar": 2}
+        )
     with pytest.raises(hourly.UnknownArticle):
         hourly.page_shown_record(reader_id="a", article_id=10**9, source="home", shown={})
     assert not WidgetHour.objects.exists() and not ArticleSourceHour.objects.exists()
@@ -98,7 +120,10 @@ def test_the_beacons_count_a_browser_once_and_refuse_cross_site_and_bad_input(pa
     assert post(browser, "/api/v1/events/shown", payload).json() == {"counted": False}
     click = {"article": x.pk, "widget": "related", "position": 2, "target": y.pk}
     assert post(browser, "/api/v1/events/widget-click", click).status_code == 202
-    assert post(browser, "/api/v1/events/shown", payload, HTTP_SEC_FETCH_SITE="cross-site").status_code == 403
+    assert (
+        post(browser, "/api/v1/events/shown", payload, HTTP_SEC_FETCH_SITE="cross-site").status_code
+        == 403
+    )
     assert post(browser, "/api/v1/events/shown", payload | {"source": "nowhere"}).status_code == 422
     assert post(browser, "/api/v1/events/widget-click", click | {"position": 0}).status_code == 422
     assert post(browser, "/api/v1/events/shown", payload | {"article": 10**9}).status_code == 404

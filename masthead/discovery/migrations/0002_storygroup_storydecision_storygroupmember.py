@@ -6,42 +6,102 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('discovery', '0001_initial'),
-        ('news', '0005_searchqueryhour'),
+        ("discovery", "0001_initial"),
+        ("news", "0005_searchqueryhour"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StoryGroup',
+            name="StoryGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='StoryDecision',
+            name="StoryDecision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('merge', 'Merged stories'), ('split', 'Split an article out'), ('lock', 'Locked a story'), ('unlock', 'Unlocked a story')], max_length=8)),
-                ('story', models.BigIntegerField(help_text='The story decided on (after the decision).')),
-                ('other_story', models.BigIntegerField(blank=True, null=True)),
-                ('decided_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('article', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='news.articlepage')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("merge", "Merged stories"),
+                            ("split", "Split an article out"),
+                            ("lock", "Locked a story"),
+                            ("unlock", "Unlocked a story"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "story",
+                    models.BigIntegerField(help_text="The story decided on (after the decision)."),
+                ),
+                ("other_story", models.BigIntegerField(blank=True, null=True)),
+                ("decided_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="news.articlepage",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'permissions': [('use_story_desk', 'Can merge, split and lock stories')],
+                "permissions": [("use_story_desk", "Can merge, split and lock stories")],
             },
         ),
         migrations.CreateModel(
-            name='StoryGroupMember',
+            name="StoryGroupMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('article', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='news.articlepage')),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='discovery.storygroup')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "article",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="news.articlepage",
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="members",
+                        to="discovery.storygroup",
+                    ),
+                ),
             ],
         ),
     ]

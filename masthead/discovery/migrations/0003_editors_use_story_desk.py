@@ -9,9 +9,13 @@ def grant(apps, schema_editor):
     ContentType = apps.get_model("contenttypes", "ContentType")
     Permission = apps.get_model("auth", "Permission")
     Group = apps.get_model("auth", "Group")
-    content_type, _ = ContentType.objects.get_or_create(app_label="discovery", model="storydecision")
+    content_type, _ = ContentType.objects.get_or_create(
+        app_label="discovery", model="storydecision"
+    )
     permission, _ = Permission.objects.get_or_create(
-        content_type=content_type, codename="use_story_desk", defaults={"name": "Can merge, split and lock stories"}
+        content_type=content_type,
+        codename="use_story_desk",
+        defaults={"name": "Can merge, split and lock stories"},
     )
     for group in Group.objects.filter(name__in=GROUPS):
         group.permissions.add(permission)
@@ -19,7 +23,9 @@ def grant(apps, schema_editor):
 
 def revoke(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
-    Permission.objects.filter(content_type__app_label="discovery", codename="use_story_desk").delete()
+    Permission.objects.filter(
+        content_type__app_label="discovery", codename="use_story_desk"
+    ).delete()
 
 
 class Migration(migrations.Migration):

@@ -5,39 +5,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('engagement', '0001_initial'),
-        ('news', '0005_searchqueryhour'),
+        ("engagement", "0001_initial"),
+        ("news", "0005_searchqueryhour"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WidgetHour',
+            name="WidgetHour",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hour', models.DateTimeField()),
-                ('widget', models.CharField(max_length=32)),
-                ('position', models.PositiveSmallIntegerField()),
-                ('impression_count', models.BigIntegerField(default=0)),
-                ('click_count', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("hour", models.DateTimeField()),
+                ("widget", models.CharField(max_length=32)),
+                ("position", models.PositiveSmallIntegerField()),
+                ("impression_count", models.BigIntegerField(default=0)),
+                ("click_count", models.BigIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('hour', 'widget', 'position'), name='one_widget_row_per_hour')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("hour", "widget", "position"), name="one_widget_row_per_hour"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ArticleSourceHour',
+            name="ArticleSourceHour",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hour', models.DateTimeField()),
-                ('source', models.CharField(max_length=16)),
-                ('view_count', models.BigIntegerField(default=0)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='news.articlepage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("hour", models.DateTimeField()),
+                ("source", models.CharField(max_length=16)),
+                ("view_count", models.BigIntegerField(default=0)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="news.articlepage",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['hour', 'source'], name='source_by_hour')],
-                'constraints': [models.UniqueConstraint(fields=('article', 'hour', 'source'), name='one_source_row_per_hour')],
+                "indexes": [models.Index(fields=["hour", "source"], name="source_by_hour")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("article", "hour", "source"), name="one_source_row_per_hour"
+                    )
+                ],
             },
         ),
     ]

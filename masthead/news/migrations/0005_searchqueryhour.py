@@ -4,23 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('news', '0004_page_url_path_index'),
+        ("news", "0004_page_url_path_index"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SearchQueryHour',
+            name="SearchQueryHour",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hour', models.DateTimeField()),
-                ('query', models.CharField(max_length=100)),
-                ('search_count', models.BigIntegerField(default=0)),
-                ('zero_result_count', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("hour", models.DateTimeField()),
+                ("query", models.CharField(max_length=100)),
+                ("search_count", models.BigIntegerField(default=0)),
+                ("zero_result_count", models.BigIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('hour', 'query'), name='one_query_row_per_hour')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("hour", "query"), name="one_query_row_per_hour")
+                ],
             },
         ),
     ]

@@ -19,7 +19,11 @@ JOBS = [
     ("queue Like (co-visitation) lists", 600, discovery.also_read_refresh_task.enqueue),
     ("queue the daily discovery refit", 3600, discovery.refit_if_stale),
     ("queue polls of due sources", 60, ingest.sources_queue),
-    ("bring the analytics roll-ups up to date", 300, lambda: call_command("dashboard_rollup", verbosity=0)),
+    (
+        "bring the analytics roll-ups up to date",
+        300,
+        lambda: call_command("dashboard_rollup", verbosity=0),
+    ),
 ]
 
 
