@@ -154,19 +154,26 @@ def story_list_recent(*, days: int = DESK_DAYS, limit: int = DESK_SIZE) -> list[
         .order_by("-latest")[:limit]
     )
     rows = sorted(rows + locked, key=lambda r: r["latest"], reverse=True)[:limit]
+    titles = _lead_titles([r["story"] for r in rows])
     return [
         StorySummary(
-            r["story"], r["n"], r["first"], r["latest"], _lead_title(r["story"]), r["story"] < 0
+            r["story"], r["n"], r["first"], r["latest"], titles.get(r["story"], ""), r["story"] < 0
         )
         for r in rows
     ]
 
 
-def _lead_title(story: int) -> str:
-    lead = ArticleProfile.objects.filter(story=story).order_by("published_at").first()
-    if lead is None:
-        return ""
-    return ArticlePage.objects.filter(pk=lead.pk).values_list("title", flat=True).first() or ""
+def _lead_titles(stories: list[int]) -> dict[int, str]:
+    """Story -> headline of its first article (two queries for any number of stories)."""
+    leads: dict[int, int] = {}
+    for story, article_id in (
+        ArticleProfile.objects.filter(story__in=stories)
+        .order_by("-published_at")
+        .values_list("story", "article_id")
+    ):
+        leads[story] = article_id  # the last one written is the earliest
+    titles = dict(ArticlePage.objects.filter(pk__in=leads.values()).values_list("id", "title"))
+    return {story: titles.get(article_id, "") for story, article_id in leads.items()}
 
 
 @dataclass(frozen=True)
