@@ -72,10 +72,12 @@ with connection.cursor() as c:
       SELECT current_date - d, s.id, st, CASE WHEN st = 'held' THEN 'reason ' || (d % 5) ELSE '' END, 1 + (d % 9)
       FROM generate_series(0, 400) d, ingest_source s, unnest(ARRAY['new','duplicate','near-duplicate','held']) st''')
     c.execute("ANALYZE")
-from masthead.dashboard.rollup import top_articles_refresh, _mark_set
+from masthead.dashboard.rollup import top_articles_refresh, widget_days_refresh, search_days_refresh, _mark_set
 from django.utils import timezone
 t = time.perf_counter()
 top_articles_refresh(now=timezone.now())
+widget_days_refresh(now=timezone.now())
+search_days_refresh(now=timezone.now())
 top_seconds = time.perf_counter() - t
 _mark_set("channel_hours", timezone.now())
 print(f"FILLED {{total}} {{rows}} {{time.perf_counter() - started:.0f}} {{top_seconds:.1f}}")
@@ -105,7 +107,9 @@ pages = [
     ("overview 30 d by day", "/admin/analytics/?window=30d&bucket=day"),
     ("overview 30 d by hour", "/admin/analytics/?window=30d&bucket=hour"),
     ("article (oldest, 250 h)", f"/admin/analytics/articles/{{article.pk}}/"),
+    ("widgets 24 h", "/admin/analytics/widgets/?window=24h"),
     ("widgets 30 d", "/admin/analytics/widgets/?window=30d"),
+    ("search 24 h", "/admin/analytics/search/?window=24h"),
     ("search 30 d", "/admin/analytics/search/?window=30d"),
     ("search 7 d", "/admin/analytics/search/?window=7d"),
     ("ingestion 30 d", "/admin/analytics/ingestion/?window=30d"),
@@ -168,7 +172,7 @@ def main() -> None:
         f"Rows: activity {int(counts[0]):,}, view sources {int(counts[1]):,}, widget hours "
         f"{int(counts[2]):,}, search query hours {int(counts[3]):,}"
     )
-    print(f"Most-read roll-up (all windows and channels, one run): {top} s\n")
+    print(f"Roll-ups from scratch (most read, widget days, search days): {top} s\n")
     print(f"{'page':<38}{'median ms':>11}{'max ms':>9}")
     baseline = None
     for name, median, worst in re.findall(r"PAGE (.+)\|(\S+)\|(\S+)", out):
