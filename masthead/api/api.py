@@ -232,3 +232,7 @@ def article_discovery(request: HttpRequest, article_id: ArticleId):
             "story": _items(request, lists.story),
         },
     )
+
+
+api.add_router("", "masthead.api.read.router")
+api.add_router("", "masthead.api.analytics.router")

@@ -19,6 +19,7 @@ from PIL import ImageDraw
 from wagtail.images import get_image_model
 from wagtail.rich_text import RichText
 
+from masthead.demo.analytics_traffic import session_analytics_record
 from masthead.demo.corpus import VOCABULARY, Article, CorpusGenerator, channels, staff_members
 from masthead.demo.traffic import TrafficArticle, reader_id, traffic_sessions
 from masthead.engagement import counters, services
@@ -253,6 +254,8 @@ def traffic_simulate(
         if at
     ]
     sessions = views = counted = reactions = 0
+    titles = dict(ArticlePage.objects.live().values_list("id", "title"))
+    rng = random.Random(seed)
     for session in traffic_sessions(items=items, readers=readers, hours=hours, now=now, seed=seed):
         reader = Reader(
             id=reader_id(seed, session.reader), is_private=session.is_private, is_new=False
@@ -261,6 +264,7 @@ def traffic_simulate(
         for article_id, at in session.views:
             views += 1
             counted += services.view_record(reader=reader, article_id=article_id, at=at)
+        session_analytics_record(rng=rng, reader_id=reader.id, views=session.views, titles=titles)
         for article_id, at in session.reactions:
             reactions += 1
             services.reaction_set(

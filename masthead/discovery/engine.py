@@ -458,6 +458,11 @@ class StoryIndex:
         self._remember(key, story, signature, x, z, published)
         return story, how
 
+    @staticmethod
+    def is_closed(story: int) -> bool:
+        """Stories numbered below zero are editors' locked groupings: nothing joins them here."""
+        return story < 0
+
     def bar(self, short: bool) -> float:
         """The content similarity an article must reach to join the closest one's story."""
         return self.headline_threshold if short else self.threshold
@@ -467,6 +472,8 @@ class StoryIndex:
         within the window (whatever the bars: `add` applies them)."""
         best, best_j = None, max(self.near_duplicate, near_duplicate_bar(signature))
         for other in self.lsh.query(signature):
+            if self.is_closed(self.story_of[other]):
+                continue
             j = signature.jaccard(self.signatures[other])
             if other != key and j >= best_j:
                 best, best_j = other, j
@@ -485,6 +492,8 @@ class StoryIndex:
         top = window[np.argsort(-dense)[:STORY_CANDIDATES]]
         sparse = _sparse_dots([self.rows[i] for i in top], x)
         sims = 0.5 * sparse + 0.5 * (self.Z[top] @ z)
+        closed = [self.is_closed(self.story_of[self.keys[j]]) for j in top]
+        sims = np.where(closed, -np.inf, sims)
         i = int(np.argmax(sims))
         # Under average linkage the headline bar is a mean, so longer texts keep the article bar.
         short = not average and min(x.nnz, self.rows[top[i]].nnz) < SHORT_TERMS

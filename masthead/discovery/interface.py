@@ -176,10 +176,8 @@ def _article_lists(article: ArticlePage) -> ArticleLists:
     related_rows = [r for r in profile["related"] if r[0] not in blocked]
     like_rows = [r for r in profile["like"] if r[0] not in blocked]
     live = _live([*pins, *(r[0] for r in related_rows), *(r[0] for r in like_rows), *members])
-    stories = {r[0]: r[3] for r in profile["related"]}
-    unknown = [a for a in [*pins, *(r[0] for r in like_rows)] if a not in stories]
-    if unknown:  # pins and co-visitation lists carry no story: look those up (one query)
-        stories.update(_stories(unknown))
+    # Stories as they are now, not as the lists stored them: the story desk may have changed them.
+    stories = _stories([*pins, *(r[0] for r in related_rows), *(r[0] for r in like_rows)])
 
     def item(article_id: int, reason: str, score: float = 0.0) -> DiscoveryItem:
         return DiscoveryItem(live[article_id], reason, score, stories.get(article_id))

@@ -58,3 +58,10 @@ class RelatedOverride(Orderable):
         constraints = [
             models.UniqueConstraint(fields=["page", "article"], name="one_override_per_article")
         ]
+
+
+from masthead.discovery.desk_models import (  # noqa: E402, F401
+    StoryDecision,
+    StoryGroup,
+    StoryGroupMember,
+)

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from masthead.discovery import embeddings, engine
 from masthead.discovery.corpus_index import CorpusIndex, IndexRow
+from masthead.discovery.desk import story_pins
 from masthead.discovery.models import ArticleProfile, TextModel
 from masthead.engagement.models import ReaderView
 from masthead.news.cache import keys_purge, lists_key
@@ -319,6 +320,16 @@ def _profile(index: CorpusIndex, row: int, doc: Doc, signature) -> ArticleProfil
     )
 
 
+def _story_assign(
+    stories: engine.StoryIndex, pins: dict[int, int], article_id: int, *vectors: Any
+) -> int:
+    """An editor's grouping wins over clustering (see `desk`); everything else is clustered."""
+    if article_id in pins:
+        stories.restore(article_id, pins[article_id], *vectors)
+        return pins[article_id]
+    return stories.add(article_id, *vectors)[0]
+
+
 # Rows per progress report of a rebuild's per-article stages.
 PROGRESS_CHUNK = 2000
 
@@ -358,8 +369,11 @@ def index_rebuild(
             if number % PROGRESS_CHUNK == 0 or number == len(docs):
                 report("Signatures", number, len(docs))
         stories = []
+        pins = story_pins()
         for i, (d, s) in enumerate(zip(docs, signatures, strict=True)):
-            stories.append(index.stories.add(d.id, s, X[i], Z[i], d.published_at.timestamp())[0])
+            stories.append(
+                _story_assign(index.stories, pins, d.id, s, X[i], Z[i], d.published_at.timestamp())
+            )
             if (i + 1) % PROGRESS_CHUNK == 0 or i + 1 == len(docs):
                 report("Stories", i + 1, len(docs))
         index.add_many(
@@ -508,7 +522,9 @@ def _article_update(index: CorpusIndex, article_id: int) -> str:
             signature=signature.hashvalues.astype(np.uint32),
         )
         if old_row is None:
-            row.story, _ = index.stories.add(doc.id, signature, X, Z[0], published)
+            row.story = _story_assign(
+                index.stories, story_pins(), doc.id, signature, X, Z[0], published
+            )
             story = row.story
             index.add([row])
             outcome = "added"

@@ -173,3 +173,6 @@ class ReactionSettings(BaseGenericSetting):
             kinds_parse(self.kinds)
         except InvalidReactionKinds as error:
             raise ValidationError({"kinds": str(error)}) from None
+
+
+from masthead.engagement.hourly_models import ArticleSourceHour, WidgetHour  # noqa: E402, F401

@@ -367,3 +367,6 @@ class FeedSettings(BaseSiteSetting):
 
     class Meta:
         verbose_name = "Feeds"
+
+
+from masthead.news.search_log import SearchQueryHour  # noqa: E402, F401

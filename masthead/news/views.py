@@ -21,6 +21,7 @@ from masthead.news.ids import id_parse
 from masthead.news.models import Author, ChannelPage
 from masthead.news.pagination import paginate, paginate_counted
 from masthead.news.search import MAX_QUERY_LENGTH, ORDERS, SearchRequest, article_search
+from masthead.news.search_log import search_query_record
 
 
 def _tag(slug: str) -> Tag:
@@ -198,6 +199,8 @@ def search(request: HttpRequest) -> HttpResponse:
     )
     if message:
         messages.append(message)
+    if request.GET.get("page", "1") == "1" and search_request.terms:
+        search_query_record(query=search_request.query, result_count=page.paginator.count)
     context = {
         "search": search_request,
         "results": page,

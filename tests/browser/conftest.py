@@ -21,9 +21,10 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def site_url(tmp_path_factory):
+def site_env(tmp_path_factory) -> dict[str, str]:
+    """The environment of the test site's server, for commands against its database."""
     var = tmp_path_factory.mktemp("browser-site")
-    env = {
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "masthead.settings",
         "MASTHEAD_VAR_DIR": str(var),
@@ -35,6 +36,11 @@ def site_url(tmp_path_factory):
         # Every test browser is a new reader on 127.0.0.1; production issues one id a minute.
         "MASTHEAD_READER_MINT_RATE": "100000/m",
     }
+
+
+@pytest.fixture(scope="session")
+def site_url(site_env):
+    env = site_env
     masthead = [sys.executable, "-m", "masthead.cli"]
     subprocess.run([*masthead, "migrate", "--noinput", "-v0"], env=env, check=True)
     subprocess.run([*masthead, "collectstatic", "--noinput", "-v0"], env=env, check=True)

@@ -126,6 +126,17 @@ def test_same_event_outside_the_time_window_is_a_new_story():
     assert a == b != c
 
 
+def test_nothing_joins_a_closed_story_neither_as_a_copy_nor_as_the_same_event():
+    model = engine.model_fit([WIRE, "football coach sacked"] * 3)
+    index = engine.StoryIndex()
+    X = model.sparse([WIRE])
+    index.restore(1, -7, engine.minhash(WIRE), X, model.dense(X)[0], 0.0)
+    copy, how = story_index_add(index, 2, "UPDATE 1-" + WIRE, model)
+    retold, how_retold = story_index_add(index, 3, " ".join(reversed(WIRE.split())), model)
+    assert (how, copy) == ("new", 1)
+    assert retold == copy and how_retold in ("duplicate", "event")
+
+
 def test_minhash_signatures_round_trip():
     m = engine.minhash(WIRE)
     assert engine.minhash_load(engine.minhash_bytes(m)).jaccard(m) == 1.0

@@ -1,0 +1,185 @@
+"""The analytics pages in the admin: server time per page with a large history, PostgreSQL.
+
+    python bench/dashboard.py [--articles 20000] [--views 100000000] [--runs 15]
+
+A site of `--articles` articles (bench/var/, `masthead generate`), then hourly rows written
+straight into the tables with generate_series, as the hourly recording and the roll-ups would
+leave them after `--views` counted views over 400 days:
+  - engagement_articleactivity: every article read for 250 hours after publication, decaying;
+    the view counts add up to `--views` (default 100 M);
+  - engagement_articlesourcehour: the same views split over 4 places they came from;
+  - engagement_widgethour: 6 widgets x 20 positions for every hour of 400 days;
+  - news_searchqueryhour: 300 distinct queries every hour of 400 days;
+  - dashboard_channelhour / dashboard_topArticle / dashboard_ingestday: what the roll-ups keep.
+Then each admin page is requested `--runs` times in process (Django test client, an Editor
+logged in, after one warm-up) and the median and worst server times are printed, next to
+Wagtail's own admin home page measured in the same run as the baseline.
+"""
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+from harness import VAR, environment, masthead, psql, reachable
+
+DATABASE = "masthead_cockpit_bench"
+POSTGRES = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
+
+FILL = """
+import django, time
+django.setup()
+from django.db import connection
+views, started = {views}, time.perf_counter()
+with connection.cursor() as c:
+    c.execute("SELECT count(*) FROM news_articlepage")
+    articles = c.fetchone()[0]
+    per_article = views / articles
+    # Views in hour h after publication: base * 0.98**h over 250 hours; the sum is per_article.
+    base = per_article * (1 - 0.98) / (1 - 0.98 ** 250)
+    c.execute('''
+      INSERT INTO engagement_articleactivity (article_id, hour, path, view_count, reaction_count)
+      SELECT a.page_ptr_id, date_trunc('hour', now()) - interval '400 days'
+               + ((a.page_ptr_id * 7919) %% (390 * 24)) * interval '1 hour' + h * interval '1 hour',
+             p.path, greatest(1, round(%s * power(0.98, h)))::int, round(%s * power(0.98, h) / 40)::int
+      FROM news_articlepage a JOIN wagtailcore_page p ON p.id = a.page_ptr_id
+      CROSS JOIN generate_series(0, 249) h''', [base, base])
+    c.execute('''
+      INSERT INTO engagement_articlesourcehour (article_id, hour, source, view_count)
+      SELECT article_id, hour, s.source, greatest(1, view_count / 4)
+      FROM engagement_articleactivity CROSS JOIN (VALUES ('home'), ('related'), ('external'), ('ranking')) s(source)''')
+    c.execute('''
+      INSERT INTO engagement_widgethour (hour, widget, position, impression_count, click_count)
+      SELECT date_trunc('hour', now()) - h * interval '1 hour', w, p, 10000 / p, 400 / p
+      FROM generate_series(0, 400 * 24) h,
+           unnest(ARRAY['related','like','ranking','recommendation','story','tags']) w,
+           generate_series(1, 20) p''')
+    c.execute('''
+      INSERT INTO news_searchqueryhour (hour, query, search_count, zero_result_count)
+      SELECT date_trunc('hour', now()) - h * interval '1 hour', 'query ' || q, 1 + (q % 7), (q % 11 = 0)::int
+      FROM generate_series(0, 400 * 24) h, generate_series(1, 300) q''')
+    c.execute('''
+      INSERT INTO dashboard_channelhour (hour, channel_path, view_count, reaction_count)
+      SELECT hour, substr(path, 1, 12), sum(view_count), sum(reaction_count)
+      FROM engagement_articleactivity GROUP BY 1, 2''')
+    c.execute("SELECT sum(view_count), count(*) FROM engagement_articleactivity")
+    total, rows = c.fetchone()
+    c.execute("INSERT INTO ingest_source (name, url, format, policy, poll_minutes, full_text, credit, canonical_to_original, enabled, next_poll_at, failures, last_error, etag, last_modified, items_seen, items_new, items_duplicate, items_held, channel_rules) SELECT 'Source ' || s, 'https://s' || s || '.example/feed', 'rss', 'draft', 15, true, '', true, true, now(), 0, '', '', '', 0, 0, 0, 0, '' FROM generate_series(1, 50) s")
+    c.execute('''
+      INSERT INTO dashboard_ingestday (day, source_id, status, reason, item_count)
+      SELECT current_date - d, s.id, st, CASE WHEN st = 'held' THEN 'reason ' || (d % 5) ELSE '' END, 1 + (d % 9)
+      FROM generate_series(0, 400) d, ingest_source s, unnest(ARRAY['new','duplicate','near-duplicate','held']) st''')
+    c.execute("ANALYZE")
+from masthead.dashboard.rollup import top_articles_refresh, widget_days_refresh, search_days_refresh, _mark_set
+from django.utils import timezone
+t = time.perf_counter()
+top_articles_refresh(now=timezone.now())
+widget_days_refresh(now=timezone.now())
+search_days_refresh(now=timezone.now())
+top_seconds = time.perf_counter() - t
+_mark_set("channel_hours", timezone.now())
+print(f"FILLED {{total}} {{rows}} {{time.perf_counter() - started:.0f}} {{top_seconds:.1f}}")
+"""
+
+MEASURE = """
+import django, statistics, time
+django.setup()
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from django.db import connection
+from masthead.news.models import ArticlePage
+with connection.cursor() as c:
+    c.execute("SELECT count(*) FROM engagement_articleactivity"); activity = c.fetchone()[0]
+    c.execute("SELECT count(*) FROM engagement_widgethour"); widget = c.fetchone()[0]
+    c.execute("SELECT count(*) FROM news_searchqueryhour"); search = c.fetchone()[0]
+    c.execute("SELECT count(*) FROM engagement_articlesourcehour"); sources = c.fetchone()[0]
+print(f"ROWS {{activity}} {{sources}} {{widget}} {{search}}")
+user, _ = User.objects.get_or_create(username="bench-editor")
+user.groups.add(Group.objects.get(name="Editors"))
+client = Client(SERVER_NAME="localhost")
+client.force_login(user)
+article = ArticlePage.objects.order_by("published_at").first()
+pages = [
+    ("Wagtail admin home (baseline)", "/admin/"),
+    ("overview 24 h by hour", "/admin/analytics/?window=24h&bucket=hour"),
+    ("overview 30 d by day", "/admin/analytics/?window=30d&bucket=day"),
+    ("overview 30 d by hour", "/admin/analytics/?window=30d&bucket=hour"),
+    ("article (oldest, 250 h)", f"/admin/analytics/articles/{{article.pk}}/"),
+    ("widgets 24 h", "/admin/analytics/widgets/?window=24h"),
+    ("widgets 30 d", "/admin/analytics/widgets/?window=30d"),
+    ("search 24 h", "/admin/analytics/search/?window=24h"),
+    ("search 30 d", "/admin/analytics/search/?window=30d"),
+    ("search 7 d", "/admin/analytics/search/?window=7d"),
+    ("ingestion 30 d", "/admin/analytics/ingestion/?window=30d"),
+    ("channel edit view (no Analytics tab)", f"/admin/pages/{{article.get_parent().pk}}/edit/"),
+    ("article edit view + Analytics tab", f"/admin/pages/{{article.pk}}/edit/"),
+]
+for name, url in pages:
+    assert client.get(url).status_code == 200, url
+    samples = []
+    for _ in range({runs}):
+        t = time.perf_counter(); client.get(url); samples.append((time.perf_counter() - t) * 1000)
+    print(f"PAGE {{name}}|{{statistics.median(samples):.1f}}|{{max(samples):.1f}}")
+"""
+
+
+def run(env: dict, code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(done.stderr[-3000:])
+    return done.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=20_000)
+    parser.add_argument("--views", type=int, default=100_000_000)
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    if not reachable(5432):
+        sys.exit("PostgreSQL is not reachable on 127.0.0.1:5432; this benchmark needs it.")
+    var = VAR / "dashboard"
+    shutil.rmtree(var, ignore_errors=True)
+    var.mkdir(parents=True)
+    psql(f"DROP DATABASE IF EXISTS {DATABASE}")
+    psql(f"CREATE DATABASE {DATABASE}")
+    env = environment(var, POSTGRES, "")
+    started = time.perf_counter()
+    masthead(env, "migrate", "--noinput", "-v0")
+    masthead(env, "collectstatic", "--noinput", "-v0")
+    masthead(
+        env,
+        "generate",
+        "--articles",
+        str(args.articles),
+        "--seed",
+        "1",
+        "--no-images",
+        "--no-discovery",
+    )
+    built = time.perf_counter() - started
+    filled = re.search(r"FILLED (\d+) (\d+) (\d+) (\S+)", run(env, FILL.format(views=args.views)))
+    total, rows, seconds, top = filled.groups()
+    out = run(env, MEASURE.format(runs=args.runs))
+    counts = re.search(r"ROWS (\d+) (\d+) (\d+) (\d+)", out).groups()
+    print(
+        f"Site: {args.articles:,} articles ({built:.0f} s); history: {int(total):,} views in "
+        f"{int(rows):,} article-hour rows, filled in {seconds} s"
+    )
+    print(
+        f"Rows: activity {int(counts[0]):,}, view sources {int(counts[1]):,}, widget hours "
+        f"{int(counts[2]):,}, search query hours {int(counts[3]):,}"
+    )
+    print(f"Roll-ups from scratch (most read, widget days, search days): {top} s\n")
+    print(f"{'page':<38}{'median ms':>11}{'max ms':>9}")
+    baseline = None
+    for name, median, worst in re.findall(r"PAGE (.+)\|(\S+)\|(\S+)", out):
+        baseline = baseline or float(median)
+        ratio = float(median) / baseline
+        print(f"{name:<38}{float(median):>11.1f}{float(worst):>9.1f}   {ratio:.2f}x baseline")
+
+
+if __name__ == "__main__":
+    main()

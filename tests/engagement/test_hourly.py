@@ -1,0 +1,133 @@
+"""Impressions, widget clicks per position and where views came from, counted per hour."""
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from django.test import Client
+
+from masthead.engagement import hourly
+from masthead.engagement.hourly_models import ArticleSourceHour, WidgetHour
+from masthead.news.models import ArticlePage
+from tests.engagement.conftest import BROWSER
+
+TEN = datetime(2025, 4, 9, 10, 0, tzinfo=UTC)
+ELEVEN = datetime(2025, 4, 9, 11, 0, tzinfo=UTC)
+
+
+def at(hour: int, minute: int) -> datetime:
+    return datetime(2025, 4, 9, hour, minute, tzinfo=UTC)
+
+
+@pytest.fixture
+def pair(home):
+    first, second, third = ArticlePage.objects.live().order_by("pk")[:3]
+    return first, second, third
+
+
+def widget_rows() -> dict:
+    return {
+        (r.hour, r.widget, r.position): (r.impression_count, r.click_count)
+        for r in WidgetHour.objects.all()
+    }
+
+
+def source_rows() -> dict:
+    return {(r.article_id, r.hour, r.source): r.view_count for r in ArticleSourceHour.objects.all()}
+
+
+def test_a_fixed_sequence_of_events_adds_up_to_the_hourly_rows_worked_out_by_hand(pair):
+    x, y, z = pair
+    shown = hourly.page_shown_record
+    click = hourly.widget_click_record
+    assert shown(
+        reader_id="a",
+        article_id=x.pk,
+        source="related",
+        shown={"related": 3, "like": 2},
+        at=at(10, 5),
+    )
+    assert click(
+        reader_id="a", widget="related", position=2, article_id=x.pk, target_id=y.pk, at=at(10, 6)
+    )
+    # The same reader again within the window: neither the view nor the same click counts twice.
+    assert not shown(
+        reader_id="a", article_id=x.pk, source="home", shown={"related": 3}, at=at(10, 10)
+    )
+    assert not click(
+        reader_id="a", widget="related", position=2, article_id=x.pk, target_id=y.pk, at=at(10, 11)
+    )
+    assert shown(reader_id="b", article_id=x.pk, source="home", shown={"related": 3}, at=at(10, 40))
+    assert click(
+        reader_id="b", widget="related", position=1, article_id=x.pk, target_id=z.pk, at=at(10, 41)
+    )
+    assert shown(reader_id="c", article_id=x.pk, source="external", shown={}, at=at(11, 2))
+    assert shown(
+        reader_id="c", article_id=y.pk, source="related", shown={"related": 1}, at=at(11, 3)
+    )
+
+    assert widget_rows() == {
+        (TEN, "related", 1): (2, 1),
+        (TEN, "related", 2): (2, 1),
+        (TEN, "related", 3): (2, 0),
+        (TEN, "like", 1): (1, 0),
+        (TEN, "like", 2): (1, 0),
+        (ELEVEN, "related", 1): (1, 0),
+    }
+    assert source_rows() == {
+        (x.pk, TEN, "related"): 1,
+        (x.pk, TEN, "home"): 1,
+        (x.pk, ELEVEN, "external"): 1,
+        (y.pk, ELEVEN, "related"): 1,
+    }
+
+
+def test_items_far_down_a_list_are_counted_at_the_last_position_kept(pair):
+    x, y, _ = pair
+    hourly.page_shown_record(
+        reader_id="a", article_id=x.pk, source="direct", shown={"ranking": 50}, at=at(9, 0)
+    )
+    hourly.widget_click_record(
+        reader_id="a", widget="ranking", position=45, article_id=x.pk, target_id=y.pk, at=at(9, 1)
+    )
+    rows = widget_rows()
+    assert len(rows) == hourly.MAX_POSITION
+    assert rows[(at(9, 0), "ranking", hourly.MAX_POSITION)] == (1, 1)
+
+
+def test_unknown_widgets_sources_and_articles_are_refused_and_count_nothing(pair):
+    x, _, _ = pair
+    with pytest.raises(hourly.UnknownPlace):
+        hourly.page_shown_record(reader_id="a", article_id=x.pk, source="newsletter", shown={})
+    with pytest.raises(hourly.UnknownPlace):
+        hourly.page_shown_record(
+            reader_id="a", article_id=x.pk, source="home", shown={"sidebar": 2}
+        )
+    with pytest.raises(hourly.UnknownArticle):
+        hourly.page_shown_record(reader_id="a", article_id=10**9, source="home", shown={})
+    assert not WidgetHour.objects.exists() and not ArticleSourceHour.objects.exists()
+
+
+def post(client: Client, path: str, payload: dict, **headers):
+    return client.post(path, json.dumps(payload), content_type="application/json", **headers)
+
+
+def test_the_beacons_count_a_browser_once_and_refuse_cross_site_and_bad_input(pair):
+    x, y, _ = pair
+    browser = Client(HTTP_USER_AGENT=BROWSER)
+    payload = {"article": x.pk, "source": "search", "shown": {"related": 2}}
+    assert post(browser, "/api/v1/events/shown", payload).json() == {"counted": True}
+    assert post(browser, "/api/v1/events/shown", payload).json() == {"counted": False}
+    click = {"article": x.pk, "widget": "related", "position": 2, "target": y.pk}
+    assert post(browser, "/api/v1/events/widget-click", click).status_code == 202
+    assert (
+        post(browser, "/api/v1/events/shown", payload, HTTP_SEC_FETCH_SITE="cross-site").status_code
+        == 403
+    )
+    assert post(browser, "/api/v1/events/shown", payload | {"source": "nowhere"}).status_code == 422
+    assert post(browser, "/api/v1/events/widget-click", click | {"position": 0}).status_code == 422
+    assert post(browser, "/api/v1/events/shown", payload | {"article": 10**9}).status_code == 404
+    bot = Client(HTTP_USER_AGENT="curl/8.0")
+    assert post(bot, "/api/v1/events/shown", payload).json() == {"counted": False}
+    assert sum(r.view_count for r in ArticleSourceHour.objects.all()) == 1
+    assert sorted(widget_rows().values()) == [(1, 0), (1, 1)]
