@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from django.core.cache import cache
 from wagtail.models import Page
 
 from masthead.discovery.models import ArticleProfile, RelatedOverride
@@ -375,11 +374,16 @@ def recommend_for_page(
     """The non-personal Recommendation a cached article page carries: one site-wide list,
     recomputed every RECOMMEND_CACHE_SECONDS, without the article itself (`limit=None`: the
     whole shared list, for a caller that filters it further)."""
-    shared = cache.get("discovery:recommend:shared")
-    if shared is None:
+
+    def build() -> list[DiscoveryItem]:
         # Deep enough that a page's own lists can take their share and leave a full widget.
-        shared = recommend(None, limit=RECOMMEND_SIZE * 4)
-        cache.set("discovery:recommend:shared", shared, timeout=RECOMMEND_CACHE_SECONDS)
+        items = recommend(None, limit=RECOMMEND_SIZE * 4)
+        # Tied to its articles, so one that is withdrawn or changed leaves the list at once.
+        keys_record(LATEST)
+        keys_record_articles(item.article for item in items)
+        return items
+
+    shared = cached_with_keys("discovery:recommend:shared", build, timeout=RECOMMEND_CACHE_SECONDS)
     title = headline_key(article.title)
     return [
         item

@@ -4,6 +4,7 @@ import pytest
 from wagtail.models import Page
 
 from masthead.discovery import interface
+from masthead.news import selectors
 from masthead.news.cache import LATEST, article_key, channel_key, content_generation, lists_key
 from masthead.news.models import ArticlePage, ChannelPage
 
@@ -28,7 +29,8 @@ def state(client, path) -> str:
 
 
 def an_article_in(channel: ChannelPage) -> ArticlePage:
-    return ArticlePage.objects.live().child_of(channel).order_by("-published_at").first()
+    """The newest article directly in `channel` that its listing shows (one entry per story)."""
+    return selectors.article_list_stories(within=channel).child_of(channel).first()
 
 
 def test_an_article_page_carries_the_keys_of_everything_it_shows(client, home):
