@@ -83,6 +83,9 @@ class Encoder:
         self.dimensions = self.w["embeddings.word_embeddings.weight"].shape[1]
         self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         self.tokenizer.no_padding()
+        # Never more tokens than the model has positions for (a small model may have fewer).
+        positions = self.w["embeddings.position_embeddings.weight"].shape[0]
+        max_tokens = min(max_tokens, positions)
         self.tokenizer.enable_truncation(max_length=max_tokens)
         self.max_tokens = max_tokens
         self.name = name or str(directory)
