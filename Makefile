@@ -70,7 +70,7 @@ test: install lint
 	$(BIN)/pytest --create-db -q
 	@if $(BIN)/python -m tests.services_up "$(TEST_DATABASE_URL)" "$(TEST_REDIS_URL)"; then \
 		echo "== again on PostgreSQL + Redis =="; \
-		DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) MASTHEAD_VAR_DIR=$(CURDIR)/var/test-pg \
 			$(BIN)/pytest --create-db -q -m "not browser and not sqlite_only"; \
 	else echo "PostgreSQL/Redis not reachable: scale-configuration pass skipped."; fi
 
