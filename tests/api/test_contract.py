@@ -72,7 +72,10 @@ def test_every_operation_declares_the_errors_the_api_gives(client, db):
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             declared = set(operation["responses"])
-            assert {"400", "413", "422"} <= declared, (method, path)
+            # A 422 needs something to validate: parameters or a body.
+            takes_input = operation.get("parameters") or operation.get("requestBody")
+            wanted = {"400", "413"} | ({"422"} if takes_input else set())
+            assert wanted <= declared, (method, path)
     throttled = [
         document["paths"]["/api/v1/events"]["post"],
         document["paths"]["/api/v1/articles/{article_id}/reactions/{kind}"]["put"],
