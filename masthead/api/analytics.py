@@ -3,7 +3,7 @@ which position of a widget was clicked. Counted once per reader per window (`eng
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -14,6 +14,7 @@ from pydantic import Field
 from masthead.engagement import hourly
 from masthead.engagement.clients import client_for_request
 from masthead.engagement.readers import client_ip, is_bot, reader_for_request, reader_remember
+from masthead.news.ids import MAX_ID
 
 router = Router(tags=["analytics"])
 Widget = Literal[hourly.WIDGETS]  # type: ignore[valid-type]
@@ -34,16 +35,19 @@ class Counted(Schema):
 
 
 class ShownIn(Schema):
-    article: int = Field(gt=0)
+    article: int = Field(gt=0, le=MAX_ID)
     source: Place = "direct"
-    shown: dict[Widget, int] = Field(default_factory=dict, max_length=len(hourly.WIDGETS))
+    # Items each widget showed: a page shows a few dozen at most.
+    shown: dict[Widget, Annotated[int, Field(ge=0, le=100)]] = Field(
+        default_factory=dict, max_length=len(hourly.WIDGETS)
+    )
 
 
 class WidgetClickIn(Schema):
-    article: int = Field(gt=0)
+    article: int = Field(gt=0, le=MAX_ID)
     widget: Widget
     position: int = Field(ge=1, le=1000)
-    target: int = Field(gt=0)
+    target: int = Field(gt=0, le=MAX_ID)
 
 
 def _same_origin(request: HttpRequest) -> bool:

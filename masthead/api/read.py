@@ -14,11 +14,12 @@ import hashlib
 import time
 from datetime import datetime
 from hmac import compare_digest
+from typing import Annotated
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.http import http_date, parse_http_date_safe
-from ninja import Query, Router, Schema, Status
+from ninja import Path, Query, Router, Schema, Status
 from ninja.security import APIKeyHeader
 from pydantic import Field
 from taggit.models import Tag
@@ -28,9 +29,15 @@ from wagtail.rich_text import expand_db_html
 from masthead.discovery import desk
 from masthead.discovery import interface as discovery
 from masthead.news.cache import content_generation
+from masthead.news.ids import MAX_ID, id_parse
 from masthead.news.models import ArticlePage, ChannelPage
 from masthead.news.search import MAX_QUERY_LENGTH, ORDERS, SearchRequest, article_search
 from masthead.news.selectors import article_list_latest
+
+# Path ids the read API takes: what a database key can hold (larger is a 422, never a 500).
+# Story numbers below zero are editors' locked groupings.
+ArticleId = Annotated[int, Path(gt=0, le=MAX_ID)]
+StoryId = Annotated[int, Path(ge=-MAX_ID, le=MAX_ID)]
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -278,8 +285,10 @@ def _cursor_decode(cursor: str) -> tuple[datetime, int]:
 
 
 def _channel(lookup: str) -> ChannelPage | None:
-    filters = {"pk": int(lookup)} if lookup.isdigit() else {"slug": lookup[:100]}
-    return ChannelPage.objects.live().filter(**filters).first()
+    if lookup.isdigit():  # digits only: an id, which must fit a database key
+        pk = id_parse(lookup)
+        return ChannelPage.objects.live().filter(pk=pk).first() if pk else None
+    return ChannelPage.objects.live().filter(slug=lookup[:100]).first()
 
 
 # -- endpoints ---------------------------------------------------------------------------------
@@ -365,7 +374,7 @@ def _block(block) -> dict:
 @router.get(
     "/articles/{article_id}", response=_responses(ArticleDetail, 404), summary="One live article"
 )
-def article_detail(request: HttpRequest, response: HttpResponse, article_id: int):
+def article_detail(request: HttpRequest, response: HttpResponse, article_id: ArticleId):
     article = ArticlePage.objects.live().select_related("lead_image").filter(pk=article_id).first()
     if article is None:
         return Status(404, {"error": "no such article"})
@@ -487,7 +496,7 @@ def stories(
 @router.get(
     "/stories/{story}", response=_responses(StoryDetail, 404), summary="One story's live articles"
 )
-def story_detail(request: HttpRequest, response: HttpResponse, story: int):
+def story_detail(request: HttpRequest, response: HttpResponse, story: StoryId):
     if (cached := _not_modified(request)) is not None:
         return cached
     live = [m.article for m in desk.story_detail(story=story) if m.article.live]

@@ -40,7 +40,7 @@ def masthead(env, *args) -> str:
 @pytest.fixture(scope="module")
 def analytics_site(site_url, site_env):
     masthead(site_env, "shell", "-c", EDITOR)
-    masthead(site_env, "discovery_rebuild")
+    masthead(site_env, "rebuild_discovery")
     masthead(site_env, "simulate", "--readers", "40", "--hours", "24", "--seed", "5")
     masthead(site_env, "dashboard_rollup")
     return site_url
