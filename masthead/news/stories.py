@@ -23,7 +23,8 @@ from django.db import transaction
 from django.db.models import Q
 from wagtail.signals import page_published
 
-from masthead.news.cache import content_generation_bump
+from masthead.news.cache import article_key, content_generation_bump, keys_purge
+from masthead.news.invalidation import listing_facts
 from masthead.news.models import ArticlePage, HomePage, PinnedStory, StoryEntry
 
 WRITE_BATCH = 1000
@@ -127,8 +128,21 @@ def story_entries_set(*, story: int, article_ids: Sequence[int], gone: Sequence[
         StoryEntry.objects.filter(article_id__in=touched).delete()
         StoryEntry.objects.filter(story=story).exclude(article_id__in=touched).delete()
         StoryEntry.objects.bulk_create(new)
-    content_generation_bump()
+    _listings_purge(old=old, new=new)
     return True
+
+
+def _listings_purge(*, old: Mapping[int, tuple[int, int, int]], new: Sequence[StoryEntry]) -> None:
+    """Refresh the pages that show a member of the story (each card carries its article's key)
+    and, for a copy that has just become the lead, the listings it now enters; nothing else."""
+    keys = {article_key(a) for a in {*old, *(e.article_id for e in new)}}
+    leads_before = {lead for _, lead, _ in old.values()}
+    for entry in new:
+        if entry.is_lead and entry.article_id not in leads_before:
+            article = ArticlePage.objects.filter(pk=entry.article_id).first()
+            if article is not None:
+                keys |= listing_facts(article).keys()
+    keys_purge(keys)
 
 
 def story_leads_refresh(*, article_ids: Iterable[int]) -> int:
