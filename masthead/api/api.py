@@ -9,11 +9,12 @@ from django.middleware.csrf import CsrfViewMiddleware, get_token
 from ninja import Path, Query, Schema, Status
 from pydantic import Field
 
+from masthead.api import beacons
 from masthead.api.contract import BudgetThrottle, Error, MastheadApi
 from masthead.discovery import interface as discovery
 from masthead.engagement import budgets, selectors, services
 from masthead.engagement.clients import client_for_request
-from masthead.engagement.readers import is_bot, reader_for_request, reader_remember
+from masthead.engagement.readers import reader_for_request, reader_remember
 from masthead.news.ids import MAX_ID, id_parse
 from masthead.news.models import ArticlePage, ChannelPage, HomePage
 
@@ -22,10 +23,6 @@ api = MastheadApi(title="Masthead API", version="1", urls_namespace="api-v1")
 # Every id the API takes: a positive integer a database key can hold (larger is a 422).
 Id = Annotated[int, Field(gt=0, le=MAX_ID)]
 ArticleId = Annotated[int, Path(gt=0, le=MAX_ID)]
-
-
-def _event_wait(request: HttpRequest) -> float:
-    return budgets.event_wait(client_for_request(request))
 
 
 def _reaction_wait(request: HttpRequest) -> float:
@@ -98,28 +95,17 @@ def unknown_kind(request, exc):
 NOT_ESTABLISHED = "no reader id from an earlier visit: load the article page again, then react"
 
 
-def _same_origin(request: HttpRequest) -> bool:
-    """Beacons come from our own pages; sendBeacon cannot carry a CSRF token, so check the origin."""
-    site = request.headers.get("Sec-Fetch-Site")
-    if site is not None and site not in ("same-origin", "none"):
-        return False
-    origin = request.headers.get("Origin")
-    return origin is None or origin == f"{request.scheme}://{request.get_host()}"
-
-
 @api.post(
     "/events",
     response={202: EventOut, 403: Error, 404: Error, 422: Error},
-    throttle=[BudgetThrottle(_event_wait)],
+    throttle=[BudgetThrottle(beacons.event_wait)],
     summary="Record a page view (beacon) or a widget click",
 )
 def events(request: HttpRequest, response: HttpResponse, event: EventIn):
-    if not _same_origin(request):
-        return Status(403, {"error": "cross-site event"})
-    if is_bot(request):  # answered, not counted, and given no id (ids are scarce per network)
-        return Status(202, {"counted": False})
-    reader, client = reader_for_request(request), client_for_request(request)
-    reader_remember(response, reader, client)
+    start = beacons.beacon_start(request, response)
+    if isinstance(start, Status):
+        return start
+    reader, client = start
     if event.type == "view":
         counted = services.view_submit(reader=reader, client=client, article_id=event.article)
         return Status(202, {"counted": counted})

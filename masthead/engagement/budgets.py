@@ -37,9 +37,24 @@ def anonymous_reader_id(client: Client) -> str:
     return limit_key("anonymous", client.network, client.agent)[:32]
 
 
+def anonymous_shown_allowed(client: Client) -> bool:
+    """May an analytics beacon from a client without an established id count now? Its own budget
+    (so the page's view beacon is not starved), at the anonymous views' rates."""
+    by_agent = _take("anon-shown", settings.MASTHEAD_ANON_VIEW_RATE, client.network, client.agent)
+    if by_agent:
+        return False
+    return _take("anon-shown-net", settings.MASTHEAD_ANON_VIEW_RATE_NETWORK, client.network) == 0
+
+
 def event_wait(client: Client) -> float:
     """Seconds before this network may send another beacon (0: now). MASTHEAD_EVENT_RATE_IP."""
     return _take("events", settings.MASTHEAD_EVENT_RATE_IP, client.network)
+
+
+def analytics_wait(client: Client) -> float:
+    """Seconds before this network may send another analytics beacon (0: now), at the beacons'
+    rate but in a budget of its own. MASTHEAD_EVENT_RATE_IP."""
+    return _take("analytics", settings.MASTHEAD_EVENT_RATE_IP, client.network)
 
 
 def reaction_wait(client: Client, reader_id: str | None) -> float:

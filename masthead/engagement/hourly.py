@@ -17,9 +17,12 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
+from masthead.engagement import budgets
+from masthead.engagement.clients import Client
 from masthead.engagement.counters import seen_key
 from masthead.engagement.hourly_models import ArticleSourceHour, WidgetHour
 from masthead.engagement.ranking import hour_start
+from masthead.engagement.readers import Reader
 from masthead.engagement.services import WIDGETS, UnknownArticle
 from masthead.news.models import ArticlePage
 
@@ -108,6 +111,43 @@ def page_shown_record(
     }
     widget_hours_add(rows=impressions)
     return True
+
+
+def page_shown_submit(
+    *, reader: Reader, client: Client, article_id: int, source: str, shown: dict[str, int]
+) -> bool:
+    """Count a page-shown beacon as views are counted: an established reader once per article
+    per window by its id; anyone else within the anonymous budget of its network and user
+    agent, de-duplicated by them (so dropping cookies or rotating addresses buys nothing)."""
+    if not reader.is_new:
+        return page_shown_record(
+            reader_id=reader.id, article_id=article_id, source=source, shown=shown
+        )
+    _require_live(article_id)  # an unknown article is a 404 whatever the budget says
+    if not budgets.anonymous_shown_allowed(client):
+        return False
+    return page_shown_record(
+        reader_id=budgets.anonymous_reader_id(client),
+        article_id=article_id,
+        source=source,
+        shown=shown,
+    )
+
+
+def widget_click_submit(
+    *, reader: Reader, widget: str, position: int, article_id: int, target_id: int
+) -> bool:
+    """Count a widget click from an established reader (as `POST /events` does); a click from
+    a request without an earlier-issued id is answered but not counted."""
+    if reader.is_new:
+        return False
+    return widget_click_record(
+        reader_id=reader.id,
+        widget=widget,
+        position=position,
+        article_id=article_id,
+        target_id=target_id,
+    )
 
 
 def widget_click_record(

@@ -112,14 +112,23 @@ def post(client: Client, path: str, payload: dict, **headers):
     return client.post(path, json.dumps(payload), content_type="application/json", **headers)
 
 
+def established(article: ArticlePage) -> Client:
+    """A browser with the reader cookie an earlier response (its first view beacon) issued."""
+    browser = Client(HTTP_USER_AGENT=BROWSER)
+    post(browser, "/api/v1/events", {"type": "view", "article": article.pk})
+    assert browser.cookies.get("mh_reader"), "the first beacon issues the reader id"
+    return browser
+
+
 def test_the_beacons_count_a_browser_once_and_refuse_cross_site_and_bad_input(pair):
     x, y, _ = pair
-    browser = Client(HTTP_USER_AGENT=BROWSER)
+    browser = established(x)
     payload = {"article": x.pk, "source": "search", "shown": {"related": 2}}
     assert post(browser, "/api/v1/events/shown", payload).json() == {"counted": True}
     assert post(browser, "/api/v1/events/shown", payload).json() == {"counted": False}
     click = {"article": x.pk, "widget": "related", "position": 2, "target": y.pk}
-    assert post(browser, "/api/v1/events/widget-click", click).status_code == 202
+    assert post(browser, "/api/v1/events/widget-click", click).json() == {"counted": True}
+    assert post(browser, "/api/v1/events/widget-click", click).json() == {"counted": False}
     assert (
         post(browser, "/api/v1/events/shown", payload, HTTP_SEC_FETCH_SITE="cross-site").status_code
         == 403
@@ -129,5 +138,52 @@ def test_the_beacons_count_a_browser_once_and_refuse_cross_site_and_bad_input(pa
     assert post(browser, "/api/v1/events/shown", payload | {"article": 10**9}).status_code == 404
     bot = Client(HTTP_USER_AGENT="curl/8.0")
     assert post(bot, "/api/v1/events/shown", payload).json() == {"counted": False}
+    assert not bot.cookies.get("mh_reader"), "a bot is given no reader id"
     assert sum(r.view_count for r in ArticleSourceHour.objects.all()) == 1
     assert sorted(widget_rows().values()) == [(1, 0), (1, 1)]
+
+
+PER_AGENT, PER_NETWORK = 4, 6
+
+
+@pytest.fixture
+def anonymous_budget(settings):
+    settings.MASTHEAD_READER_MINT_RATE = "1/m"
+    settings.MASTHEAD_ANON_VIEW_RATE = f"{PER_AGENT}/h"
+    settings.MASTHEAD_ANON_VIEW_RATE_NETWORK = f"{PER_NETWORK}/h"
+
+
+def cookieless(address: str, agent: str = BROWSER) -> Client:
+    return Client(HTTP_USER_AGENT=agent, REMOTE_ADDR=address)
+
+
+def test_clients_without_a_reader_id_cannot_buy_impressions_or_clicks(pair, anonymous_budget):
+    articles = list(ArticlePage.objects.live().order_by("pk")[:12])
+    x, y, _ = pair
+    for n, article in enumerate(articles * 2):  # a new address inside one /64 every time
+        shown = {"article": article.pk, "source": "home", "shown": {"related": 1}}
+        answer = post(cookieless(f"2001:db8:5:6::{n + 1:x}"), "/api/v1/events/shown", shown)
+        assert answer.status_code == 202
+        click = {"article": x.pk, "widget": "related", "position": 1, "target": y.pk}
+        answer = post(cookieless(f"2001:db8:5:6::{n + 1:x}"), "/api/v1/events/widget-click", click)
+        assert answer.json() == {"counted": False}
+    for n, article in enumerate(articles):  # a new user agent every time, same network
+        shown = {"article": article.pk, "source": "home", "shown": {"related": 1}}
+        post(cookieless("2001:db8:5:6::1", f"{BROWSER} build/{n}"), "/api/v1/events/shown", shown)
+    assert sum(r.view_count for r in ArticleSourceHour.objects.all()) == PER_NETWORK
+    assert list(widget_rows().values()) == [(PER_NETWORK, 0)]  # position 1 of Related
+
+
+def test_the_analytics_beacons_share_one_budget_per_ipv6_64(pair, settings):
+    settings.MASTHEAD_EVENT_RATE_IP = "5/m"
+    x, y, _ = pair
+    click = {"article": x.pk, "widget": "related", "position": 1, "target": y.pk}
+    statuses = [
+        post(
+            cookieless(f"2001:db8:5:7::{n + 1:x}"), "/api/v1/events/widget-click", click
+        ).status_code
+        for n in range(8)
+    ]
+    assert statuses == [202] * 5 + [429] * 3
+    elsewhere = cookieless("2001:db8:5:8::1")
+    assert post(elsewhere, "/api/v1/events/widget-click", click).status_code == 202
