@@ -30,14 +30,13 @@ import json
 import random
 import shutil
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
 from collections import Counter
 
 import httpx
-from harness import VAR, environment, gunicorn, masthead, masthead_print
+from harness import VAR, environment, gunicorn, masthead, masthead_print, stop
 
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36"
 # The site is on SQLite (views are written before the beacon is answered, nothing is queued):
@@ -197,16 +196,6 @@ def genuine(base: str, articles: list[tuple[int, str]], readers: int) -> None:
                 json={"active": True},
                 headers={"X-CSRFToken": token},
             )
-
-
-def stop(server: subprocess.Popen) -> None:
-    """Stop gunicorn; on a busy machine it may need more than a few seconds."""
-    server.terminate()
-    try:
-        server.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
 
 
 def main() -> None:

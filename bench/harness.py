@@ -82,8 +82,13 @@ def gunicorn(env: dict, workers: int = 2) -> tuple[subprocess.Popen, str]:
 
 
 def stop(server: subprocess.Popen) -> None:
+    """Stop a server; on a busy machine it may need more than a few seconds."""
     server.terminate()
-    server.wait(timeout=10)
+    try:
+        server.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def reachable(port: int) -> bool:

@@ -26,7 +26,7 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-from harness import VAR, environment, gunicorn, masthead
+from harness import VAR, environment, gunicorn, masthead, stop
 
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36"
 WORDS = ["copper", "rates", "election", "storm", "market", "court", "energy", "football"]
@@ -136,16 +136,6 @@ class Traffic:
                 with self.lock:
                     self.reactions_acknowledged += 1
         self.tally("search", c.get("/search/", params={"q": rng.choice(WORDS)}), (200,))
-
-
-def stop(server: subprocess.Popen) -> None:
-    """Stop gunicorn; on a busy machine it may need more than a few seconds."""
-    server.terminate()
-    try:
-        server.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
 
 
 def main() -> None:
