@@ -23,6 +23,7 @@ import hashlib
 import json
 import uuid
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -64,17 +65,22 @@ def scopes(path: str) -> list[str]:
     return home_and_channel_paths(path)
 
 
-def _upsert_increments(
-    table: str, key_columns: list[str], rows: dict[tuple, list[int]], columns: list[str]
+def increments_upsert(
+    table: str,
+    key_columns: list[str],
+    rows: Mapping[tuple, Sequence[int]],
+    columns: list[str],
+    conflict: list[str] | None = None,
 ) -> None:
-    """INSERT ... ON CONFLICT DO UPDATE adding the given amounts (same SQL on SQLite and PostgreSQL)."""
+    """INSERT ... ON CONFLICT DO UPDATE adding the given amounts, one statement per row batch
+    (same SQL on SQLite and PostgreSQL). `conflict`: the unique key (default: `key_columns`)."""
     if not rows:
         return
     names = [*key_columns, *columns]
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in columns)
     sql = (
         f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}) "  # noqa: S608
-        f"ON CONFLICT ({', '.join(key_columns[:2])}) DO UPDATE SET {updates}"
+        f"ON CONFLICT ({', '.join(conflict or key_columns)}) DO UPDATE SET {updates}"
     )
     with connection.cursor() as cursor:
         cursor.executemany(sql, [_db_values(*key, *amounts) for key, amounts in rows.items()])
@@ -88,7 +94,7 @@ def _db_values(*values: object) -> tuple:
 
 def counters_add(*, deltas: dict[tuple[int, str], int]) -> None:
     """Add to the exact totals, keyed by (article id, counter name)."""
-    _upsert_increments(
+    increments_upsert(
         ArticleCounter._meta.db_table,
         ["article_id", "name"],
         {key: [amount] for key, amount in deltas.items()},
@@ -99,11 +105,12 @@ def counters_add(*, deltas: dict[tuple[int, str], int]) -> None:
 def activity_add(*, rows: dict[tuple[int, datetime, str], tuple[int, int]]) -> None:
     """Add (views, reactions) to hourly activity, keyed by (article id, hour, article path),
     and to the Ranking sums of every window and scope the hour is still in."""
-    _upsert_increments(
+    increments_upsert(
         ArticleActivity._meta.db_table,
         ["article_id", "hour", "path"],
-        {key: list(amounts) for key, amounts in rows.items()},
+        rows,
         ["view_count", "reaction_count"],
+        conflict=["article_id", "hour"],
     )
     ranking_scores_add(rows=rows)
 

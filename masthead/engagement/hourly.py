@@ -8,18 +8,15 @@ views are, so a reload storm cannot inflate impressions or click-through.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from django.utils import timezone
 
 from masthead.engagement import budgets
 from masthead.engagement.clients import Client
-from masthead.engagement.counters import seen_key
+from masthead.engagement.counters import increments_upsert, seen_key
 from masthead.engagement.hourly_models import ArticleSourceHour, WidgetHour
 from masthead.engagement.ranking import hour_start
 from masthead.engagement.readers import Reader
@@ -36,30 +33,9 @@ class UnknownPlace(ValueError):
     """A widget or source name the site does not have."""
 
 
-def _increment(
-    table: str, keys: list[str], rows: Mapping[Any, tuple[int, ...]], amounts: list[str]
-) -> None:
-    """Add amounts to hourly rows in one statement each (same SQL on SQLite and PostgreSQL)."""
-    if not rows:
-        return
-    names = [*keys, *amounts]
-    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in amounts)
-    sql = (
-        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}) "  # noqa: S608
-        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
-    )
-    adapt = connection.ops.adapt_datetimefield_value
-    params = [
-        tuple(adapt(v) if isinstance(v, datetime) else v for v in (*key, *values))
-        for key, values in rows.items()
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
-
-
 def widget_hours_add(*, rows: dict[tuple[datetime, str, int], tuple[int, int]]) -> None:
     """Add (impressions, clicks) keyed by (hour, widget, position)."""
-    _increment(
+    increments_upsert(
         WidgetHour._meta.db_table,
         ["hour", "widget", "position"],
         rows,
@@ -69,7 +45,7 @@ def widget_hours_add(*, rows: dict[tuple[datetime, str, int], tuple[int, int]]) 
 
 def source_hours_add(*, rows: dict[tuple[int, datetime, str], int]) -> None:
     """Add views keyed by (article id, hour, source)."""
-    _increment(
+    increments_upsert(
         ArticleSourceHour._meta.db_table,
         ["article_id", "hour", "source"],
         {key: (n,) for key, n in rows.items()},
