@@ -549,7 +549,8 @@ class StoryIndex:
     def _nearest_story(self, z: np.ndarray, published: float) -> Link:
         """The story within the window with the highest mean cosine of its members to `z`."""
         m = len(self._first)
-        live = np.flatnonzero(np.abs(self._latest[:m] - published) <= self.window)
+        open_ = np.asarray(self._row_story) >= 0  # an editor's locked story takes no one
+        live = np.flatnonzero((np.abs(self._latest[:m] - published) <= self.window) & open_)
         if not len(live):
             return Link(None, "new", 0.0, True)
         means = (self._sums[live] @ self._headline_part(z)) / self._counts[live]

@@ -334,16 +334,18 @@ def _story_assign(
 
 def _merges_apply(index: CorpusIndex) -> set[int]:
     """Relabel the members of stories the clusterer merged (headline stories that came
-    together) in the index, their profiles and the story entries; returns those members."""
-    moved: set[int] = set()
+    together) in the index, their profiles and the story entries; returns the articles whose
+    Related lists may change: the members and every list that can hold one (one per story)."""
+    rows: set[int] = set()
     for drop, keep in index.stories.merges:
         index.story_relabel(drop, keep)
-        members = [int(a) for a in index.corpus.ids[index.corpus.story == keep]]
+        members = np.flatnonzero(index.corpus.story == keep)
         ArticleProfile.objects.filter(story=drop).update(story=keep, updated_at=timezone.now())
-        story_entries_set(story=keep, article_ids=members)
-        moved.update(members)
+        story_entries_set(story=keep, article_ids=[int(a) for a in index.corpus.ids[members]])
+        rows.update(int(r) for r in members)
     index.stories.merges.clear()
-    return moved
+    holding = {r for row in rows for r in index.affected(index.corpus.Z[row])}
+    return {int(index.corpus.ids[r]) for r in rows | holding}
 
 
 # Rows per progress report of a rebuild's per-article stages.

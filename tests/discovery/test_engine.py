@@ -379,3 +379,14 @@ def test_stories_with_full_texts_never_merge_as_headlines():
     # but a story with a full text is held to the article bar.
     assert index.story_of[1] == index.story_of[3]
     assert index.merges == [] and index.story_of[2] != index.story_of[1]
+
+
+def test_a_headline_never_joins_an_editors_locked_story_under_average_linkage():
+    index = engine.StoryIndex(
+        threshold=0.9, headline_threshold=0.3, headline_linkage="average", headline_columns=2
+    )
+    x, z = _headline([1, 2], [1, 0])
+    index.restore(1, -5, engine.minhash("locked headline"), x, z, 0.0)
+    x, z = _headline([3, 4], [1, 0.1])  # 0.99 from the locked story's member
+    story, how = index.add(2, engine.minhash("new headline"), x, z, 0.0)
+    assert how == "new" and story >= 0

@@ -176,8 +176,14 @@ def test_stories_the_clusterer_merges_are_relabelled_everywhere(make_article):
     assert story[copper.pk] != story[football.pk]
     # As StoryIndex reports a merge of two headline stories (tests/discovery/test_engine.py).
     index.stories.merges.append((story[football.pk], story[copper.pk]))
+    holders = {
+        p.article_id
+        for p in ArticleProfile.objects.all()
+        if any(row[0] == football.pk for row in p.related)
+    }
     moved = services._merges_apply(index)
     assert {copper.pk, football.pk} <= moved and index.stories.merges == []
+    assert holders and holders <= moved  # their lists are recomputed with the new story
     assert index.corpus.story[index.row_of(football.pk)] == story[copper.pk]
     assert ArticleProfile.objects.get(pk=football.pk).story == story[copper.pk]
     entries = StoryEntry.objects.filter(article_id__in=[copper.pk, football.pk])
