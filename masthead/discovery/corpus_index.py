@@ -370,6 +370,19 @@ class CorpusIndex:
         self._row_of = None
         self._changed(1)
 
+    def story_relabel(self, old: int, new: int) -> None:
+        """Move every article of story `old` to story `new` (the clusterer merged them)."""
+        story = self._arrays["story"] = _writable(self._get("story"))
+        moved = story == old
+        story[moved] = new
+        self._changed(int(moved.sum()))
+
+    def story_set(self, row: int, story: int) -> None:
+        self._arrays["story"] = _writable(self._get("story"))
+        self._arrays["story"][row] = story
+        self._stories = None  # rebuilt from the rows when next needed
+        self._changed(1)
+
     def floors_set(self, rows: Sequence[int], floors: Sequence[float]) -> None:
         self._arrays["floors"] = _writable(self._arrays["floors"])
         self._arrays["floors"][np.asarray(rows, np.int64)] = floors

@@ -192,6 +192,8 @@ def _snapshot_open(model: engine.Model, mark: dict) -> CorpusIndex | None:
             at = index.size - 1
         elif not _same_content(index, at, row):
             index.replace(at, row)
+        if index.corpus.story[at] != row.story:  # merged by the clusterer or the desk
+            index.story_set(at, row.story)
         index.floors_set([at], [profile.related_floor])
     if index.size != mark["size"]:
         stored = set(ArticleProfile.objects.values_list("article_id", flat=True))
@@ -330,6 +332,22 @@ def _story_assign(
     return stories.add(article_id, *vectors)[0]
 
 
+def _merges_apply(index: CorpusIndex) -> set[int]:
+    """Relabel the members of stories the clusterer merged (headline stories that came
+    together) in the index, their profiles and the story entries; returns the articles whose
+    Related lists may change: the members and every list that can hold one (one per story)."""
+    rows: set[int] = set()
+    for drop, keep in index.stories.merges:
+        index.story_relabel(drop, keep)
+        members = np.flatnonzero(index.corpus.story == keep)
+        ArticleProfile.objects.filter(story=drop).update(story=keep, updated_at=timezone.now())
+        story_entries_set(story=keep, article_ids=[int(a) for a in index.corpus.ids[members]])
+        rows.update(int(r) for r in members)
+    index.stories.merges.clear()
+    holding = {r for row in rows for r in index.affected(index.corpus.Z[row])}
+    return {int(index.corpus.ids[r]) for r in rows | holding}
+
+
 # Rows per progress report of a rebuild's per-article stages.
 PROGRESS_CHUNK = 2000
 
@@ -376,6 +394,9 @@ def index_rebuild(
             )
             if (i + 1) % PROGRESS_CHUNK == 0 or i + 1 == len(docs):
                 report("Stories", i + 1, len(docs))
+        # Headline stories merged after some members were assigned: their final numbers.
+        stories = [index.stories.story_of.get(d.id, s) for d, s in zip(docs, stories, strict=True)]
+        index.stories.merges.clear()
         index.add_many(
             ids=np.array([d.id for d in docs], np.int64),
             X=X,
@@ -527,6 +548,8 @@ def _article_update(index: CorpusIndex, article_id: int) -> str:
             )
             story = row.story
             index.add([row])
+            affected |= _merges_apply(index)
+            story = int(index.corpus.story[index.size - 1])
             outcome = "added"
         else:
             row.story = int(index.corpus.story[old_row])

@@ -55,11 +55,11 @@ def stories(texts: Sequence[Text], embed: Embed = None, **options) -> list[int]:
 
 
 def clustered(texts, X, Z, **options) -> list[int]:
+    """Each text's story once all are in (a later merge relabels earlier texts, as on the site)."""
     index = engine.StoryIndex(**options)
-    return [
-        index.add(i, engine.minhash(document(t)), X[i], Z[i], t.published)[0]
-        for i, t in enumerate(texts)
-    ]
+    for i, t in enumerate(texts):
+        index.add(i, engine.minhash(document(t)), X[i], Z[i], t.published)
+    return [index.story_of[i] for i in range(len(texts))]
 
 
 def story_links(texts: Sequence[Text], X: sp.csr_matrix, Z: np.ndarray) -> list[engine.Link]:

@@ -334,3 +334,59 @@ def test_bars_tuned_on_links_give_the_stories_the_index_gives():
     same = [[a == b for b in direct] for a in direct]
     assert [[a == b for b in tuned] for a in tuned] == same
     assert len(set(direct)) < len(texts)
+
+
+def _headline(columns: list[int], dense: list[float]) -> tuple[sp.csr_matrix, np.ndarray]:
+    """A headline-length TF-IDF row and a dense row whose LSA part equals its embedding part."""
+    x = sp.csr_matrix(
+        (np.ones(len(columns), np.float32), (np.zeros(len(columns), int), columns)),
+        shape=(1, engine.N_FEATURES),
+    )
+    part = np.array(dense, np.float32) / np.linalg.norm(dense)
+    return x, engine.dense_join(part[None], part[None])[0]
+
+
+@pytest.mark.parametrize(("bar", "merged"), [(0.3, True), (0.4, False)])
+def test_headline_stories_merge_when_their_members_are_close_on_average(bar, merged):
+    index = engine.StoryIndex(
+        threshold=0.9, headline_threshold=bar, headline_linkage="average", headline_columns=2
+    )
+    rows = {1: ([1, 2], [1, 0]), 2: ([3, 4], [0, 1]), 3: ([5, 6], [1, 1])}
+    stories = {}
+    for key, (columns, dense) in rows.items():
+        x, z = _headline(columns, dense)
+        stories[key] = index.add(key, engine.minhash(f"headline {key}"), x, z, 0.0)[0]
+    # 1 and 2 are unrelated; 3 is 0.71 from each, so it joins 1's story. The two stories'
+    # members are then 0.35 apart on average: merged under a bar of 0.3, not under 0.4.
+    assert stories[1] != stories[2] and stories[3] == stories[1]
+    if merged:
+        assert index.merges == [(stories[2], stories[1])]
+        assert index.story_of[1] == index.story_of[2] == index.story_of[3] == stories[1]
+    else:
+        assert index.merges == [] and index.story_of[2] == stories[2]
+
+
+def test_stories_with_full_texts_never_merge_as_headlines():
+    index = engine.StoryIndex(
+        threshold=0.99, headline_threshold=0.3, headline_linkage="average", headline_columns=2
+    )
+    long_x, long_z = _headline(list(range(100, 140)), [0, 1])  # 40 terms: an article
+    index.add(2, engine.minhash("an article"), long_x, long_z, 0.0)
+    for key, (columns, dense) in {1: ([1, 2], [1, 0]), 3: ([5, 6], [1, 0.8])}.items():
+        x, z = _headline(columns, dense)
+        index.add(key, engine.minhash(f"headline {key}"), x, z, 0.0)
+    # 3 joins 1 (0.78); its story is 0.31 from the article's on average, over the bar of 0.3,
+    # but a story with a full text is held to the article bar.
+    assert index.story_of[1] == index.story_of[3]
+    assert index.merges == [] and index.story_of[2] != index.story_of[1]
+
+
+def test_a_headline_never_joins_an_editors_locked_story_under_average_linkage():
+    index = engine.StoryIndex(
+        threshold=0.9, headline_threshold=0.3, headline_linkage="average", headline_columns=2
+    )
+    x, z = _headline([1, 2], [1, 0])
+    index.restore(1, -5, engine.minhash("locked headline"), x, z, 0.0)
+    x, z = _headline([3, 4], [1, 0.1])  # 0.99 from the locked story's member
+    story, how = index.add(2, engine.minhash("new headline"), x, z, 0.0)
+    assert how == "new" and story >= 0

@@ -8,7 +8,7 @@ from django.utils import timezone
 from masthead.discovery import interface, services, tasks
 from masthead.discovery.models import ArticleProfile, TextModel
 from masthead.engagement.models import ReaderView
-from masthead.news.models import ArticlePage
+from masthead.news.models import ArticlePage, StoryEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -161,3 +161,33 @@ def test_configured_embeddings_replace_lsa_and_a_change_of_setting_rebuilds(
     stored = TextModel.objects.order_by("-pk").first()
     assert services.engine.Model.from_bytes(bytes(stored.data)).embedding == ""
     assert article.pk in lists()
+
+
+def test_stories_the_clusterer_merges_are_relabelled_everywhere(make_article):
+    copper = make_article(title="Copper smelters cut output", body=COPPER)
+    football = make_article(
+        title="Striker scores twice",
+        dek="The league leaders won again.",
+        body=[("paragraph", "<p>The striker scored twice as the league leaders won.</p>")] * 3,
+    )
+    services.index_rebuild()
+    index = services._current()
+    story = {a.pk: int(index.corpus.story[index.row_of(a.pk)]) for a in (copper, football)}
+    assert story[copper.pk] != story[football.pk]
+    # As StoryIndex reports a merge of two headline stories (tests/discovery/test_engine.py).
+    index.stories.merges.append((story[football.pk], story[copper.pk]))
+    holders = {
+        p.article_id
+        for p in ArticleProfile.objects.all()
+        if any(row[0] == football.pk for row in p.related)
+    }
+    moved = services._merges_apply(index)
+    assert {copper.pk, football.pk} <= moved and index.stories.merges == []
+    assert holders and holders <= moved  # their lists are recomputed with the new story
+    assert index.corpus.story[index.row_of(football.pk)] == story[copper.pk]
+    assert ArticleProfile.objects.get(pk=football.pk).story == story[copper.pk]
+    entries = StoryEntry.objects.filter(article_id__in=[copper.pk, football.pk])
+    assert {e.story for e in entries} == {story[copper.pk]}
+    services.index_forget()  # another process reads the relabelled profiles
+    again = services._current()
+    assert again.corpus.story[again.row_of(football.pk)] == story[copper.pk]

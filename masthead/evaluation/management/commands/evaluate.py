@@ -57,7 +57,7 @@ class Command(BaseCommand):
             "--sample",
             type=int,
             default=1000,
-            help="BBC and Reuters articles in the similarity comparison (encoding is slow)",
+            help="Reuters articles in the similarity comparison (0: all; encoding is slow)",
         )
 
     def handle(self, *args, **o):
