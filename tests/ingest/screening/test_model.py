@@ -33,9 +33,13 @@ def test_the_shipped_weights_are_what_training_on_the_generator_gives():
     trained = model.train()
     shipped = model.shipped()
     assert trained.threshold == shipped.threshold
-    assert trained.intercept == pytest.approx(shipped.intercept, abs=1e-3)
-    for name, value in trained.coefficients.items():
-        assert value == pytest.approx(shipped.coefficients[name], abs=1e-3), name
+    assert trained.groups.keys() == shipped.groups.keys()
+    for group, weights in trained.groups.items():
+        assert weights.intercept == pytest.approx(shipped.groups[group].intercept, abs=1e-3)
+        assert weights.coefficients.keys() == shipped.groups[group].coefficients.keys()
+        for name, value in weights.coefficients.items():
+            expected = shipped.groups[group].coefficients[name]
+            assert value == pytest.approx(expected, abs=1e-3), (group, name)
 
 
 @pytest.mark.parametrize("pattern", PATTERNS)
