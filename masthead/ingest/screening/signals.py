@@ -226,7 +226,7 @@ GLUED_FEATURES = (
     "glued_forms", "glued_piece_alone", "glued_piece_in_title", "glued_piece_unknown",
     "glued_word_common", "glued_boundary_rare", "glued_case_break", "glued_shape_break",
     "glued_function_fused", "glued_token_repeats", "glued_name_like",
-    "glued_token_in_title", "glued_piece_doubled",
+    "glued_token_in_title", "glued_piece_doubled", "glued_piece_first",
 )  # fmt: skip
 
 
@@ -298,6 +298,9 @@ def _piece_features(
         # A function word of three letters or more ("the", "and", "from") fused on; two-letter
         # ones ("-on", "-to", "-he") end too many names.
         "glued_function_fused": float(any(function)),
+        # The generator's keywords lead ("Rekubitthe"); word-first readings ("mini" + "MIXA",
+        # "end" + "acott") are mostly names.
+        "glued_piece_first": float(all(s.piece_first for s in splits)),
         "glued_token_repeats": float(any(context.exact[s.token] >= 2 for s in splits)),
         # "Maria Kristersson": after a capitalised word, with an ending many words share.
         "glued_name_like": float(
@@ -310,7 +313,10 @@ def _piece_features(
 
 
 def _shape_break(split: Split) -> bool:
-    """'NIMAXsaid', 'KeyWordthe': a piece in capitals or CamelCase fused to a lower-case word."""
+    """'NIMAXsaid', 'KeyWordthe': a piece in capitals or CamelCase fused in front of a
+    lower-case word ("miniMIXA" is a product name written the other way round)."""
+    if not split.piece_first:
+        return False
     piece = split.piece
     word_part = split.token.replace(piece, "", 1)
     shaped = (piece.isupper() and len(piece) >= 3) or any(c.isupper() for c in piece[1:])
@@ -331,7 +337,7 @@ def _uses(text: str, lexicon: Lexicon) -> tuple[list[str], list[bool], list[bool
     and numbers), whether a number stands within two words ("1.2 mln dlrs"), and whether it
     is capitalised."""
     raw = _TOKEN.findall(text)
-    plain = [t.lower() for t in raw]
+    plain = [re.split("['’]", t, maxsplit=1)[0].lower() for t in raw]  # "Murray's", "he's"
     present = set(plain)
     numeric = [t[0].isdigit() for t in raw]
     forms, near_number, capital = [], [], []
@@ -345,26 +351,28 @@ def _uses(text: str, lexicon: Lexicon) -> tuple[list[str], list[bool], list[bool
     return forms, near_number, capital
 
 
-def _densest(forms: list[str], counted: list[bool], size: int) -> tuple[str, int]:
-    """The word with the most counted uses in any `size` consecutive words."""
-    best_word, best_count = "", 0
+def _densest(forms: list[str], counted: list[bool], size: int) -> tuple[str, int, int]:
+    """The word with the most counted uses in any `size` consecutive words, how many, and
+    where that passage ends."""
+    best_word, best_count, best_end = "", 0, 0
     window: Counter[str] = Counter()
     for i, word in enumerate(forms):
+        if i >= size and forms[i - size] and counted[i - size]:
+            window[forms[i - size]] -= 1
         if word and counted[i]:
             window[word] += 1
             if window[word] > best_count:
-                best_word, best_count = word, window[word]
-        if i >= size and forms[i - size] and counted[i - size]:
-            window[forms[i - size]] -= 1
-    return best_word, best_count
+                best_word, best_count, best_end = word, window[word], i
+    return best_word, best_count, best_end
 
 
 def _stuffing(out: Signals, title: str, text: str, lexicon: Lexicon) -> None:
     forms, near_number, capital = _uses(text, lexicon)
     # Uses beside a number are a table's units ("12 cts vs 10 cts"), not prose: not counted.
     in_prose = [not n for n in near_number]
-    best_word, best_count = _densest(forms, in_prose, WINDOW)
-    _, short_count = _densest(forms, in_prose, SHORT_WINDOW)
+    best_word, best_count, end = _densest(forms, in_prose, WINDOW)
+    _, short_count, _ = _densest(forms, in_prose, SHORT_WINDOW)
+    passage = capital[max(end - WINDOW + 1, 0) : end + 1]
     size = max(min(len(forms), WINDOW), 20)
     places = [i for i, w in enumerate(forms) if w == best_word] if best_word else []
     adjacent = sum(1 for a, b in itertools.pairwise(places) if b - a <= 3)
@@ -382,6 +390,9 @@ def _stuffing(out: Signals, title: str, text: str, lexicon: Lexicon) -> None:
     )
     v["stuffing_near_numbers"] = sum(near_number[i] for i in places) / max(len(places), 1)
     v["stuffing_capitalised"] = sum(capital[i] for i in places) / max(len(places), 1)
+    # A passage of mostly capitalised words is a list (a line-up, a table of names), where a
+    # club or a unit repeats by design.
+    v["stuffing_passage_capitalised"] = sum(passage) / max(len(passage), 1)
     v["stuffing_unknown"] = float(bool(best_word) and not lexicon.is_known(best_word))
     v["stuffing_in_title"] = float(best_word in {w.lower() for w in words(title)})
     if best_word:
@@ -456,6 +467,7 @@ FEATURES = (
     "stuffing_doubled",
     "stuffing_near_numbers",
     "stuffing_capitalised",
+    "stuffing_passage_capitalised",
     "stuffing_unknown",
     "stuffing_in_title",
     "nav_labels",
