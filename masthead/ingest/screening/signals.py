@@ -220,6 +220,12 @@ def _glued(out: Signals, title: str, tokens: list[str], lexicon: Lexicon) -> Non
     out.values["glued_typos"] = float(typos > 0)
     for name in GLUED_FEATURES:
         out.values[name] = chosen.get(name, 0.0)
+    # One fused token with no other sign (the piece used nowhere else, no function word fused
+    # on) is how brands and names look: "Retrofone", "VMEbus", "McIngvale". Its shape counts
+    # only with support.
+    supported = any(out.values[name] for name in GLUED_SUPPORT)
+    for name in ("glued_case_break", "glued_boundary_rare", "glued_shape_break"):
+        out.values[name] *= supported
 
 
 GLUED_FEATURES = (
@@ -258,6 +264,10 @@ def _candidate_score(f: dict[str, float]) -> float:
         - f["glued_token_repeats"]
         - 2 * f["glued_token_in_title"]
     )
+
+
+GLUED_SUPPORT = ("glued_forms", "glued_piece_alone", "glued_piece_in_title",
+                 "glued_function_fused", "glued_piece_doubled")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -374,7 +384,7 @@ def _stuffing(out: Signals, title: str, text: str, lexicon: Lexicon) -> None:
     _, short_count, _ = _densest(forms, in_prose, SHORT_WINDOW)
     passage = capital[max(end - WINDOW + 1, 0) : end + 1]
     size = max(min(len(forms), WINDOW), 20)
-    places = [i for i, w in enumerate(forms) if w == best_word] if best_word else []
+    places = [i for i, w in enumerate(forms) if w == best_word and in_prose[i]] if best_word else []
     adjacent = sum(1 for a, b in itertools.pairwise(places) if b - a <= 3)
     v = out.values
     v["stuffing_window_share"] = best_count / size if best_count >= MIN_REPEATS else 0.0
@@ -388,7 +398,6 @@ def _stuffing(out: Signals, title: str, text: str, lexicon: Lexicon) -> None:
     v["stuffing_doubled"] = float(
         repeated and any(b - a == 1 for a, b in itertools.pairwise(places))
     )
-    v["stuffing_near_numbers"] = sum(near_number[i] for i in places) / max(len(places), 1)
     v["stuffing_capitalised"] = sum(capital[i] for i in places) / max(len(places), 1)
     # A passage of mostly capitalised words is a list (a line-up, a table of names), where a
     # club or a unit repeats by design.
@@ -465,7 +474,6 @@ FEATURES = (
     "stuffing_total_share",
     "stuffing_adjacent",
     "stuffing_doubled",
-    "stuffing_near_numbers",
     "stuffing_capitalised",
     "stuffing_passage_capitalised",
     "stuffing_unknown",
