@@ -67,7 +67,7 @@ _LABEL_SENTENCE = re.compile(
 _LABEL_AFTER_STOP = re.compile(
     rf"(?:^|(?<=[.!?] ))({_CAPITAL_LABEL})(?=\s+\W*[A-Z0-9])", re.MULTILINE
 )
-_TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d[\d.,/]*")  # words and numbers
+_TOKEN = re.compile(r"([^\W\d_]+)(?:['’][^\W\d_]+)*|\d[\d.,/]*")  # words and numbers
 _BLOCK_TAGS = {
     "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td",
     "table", "section", "article", "aside", "nav", "header", "footer", "blockquote", "dd",
@@ -346,18 +346,21 @@ def _uses(text: str, lexicon: Lexicon) -> tuple[list[str], list[bool], list[bool
     singular when the text has both: "loan", "Loans", "LOANS"; "" for common and short words
     and numbers), whether a number stands within two words ("1.2 mln dlrs"), and whether it
     is capitalised."""
-    raw = _TOKEN.findall(text)
-    plain = [re.split("['’]", t, maxsplit=1)[0].lower() for t in raw]  # "Murray's", "he's"
+    # A word's stem before an apostrophe ("Murray's", "he's"), or "" for a number.
+    raw = [(m.group(1) or "", m.group(0)) for m in _TOKEN.finditer(text)]
+    plain = [stem.lower() for stem, _ in raw]
     present = set(plain)
-    numeric = [t[0].isdigit() for t in raw]
-    forms, near_number, capital = [], [], []
-    for i, word in enumerate(plain):
+    near_number = [False] * len(raw)
+    for i, (stem, _) in enumerate(raw):
+        if not stem:
+            near_number[max(i - 2, 0) : i + 3] = [True] * len(near_number[max(i - 2, 0) : i + 3])
+    forms, capital = [], []
+    for word, (_, written) in zip(plain, raw, strict=True):
         if word.endswith("s") and word[:-1] in present:
             word = word[:-1]
-        keep = len(word) > 2 and not numeric[i] and lexicon.zipf(word) < COMMON_ZIPF
+        keep = len(word) > 2 and lexicon.zipf(word) < COMMON_ZIPF
         forms.append(word if keep else "")
-        near_number.append(any(numeric[k] for k in range(max(i - 2, 0), min(i + 3, len(raw)))))
-        capital.append(raw[i][:1].isupper())
+        capital.append(written[:1].isupper())
     return forms, near_number, capital
 
 
