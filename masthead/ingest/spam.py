@@ -1,9 +1,10 @@
 """Content-farm screening for the pipeline: hold an item for review, with a reason an editor can
 read, when the screening model (`masthead.ingest.screening`) scores it as content-farm spam.
 
-The model is a logistic regression over general signals (token plausibility, fused keywords,
-local keyword density, navigation-like text, link share), trained on a labelled generator and
-measured on clean corpora it never saw (docs/ingestion.md, docs/benchmarks.md).
+The model is one small logistic regression per pattern group over general signals (token
+plausibility, fused keywords, local keyword density, navigation-like text, link share), trained
+on a labelled generator and measured on clean corpora it never saw, on a tuning quarter and a
+held-out rest (docs/ingestion.md, docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -87,16 +87,15 @@ def test_content_hash_ignores_case_spacing_and_punctuation():
 
 
 # The labelled set the old word-list rules were written with, kept as a regression test for the
-# model (which never saw it). Its "glued" items fuse a keyword once onto "the/and/for" with no
-# other use of it; the model holds a single fused token only with other evidence, because on
-# real news such a token is most often a compound name or a typo (docs/ingestion.md).
+# model (which never saw it); floors a little under the measured 28/30, 27/30, 28/30, 30/30,
+# 30/30 and 4/4 (docs/benchmarks.md).
 OLD_SET_RECALL = {
     "title": 0.9,
-    "glued": 0.2,
-    "stuffing": 0.7,
+    "glued": 0.85,
+    "stuffing": 0.9,
     "navigation": 1.0,
     "links": 1.0,
-    "hand-spam": 0.75,
+    "hand-spam": 1.0,
 }
 
 

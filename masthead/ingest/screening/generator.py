@@ -153,16 +153,22 @@ class Generator:
         )
 
     # --- clean text --------------------------------------------------------------------------
-    def _slots(self, people: list[str]) -> dict[str, str]:
+    def _slots(self, people: list[str], subject: tuple[str, str] = ("", "")) -> dict[str, str]:
+        """Values for a template; `subject` (slot, word) fills its slot most of the time."""
         rng = self.rng
         c1, c2 = rng.sample(COUNTRIES, 2)
         topic = rng.choice(TOPICS)
         noun = rng.choice(NOUNS)
+        obj = rng.choice(OBJECTS)
+        slot, word = subject
+        if word and rng.random() < 0.7:
+            topic, noun, obj = (word if slot == s else v for s, v in
+                                (("topic", topic), ("noun", noun), ("obj", obj)))  # fmt: skip
         return {
             "A": rng.choice(people), "B": rng.choice(people), "day": rng.choice(DAYS),
             "noun": noun, "noun_c": noun.capitalize(), "verb": rng.choice(VERBS),
             "verb2": rng.choice(["approve", "review", "delay", "sign", "block"]),
-            "obj": rng.choice(OBJECTS), "obj2": rng.choice(OBJECTS), "place": rng.choice(PLACES),
+            "obj": obj, "obj2": rng.choice(OBJECTS), "place": rng.choice(PLACES),
             "topic": topic, "topic_c": topic.capitalize(), "move": rng.choice(MOVES),
             "n": str(rng.randint(2, 95)), "month": rng.choice(MONTHS), "ord": rng.choice(ORDINALS),
             "c1": c1, "c2": c2, "d": str(rng.randint(0, 9)),
@@ -173,11 +179,16 @@ class Generator:
         rng = self.rng
         people = [f"{rng.choice(KNOWN_FIRST)} {self.name()}" for _ in range(rng.randint(1, 3))]
         surnames = [p.split()[-1] for p in people]
-        title = rng.choice(HEADLINES).format(**self._slots(surnames))
+        # Half the stories are about one thing, named again and again as news copy does.
+        slot, words = rng.choice([("noun", NOUNS), ("obj", OBJECTS), ("topic", TOPICS)])
+        subject = (slot, rng.choice(words) if rng.random() < 0.5 else "")
+        title = rng.choice(HEADLINES).format(**self._slots(surnames, subject))
         paragraphs: list[str] = []
         for _ in range(rng.choice([1, 2, 3, 4, 6, 9, 14])):
             sentences = [
-                rng.choice(TEMPLATES).format(**self._slots(people if not paragraphs else surnames))
+                rng.choice(TEMPLATES).format(
+                    **self._slots(people if not paragraphs else surnames, subject)
+                )
                 for _ in range(rng.randint(1, 4))
             ]
             paragraphs.append(" ".join(sentences))
@@ -208,7 +219,43 @@ class Generator:
             name = surnames[0]
             title = f"{name} {rng.choice(['wins', 'quits', 'defends'])} {rng.choice(OBJECTS)}"
             paragraphs = [f"{p} {name} said." for p in paragraphs]
-        return title, paragraphs
+        return title, self._slips(paragraphs)
+
+    def _slips(self, paragraphs: list[str]) -> list[str]:
+        """The slips real copy has: a space lost between two words ("Computerand") and a letter
+        dropped, doubled or swapped ("Wednsday"), so a lone fused word is not proof of spam."""
+        rng = self.rng
+        out = list(paragraphs)
+        for _ in range(rng.choice([0, 0, 0, 0, 1, 2])):
+            i = rng.randrange(len(out))
+            tokens = out[i].split(" ")
+            pairs = [
+                k
+                for k in range(len(tokens) - 1)
+                if tokens[k].isalpha()
+                and tokens[k + 1].isalpha()
+                and self.lexicon.is_known(tokens[k])
+            ]
+            if pairs:
+                k = rng.choice(pairs)
+                tokens[k : k + 2] = [tokens[k] + tokens[k + 1]]
+                out[i] = " ".join(tokens)
+        for _ in range(rng.choice([0, 0, 0, 0, 1, 2])):
+            i = rng.randrange(len(out))
+            tokens = out[i].split(" ")
+            long = [k for k, t in enumerate(tokens) if t.isalpha() and len(t) >= 6]
+            if long:
+                k = rng.choice(long)
+                word, at = tokens[k], rng.randrange(1, len(tokens[k]) - 2)
+                tokens[k] = rng.choice(
+                    [
+                        word[:at] + word[at + 1 :],
+                        word[:at] + word[at] + word[at:],
+                        word[:at] + word[at + 1] + word[at] + word[at + 2 :],
+                    ]
+                )
+                out[i] = " ".join(tokens)
+        return out
 
     # --- spam patterns -----------------------------------------------------------------------
     def _glue(

@@ -8,10 +8,11 @@ terms a newsroom already uses, so a surname the site has printed before is not "
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import wordfreq
@@ -20,7 +21,12 @@ WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 # A fused word must be at least this common (Zipf 4 is about once per 100,000 words:
 # "government", "market", "the"), so rare name endings such as "-berg" or "-ov" do not count.
 GLUE_ZIPF = 4.0
+LONG_GLUE_ZIPF = 3.0  # a longer fused word ("analysts", "forecast") may be less common
 MIN_PIECE = 3  # characters of the unknown piece left over
+# -log10 of the chance of an unseen word before its length counts (Norvig: 10 / (N * 10**len),
+# N about 10**12 words behind wordfreq's counts).
+UNSEEN_COST = 11.0
+TYPO_ZIPF = 2.0  # a typo is one edit from a word at least this common
 
 
 @functools.cache
@@ -92,9 +98,14 @@ class Lexicon:
         count = (endings if split.piece_first else openings)[split.word]
         return max(0.0, 1.0 - math.log10(1 + count) / 4)
 
-    def split(self, token: str) -> Split | None:
-        """The best reading of an unknown token as unknown piece + common word, by unigram
-        frequency of the word part (longest common word wins ties), or None."""
+    def split(self, token: str, local: Collection[str] = ()) -> Split | None:
+        """The likeliest reading of an unknown token as a piece fused to a word, or None.
+
+        A unigram segmentation: a known part costs -log10 of its frequency, an unknown part
+        costs more the longer it is (Norvig's estimate for unseen words), so "Wimgorsepdai" +
+        "analysts" beats "wi" + "mgorsepdaianalysts" and "forex" + "forecast" beats "for" +
+        "exforecast". The word part is a common word or, failing that, a word of the same text
+        (`local`, lower case: "Seppel" fused onto a surname the article uses on its own)."""
         if len(token) < MIN_PIECE + 2 or self.is_known(token):
             return None
         lower = token.lower()
@@ -104,13 +115,59 @@ class Lexicon:
                 (token[:cut], lower[cut:], True),
                 (token[len(lower) - cut :], lower[: len(lower) - cut], False),
             ):
-                zipf = self.zipf(word)
-                if zipf < GLUE_ZIPF or len(word) < 2:
+                word_cost = self._word_cost(word, piece.lower(), local)
+                if word_cost is None or _inside_camel_case(token, cut if piece_first else -cut):
                     continue
-                score = zipf + 0.5 * len(word)
-                if best is None or score > best[0]:
-                    best = (score, Split(token, piece, word, piece_first))
+                # On a tie ("Casino" + "yet", both words) the piece leads: keywords are put first.
+                cost = word_cost + self._piece_cost(piece.lower(), local) + 0.01 * (not piece_first)
+                if best is None or cost < best[0]:
+                    best = (cost, Split(token, piece, word, piece_first))
         return best[1] if best else None
+
+    def _word_cost(self, word: str, piece: str, local: Collection[str]) -> float | None:
+        zipf = self.zipf(word)
+        if zipf >= GLUE_ZIPF and len(word) >= 2 or zipf >= LONG_GLUE_ZIPF and len(word) >= 6:
+            return 9.0 - zipf
+        if len(word) >= 4 and word in local:
+            return 9.0 - GLUE_ZIPF
+        return None
+
+    def _piece_cost(self, piece: str, local: Collection[str]) -> float:
+        """A word of the language costs by its frequency; a word of the same text (a keyword
+        also written on its own) like a common word; anything else by its length."""
+        zipf = self.zipf(piece)
+        if zipf:
+            return 9.0 - zipf
+        return 9.0 - GLUE_ZIPF if piece in local else UNSEEN_COST + len(piece)
+
+    def near_word(self, token: str) -> bool:
+        """Whether the token is one edit (a letter dropped, added, changed or two swapped) from
+        a word of the language or of the site: "Nonethless" is a typo of "nonetheless" and
+        "AztraZeneca" of a company the site names, not glued keywords."""
+        lower = token.lower()
+        if len(lower) < 6:
+            return False
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        cuts = [(lower[:i], lower[i:]) for i in range(len(lower) + 1)]
+        edits = itertools.chain(
+            (a + b[1:] for a, b in cuts if b),
+            (a + b[1] + b[0] + b[2:] for a, b in cuts if len(b) > 1),
+            (a + c + b[1:] for a, b in cuts if b for c in letters),
+            (a + c + b for a, b in cuts for c in letters),
+        )
+        return any(
+            self.zipf(edit) >= TYPO_ZIPF or self._site_known is not None and self._site_known(edit)
+            for edit in edits
+            if edit != lower
+        )
+
+
+def _inside_camel_case(token: str, cut: int) -> bool:
+    """Whether a cut falls after the capital that starts a word of a CamelCase token
+    ("ZanvorC|are" in "ZanvorCare"), where no one would read a fusion; all-capital pieces
+    ("NIMAX|said") are cut at the case change."""
+    before, after = token[:cut], token[cut:]
+    return before[-1:].isupper() and after[:1].islower() and not before.isupper()
 
 
 def words(text: str) -> list[str]:

@@ -10,6 +10,7 @@ and the share of link text.
 from __future__ import annotations
 
 import html
+import itertools
 import math
 import re
 from collections import Counter
@@ -66,13 +67,17 @@ _LABEL_SENTENCE = re.compile(
 _LABEL_AFTER_STOP = re.compile(
     rf"(?:^|(?<=[.!?] ))({_CAPITAL_LABEL})(?=\s+\W*[A-Z0-9])", re.MULTILINE
 )
+_TOKEN = re.compile(r"([^\W\d_]+)(?:['’][^\W\d_]+)*|\d[\d.,/]*")  # words and numbers
 _BLOCK_TAGS = {
     "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td",
     "table", "section", "article", "aside", "nav", "header", "footer", "blockquote", "dd",
     "dt", "pre", "figcaption",
 }  # fmt: skip
 WINDOW = 40  # words in the sliding window for keyword density
+TYPO_CHECKS = 3  # fused-token candidates checked for being a typo of a word
+SHORT_WINDOW = 15  # and in a short one, for a keyword dropped in a few times close together
 MIN_REPEATS = 5  # "Blah blah blah." is a placeholder, not stuffing
+MIN_SHORT_REPEATS = 4
 COMMON_ZIPF = 5.8  # "the", "said", "with": never a stuffed keyword
 
 
@@ -114,7 +119,7 @@ def extract(*, title: str, text: str, raw_html: str = "", lexicon: Lexicon) -> S
     out.values["length"] = math.log1p(len(tokens)) / 8
     _title(out, title, text, tokens, lexicon)
     _glued(out, title, tokens, lexicon)
-    _stuffing(out, title, text, tokens, lexicon)
+    _stuffing(out, title, text, lexicon)
     _navigation(out, lines)
     _links(out, raw_html, text)
     _together(out.values)
@@ -124,16 +129,22 @@ def extract(*, title: str, text: str, raw_html: str = "", lexicon: Lexicon) -> S
 def _together(v: dict[str, float]) -> None:
     """Each pattern is several signals at once; a product lets a linear model require all."""
     v["title_unknown_absent"] = v["title_prefix_unknown"] * v["title_compound_absent"]
-    v["glued_strong"] = (
-        v["glued_case_break"]
-        * v["glued_boundary_rare"]
-        * (1 - v["glued_after_capital"])
-        * (1 - 0.5 * v["glued_token_repeats"])
+    not_name = (1 - v["glued_name_like"]) * (1 - v["glued_token_in_title"])
+    v["glued_strong"] = v["glued_case_break"] * v["glued_boundary_rare"] * not_name
+    v["glued_echoed"] = (
+        max(v["glued_piece_unknown"], v["glued_case_break"])
+        * max(v["glued_forms"], v["glued_piece_alone"], v["glued_piece_in_title"],
+              v["title_prefix_glued"], v["glued_piece_doubled"])
+        * not_name
+    )  # fmt: skip
+    # The same piece fused onto several words, capitalised against them: a keyword even when
+    # the piece is a word of the language ("Forexthat", "Forexapprove").
+    v["glued_repeated"] = v["glued_forms"] * v["glued_case_break"] * not_name
+    v["glued_function_strong"] = v["glued_function_fused"] * v["glued_piece_unknown"] * not_name
+    v["stuffing_prose"] = v["stuffing_window_share"] * (1 - v["stuffing_capitalised"])
+    v["stuffing_dense"] = v["stuffing_short_share"] * max(
+        float(v["stuffing_window_share"] > 0), v["stuffing_doubled"]
     )
-    v["glued_echoed"] = v["glued_piece_unknown"] * max(
-        v["glued_piece_in_title"], v["glued_piece_repeats"], v["title_prefix_glued"]
-    )
-    v["stuffing_prose"] = v["stuffing_window_share"] * (1 - v["stuffing_near_numbers"])
     v["nav_lists"] = v["nav_labels"] * v["nav_short_lines"]
 
 
@@ -154,107 +165,168 @@ def _title(out: Signals, title: str, text: str, tokens: list[str], lexicon: Lexi
         compound not in lower_text and compound.replace("-", " ") not in lower_text
     )
     low = prefix.lower()
+    # The prefix fused onto a word of the text ("Rekubitthe"); "Indian" beside "India-" is a
+    # word of its own.
     out.values["title_prefix_glued"] = float(
         any(
-            t.lower() != low and (t.lower().startswith(low) or t.lower().endswith(low))
+            t.lower() != low
+            and (t.lower().startswith(low) or t.lower().endswith(low))
+            and not lexicon.is_known(t)
             for t in tokens
         )
     )
     out.evidence["title"] = prefix
 
 
+@dataclass
+class _Piece:
+    """One candidate keyword and the fused tokens it leads or ends."""
+
+    spelled: str
+    splits: list[Split] = field(default_factory=list)
+
+
 def _glued(out: Signals, title: str, tokens: list[str], lexicon: Lexicon) -> None:
     title_words = {w.lower() for w in words(title)}
-    title_lower = title.lower()
     tokens = [t for t in tokens if "'" not in t and "’" not in t]  # possessives: "Deutsche's"
     exact = Counter(tokens)
-    after_capital: set[str] = set()
-    for before, token in zip(tokens, tokens[1:], strict=False):
-        if before[:1].isupper() and len(before) > 1:
-            after_capital.add(token)
-    splits: list[Split] = []
-    for token in exact:
-        split = lexicon.split(token)
-        if split is not None:
-            splits.append(split)
-    pieces = Counter(s.piece.lower() for s in splits)
     standalone = Counter(t.lower() for t in tokens)
-    best: tuple[float, Split, dict[str, float]] | None = None
-    for split in splits:
-        piece = split.piece.lower()
-        features = {
-            "glued_word_common": min(lexicon.zipf(split.word), 7.5) / 7.5,
-            "glued_boundary_rare": lexicon.boundary_rarity(split),
-            "glued_piece_unknown": float(not lexicon.is_known(piece)),
-            "glued_piece_in_title": float(piece in title_words or title_lower.startswith(piece)),
-            "glued_piece_repeats": float(pieces[piece] + standalone[piece] >= 2),
-            "glued_token_repeats": float(exact[split.token] >= 2),
-            "glued_case_break": float(_case_break(split)),
-            "glued_shape_break": float(_shape_break(split)),
-            # "Maria Kristersson": a first name or title before it makes it a name.
-            "glued_after_capital": float(split.token in after_capital),
-        }
-        # A function word of three letters or more ("the", "and", "from": Zipf 6 and over)
-        # fused behind an unknown piece; two-letter ones ("-on", "-to", "-he") end too many names.
-        features["glued_function_fused"] = float(
-            lexicon.zipf(split.word) >= 6.0
-            and len(split.word) >= 3
-            and features["glued_boundary_rare"] >= 0.2
-            and features["glued_case_break"] == 1
-            and features["glued_piece_unknown"] == 1
-            and not features["glued_after_capital"]
-            and not features["glued_token_repeats"]
-        )
-        score = (
-            sum(features.values())
-            + 2 * features["glued_shape_break"]
-            - 3 * features["glued_token_repeats"]
-            - 3 * features["glued_after_capital"]
-        )
-        if best is None or score > best[0]:
-            best = (score, split, features)
-    keyword, supports = _fused_keyword(tokens + words(title), lexicon)
-    out.values["glued_keyword_repeats"] = float(bool(keyword))
-    out.values["glued_keyword_supports"] = min(supports, 4) / 4
-    out.values["glued_count"] = math.log1p(len(splits)) / 3
-    names = ("glued_word_common", "glued_boundary_rare", "glued_piece_unknown", "glued_piece_in_title",
-             "glued_piece_repeats", "glued_token_repeats", "glued_case_break",
-             "glued_after_capital", "glued_shape_break", "glued_function_fused")  # fmt: skip
-    for name in names:
-        out.values[name] = best[2][name] if best else 0.0
-    if keyword:
-        out.evidence["glued"] = keyword
-    elif best:
-        out.evidence["glued"] = f"{best[1].piece} in {best[1].token}"
-
-
-def _fused_keyword(tokens: list[str], lexicon: Lexicon) -> tuple[str, int]:
-    """A made-up piece that leads two or more different words (case aside), at least one of them
-    an unknown token that is the piece fused to a common word ("Rekubit", "Rekubitthe",
-    "Rekubitand"); and in how many different words it appears."""
-    spelled: dict[str, str] = {}
-    for token in tokens:
-        if len(token) >= 4 and "'" not in token and "’" not in token:
-            spelled.setdefault(token.lower(), token)
-    fused: dict[str, set[str]] = {}
-    for lower in spelled:
-        if len(lower) < 6 or lexicon.is_known(lower):
+    local = {w for w in standalone if len(w) >= 4} | title_words
+    after_capital = {
+        token for before, token in zip(tokens, tokens[1:], strict=False) if before[:1].isupper()
+    }
+    pieces: dict[str, _Piece] = {}
+    for token in exact:
+        split = lexicon.split(token, local)
+        if split is not None:
+            pieces.setdefault(split.piece.lower(), _Piece(split.piece)).splits.append(split)
+    context = _Context(exact, standalone, title_words, title.lower(), after_capital)
+    scored = [
+        (_piece_features(found, piece, context, lexicon), piece) for piece, found in pieces.items()
+    ]
+    scored.sort(key=lambda c: -_candidate_score(c[0]))
+    # A typo of a word ("Nonethless", "AztraZeneca") is no fusion at all: the next candidate is
+    # weighed instead. Checked for the strongest few only (a few hundred look-ups a token).
+    typos = 0
+    chosen: dict[str, float] = {}
+    for features, piece in scored[:TYPO_CHECKS]:
+        if all(lexicon.near_word(s.token) for s in pieces[piece].splits):
+            typos += 1
             continue
-        for cut in range(4, len(lower) - 1):
-            if lexicon.zipf(lower[cut:]) >= 3.5:
-                fused.setdefault(lower[:cut], set()).add(lower)
-    best, count = "", 0
-    for piece, fused_words in fused.items():
-        if lexicon.zipf(piece) >= 3.0:
-            continue  # "Easy" in "EasyJet": a word of its own, not a made-up keyword
-        total = len(fused_words | ({piece} if piece in spelled else set()))
-        if total >= 2 and (total > count or total == count and len(piece) > len(best)):
-            best, count = spelled[min(fused_words)][: len(piece)], total
-    return best, count
+        chosen = features
+        out.evidence["glued"] = pieces[piece].spelled
+        break
+    out.values["glued_count"] = math.log1p(sum(len(p.splits) for p in pieces.values())) / 3
+    out.values["glued_typos"] = float(typos > 0)
+    for name in GLUED_FEATURES:
+        out.values[name] = chosen.get(name, 0.0)
+    # One fused token with no other sign (the piece used nowhere else, no function word fused
+    # on) is how brands and names look: "Retrofone", "VMEbus", "McIngvale". Its shape counts
+    # only with support.
+    supported = any(out.values[name] for name in GLUED_SUPPORT)
+    for name in ("glued_case_break", "glued_boundary_rare", "glued_shape_break"):
+        out.values[name] *= supported
+
+
+GLUED_FEATURES = (
+    "glued_forms", "glued_piece_alone", "glued_piece_in_title", "glued_piece_unknown",
+    "glued_word_common", "glued_boundary_rare", "glued_case_break", "glued_shape_break",
+    "glued_function_fused", "glued_token_repeats", "glued_name_like",
+    "glued_token_in_title", "glued_piece_doubled", "glued_piece_first",
+)  # fmt: skip
+
+
+def _forms(piece: str, leads: bool, context: _Context, lexicon: Lexicon) -> int:
+    """How many different unknown tokens the piece leads (or ends): "Nedaion", "Nedaimln",
+    "Nedaivs" share "Nedai" even where the rest is no common word."""
+    return sum(
+        1
+        for token in context.standalone
+        if len(token) > len(piece)
+        and (token.startswith(piece) if leads else token.endswith(piece))
+        and not lexicon.is_known(token)
+    )
+
+
+def _candidate_score(f: dict[str, float]) -> float:
+    """Which fused piece of an item to weigh: the one used most like a keyword (fused to several
+    words, also alone or in the title, fused to a function word) and least like a name."""
+    return (
+        2 * f["glued_forms"]
+        + f["glued_piece_alone"]
+        + f["glued_piece_in_title"]
+        + 2 * f["glued_function_fused"]
+        + f["glued_case_break"]
+        + f["glued_boundary_rare"]
+        + 2 * f["glued_piece_unknown"]
+        + f["glued_piece_doubled"]
+        - 3 * f["glued_name_like"]
+        - f["glued_token_repeats"]
+        - 2 * f["glued_token_in_title"]
+    )
+
+
+GLUED_SUPPORT = ("glued_forms", "glued_piece_alone", "glued_piece_in_title",
+                 "glued_function_fused", "glued_piece_doubled")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Context:
+    exact: Counter[str]  # tokens as written
+    standalone: Counter[str]  # tokens in lower case
+    title_words: set[str]
+    title: str  # lower case
+    after_capital: set[str]  # tokens that follow a capitalised word
+
+
+def _piece_features(
+    found: _Piece, piece: str, context: _Context, lexicon: Lexicon
+) -> dict[str, float]:
+    """What speaks for one piece being a keyword glued on: the different words it is fused to,
+    uses on its own and in the title, a capitalised piece against a lower-case word, a boundary
+    few real words have; and against: a name's shape and context."""
+    splits = found.splits
+    function = [lexicon.zipf(s.word) >= 6.0 and len(s.word) >= 3 and _case_break(s) for s in splits]
+    unknown = not lexicon.is_known(piece)
+    return {
+        "glued_forms": min(_forms(piece, splits[0].piece_first, context, lexicon) - 1, 2) / 2,
+        # A made-up piece also written on its own or in the title; a word of the language
+        # ("Computer" beside "Computerand") is written on its own anyway.
+        "glued_piece_alone": float(unknown and context.standalone[piece] > 0),
+        "glued_piece_in_title": float(unknown and piece in context.title_words),
+        # "Besicorp" in the text and "BESICORP" in the headline: a name the item is about.
+        "glued_token_in_title": float(any(s.token.lower() in context.title_words for s in splits)),
+        "glued_piece_unknown": float(unknown),
+        # The keyword glued on twice in a row: "Narerafaxnarerafaxshares".
+        "glued_piece_doubled": float(
+            len(piece) >= 6 and piece[: len(piece) // 2] * 2 == piece and unknown
+        ),
+        "glued_word_common": max(min(lexicon.zipf(s.word), 7.5) for s in splits) / 7.5,
+        "glued_boundary_rare": max(lexicon.boundary_rarity(s) for s in splits),
+        "glued_case_break": sum(_case_break(s) for s in splits) / len(splits),
+        "glued_shape_break": float(any(_shape_break(s) for s in splits)),
+        # A function word of three letters or more ("the", "and", "from") fused on; two-letter
+        # ones ("-on", "-to", "-he") end too many names.
+        "glued_function_fused": float(any(function)),
+        # The generator's keywords lead ("Rekubitthe"); word-first readings ("mini" + "MIXA",
+        # "end" + "acott") are mostly names.
+        "glued_piece_first": float(all(s.piece_first for s in splits)),
+        "glued_token_repeats": float(any(context.exact[s.token] >= 2 for s in splits)),
+        # "Maria Kristersson": after a capitalised word, with an ending many words share.
+        "glued_name_like": float(
+            all(
+                s.token in context.after_capital and lexicon.boundary_rarity(s) < 0.5
+                for s in splits
+            )
+        ),
+    }
 
 
 def _shape_break(split: Split) -> bool:
-    """'NIMAXsaid', 'KeyWordthe': a piece in capitals or CamelCase fused to a lower-case word."""
+    """'NIMAXsaid', 'KeyWordthe': a piece in capitals or CamelCase fused in front of a
+    lower-case word ("miniMIXA" is a product name written the other way round)."""
+    if not split.piece_first:
+        return False
     piece = split.piece
     word_part = split.token.replace(piece, "", 1)
     shaped = (piece.isupper() and len(piece) >= 3) or any(c.isupper() for c in piece[1:])
@@ -269,46 +341,72 @@ def _case_break(split: Split) -> bool:
     return word_part.islower() and split.piece[:1].isupper()
 
 
-def _near_numbers(text: str, word: str) -> float:
-    """The share of the word's uses next to a number: a results table ("12 cts vs 10 cts")
-    repeats its units; stuffing drops the keyword into prose."""
-    if not word:
-        return 0.0
-    raw = text.lower().split()
-    places = [i for i, t in enumerate(raw) if t.strip(".,;:()") == word]
-    if not places:
-        return 0.0
-    numeric = sum(
-        1
-        for i in places
-        if any(any(c.isdigit() for c in raw[k]) for k in (i - 1, i + 1) if 0 <= k < len(raw))
-    )
-    return numeric / len(places)
+def _uses(text: str, lexicon: Lexicon) -> tuple[list[str], list[bool], list[bool]]:
+    """Each word of the text as a stuffing candidate (lower case, a plural folded onto its
+    singular when the text has both: "loan", "Loans", "LOANS"; "" for common and short words
+    and numbers), whether a number stands within two words ("1.2 mln dlrs"), and whether it
+    is capitalised."""
+    # A word's stem before an apostrophe ("Murray's", "he's"), or "" for a number.
+    raw = [(m.group(1) or "", m.group(0)) for m in _TOKEN.finditer(text)]
+    plain = [stem.lower() for stem, _ in raw]
+    present = set(plain)
+    near_number = [False] * len(raw)
+    for i, (stem, _) in enumerate(raw):
+        if not stem:
+            near_number[max(i - 2, 0) : i + 3] = [True] * len(near_number[max(i - 2, 0) : i + 3])
+    forms, capital = [], []
+    for word, (_, written) in zip(plain, raw, strict=True):
+        if word.endswith("s") and word[:-1] in present:
+            word = word[:-1]
+        keep = len(word) > 2 and lexicon.zipf(word) < COMMON_ZIPF
+        forms.append(word if keep else "")
+        capital.append(written[:1].isupper())
+    return forms, near_number, capital
 
 
-def _stuffing(out: Signals, title: str, text: str, tokens: list[str], lexicon: Lexicon) -> None:
-    lower = [t.lower() for t in tokens]
-    content = [w if len(w) > 2 and lexicon.zipf(w) < COMMON_ZIPF else "" for w in lower]
-    best_word, best_count = "", 0
+def _densest(forms: list[str], counted: list[bool], size: int) -> tuple[str, int, int]:
+    """The word with the most counted uses in any `size` consecutive words, how many, and
+    where that passage ends."""
+    best_word, best_count, best_end = "", 0, 0
     window: Counter[str] = Counter()
-    for i, word in enumerate(content):
-        if word:
+    for i, word in enumerate(forms):
+        if i >= size and forms[i - size] and counted[i - size]:
+            window[forms[i - size]] -= 1
+        if word and counted[i]:
             window[word] += 1
             if window[word] > best_count:
-                best_word, best_count = word, window[word]
-        if i >= WINDOW and content[i - WINDOW]:
-            window[content[i - WINDOW]] -= 1
-    size = max(min(len(content), WINDOW), 20)
-    adjacent = sum(
-        1 for i in range(2, len(lower)) if lower[i] == best_word and best_word in lower[i - 3 : i]
+                best_word, best_count, best_end = word, window[word], i
+    return best_word, best_count, best_end
+
+
+def _stuffing(out: Signals, title: str, text: str, lexicon: Lexicon) -> None:
+    forms, near_number, capital = _uses(text, lexicon)
+    # Uses beside a number are a table's units ("12 cts vs 10 cts"), not prose: not counted.
+    in_prose = [not n for n in near_number]
+    best_word, best_count, end = _densest(forms, in_prose, WINDOW)
+    _, short_count, _ = _densest(forms, in_prose, SHORT_WINDOW)
+    passage = capital[max(end - WINDOW + 1, 0) : end + 1]
+    size = max(min(len(forms), WINDOW), 20)
+    places = [i for i, w in enumerate(forms) if w == best_word and in_prose[i]] if best_word else []
+    adjacent = sum(1 for a, b in itertools.pairwise(places) if b - a <= 3)
+    v = out.values
+    v["stuffing_window_share"] = best_count / size if best_count >= MIN_REPEATS else 0.0
+    # "Blah blah blah." as the whole body is a placeholder: a short passage is weighed only
+    # inside a text long enough to have prose around it.
+    dense = short_count >= MIN_SHORT_REPEATS and len(forms) >= 2 * SHORT_WINDOW
+    v["stuffing_short_share"] = short_count / SHORT_WINDOW if dense else 0.0
+    v["stuffing_total_share"] = len(places) / max(len(forms), 20)
+    repeated = best_count >= MIN_REPEATS or dense
+    v["stuffing_adjacent"] = adjacent / max(len(places), 1) if repeated else 0.0
+    v["stuffing_doubled"] = float(
+        repeated and any(b - a == 1 for a, b in itertools.pairwise(places))
     )
-    out.values["stuffing_window_share"] = best_count / size if best_count >= MIN_REPEATS else 0.0
-    out.values["stuffing_total_share"] = (
-        lower.count(best_word) / max(len(lower), 20) if best_word else 0.0
-    )
-    out.values["stuffing_adjacent"] = adjacent / max(best_count, 1)
-    out.values["stuffing_near_numbers"] = _near_numbers(text, best_word)
-    out.values["stuffing_in_title"] = float(best_word in {w.lower() for w in words(title)})
+    v["stuffing_capitalised"] = sum(capital[i] for i in places) / max(len(places), 1)
+    # A passage of mostly capitalised words is a list (a line-up, a table of names), where a
+    # club or a unit repeats by design.
+    v["stuffing_passage_capitalised"] = sum(passage) / max(len(passage), 1)
+    v["stuffing_unknown"] = float(bool(best_word) and not lexicon.is_known(best_word))
+    v["stuffing_in_title"] = float(best_word in {w.lower() for w in words(title)})
     if best_word:
         out.evidence["stuffing"] = f"{best_word} ({best_count} of {size} words in one passage)"
 
@@ -336,8 +434,10 @@ def _navigation(out: Signals, lines: list[str]) -> None:
         for ln in lines
         if len(ln.split()) <= 10 and not ln.rstrip().endswith((".", "!", "?", '"', "”"))
     ]
-    out.values["nav_labels"] = min(len(labels), 5) / 5
-    out.values["nav_label_lines"] = min(label_lines, 5) / 5
+    # Scraped widgets come in groups (Related, Ranking, Tags, ...); one "Read more" or
+    # "Related:" line is how many clean articles end.
+    out.values["nav_labels"] = min(max(len(labels) - 1, 0), 4) / 4
+    out.values["nav_label_lines"] = min(max(label_lines - 1, 0), 4) / 4
     out.values["nav_short_lines"] = (
         (len(short) / len(lines)) * min(len(short), 6) / 6 if lines else 0.0
     )
@@ -370,22 +470,17 @@ FEATURES = (
     "title_compound_absent",
     "title_prefix_glued",
     "glued_count",
-    "glued_keyword_repeats",
-    "glued_keyword_supports",
-    "glued_word_common",
-    "glued_boundary_rare",
-    "glued_piece_unknown",
-    "glued_piece_in_title",
-    "glued_piece_repeats",
-    "glued_token_repeats",
-    "glued_case_break",
-    "glued_after_capital",
-    "glued_shape_break",
+    "glued_typos",
+    *GLUED_FEATURES,
     "stuffing_window_share",
+    "stuffing_short_share",
     "stuffing_total_share",
     "stuffing_adjacent",
+    "stuffing_doubled",
+    "stuffing_capitalised",
+    "stuffing_passage_capitalised",
+    "stuffing_unknown",
     "stuffing_in_title",
-    "stuffing_near_numbers",
     "nav_labels",
     "nav_label_lines",
     "nav_short_lines",
@@ -394,8 +489,10 @@ FEATURES = (
     "title_unknown_absent",
     "glued_strong",
     "glued_echoed",
-    "glued_function_fused",
+    "glued_function_strong",
+    "glued_repeated",
     "stuffing_prose",
+    "stuffing_dense",
     "nav_lists",
 )
 GROUPS = {

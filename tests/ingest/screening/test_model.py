@@ -8,11 +8,12 @@ from masthead.ingest.screening.model import Screener
 
 # Measured recall on the test split with the shipped weights (docs/ingestion.md); the floor sits
 # a little under each so a change that loses a pattern fails here. Glued keywords fall short of
-# the 0.95 aim: a keyword fused once onto a word, with no other use, reads like a compound name.
+# the 0.95 aim: a word of the language glued on once ("Casinothe") reads like a lost space
+# ("Computerand"), which real copy has, so it is held only when fused to several words.
 RECALL_FLOOR = {
     "title": 0.95,
-    "glued": 0.65,
-    "stuffing": 0.88,
+    "glued": 0.78,
+    "stuffing": 0.95,
     "navigation": 0.95,
     "links": 0.95,
     "portal": 0.95,
@@ -33,9 +34,13 @@ def test_the_shipped_weights_are_what_training_on_the_generator_gives():
     trained = model.train()
     shipped = model.shipped()
     assert trained.threshold == shipped.threshold
-    assert trained.intercept == pytest.approx(shipped.intercept, abs=1e-3)
-    for name, value in trained.coefficients.items():
-        assert value == pytest.approx(shipped.coefficients[name], abs=1e-3), name
+    assert trained.groups.keys() == shipped.groups.keys()
+    for group, weights in trained.groups.items():
+        assert weights.intercept == pytest.approx(shipped.groups[group].intercept, abs=1e-3)
+        assert weights.coefficients.keys() == shipped.groups[group].coefficients.keys()
+        for name, value in weights.coefficients.items():
+            expected = shipped.groups[group].coefficients[name]
+            assert value == pytest.approx(expected, abs=1e-3), (group, name)
 
 
 @pytest.mark.parametrize("pattern", PATTERNS)

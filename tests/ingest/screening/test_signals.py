@@ -66,15 +66,58 @@ def test_units_repeated_in_a_results_table_are_not_prose_stuffing(lexicon):
         "Shr 12 cts vs 10 cts. Net 1.2 mln vs 1.1 mln. Shr 30 cts vs 28 cts. Net 4 mln vs 3 mln."
     )
     found = signals.extract(title="Results", text=table, lexicon=lexicon)
-    assert found.values["stuffing_near_numbers"] == 1.0
+    assert found.values["stuffing_window_share"] == 0
     assert found.values["stuffing_prose"] == 0
+
+
+def test_the_units_of_a_table_do_not_hide_a_keyword_stuffed_into_its_prose(lexicon):
+    table = "Shr 12 cts vs 10 cts. Net 1.2 mln vs 1.1 mln. " * 4
+    prose = "The board met and crypto agreed crypto the plan crypto for crypto the year crypto."
+    found = signals.extract(title="Results", text=table + prose, lexicon=lexicon)
+    assert found.evidence["stuffing"].startswith("crypto")
+    assert found.values["stuffing_short_share"] > 0
 
 
 def test_a_keyword_leading_several_fused_words_is_the_evidence(lexicon):
     text = "Officials met, and Rekubitthe government agreed. Rekubitand others said so."
     found = signals.extract(title="Talks open", text=text, lexicon=lexicon)
-    assert found.values["glued_keyword_repeats"] == 1
+    assert found.values["glued_forms"] > 0
     assert found.evidence["glued"] == "Rekubit"
+
+
+@pytest.mark.parametrize(
+    "token,piece,word",
+    [
+        ("Wimgorsepdaianalysts", "Wimgorsepdai", "analysts"),  # not "wi" + the rest
+        ("Forexforecast", "Forex", "forecast"),  # not "for" + the rest
+        ("BINUMOZAXsaid", "BINUMOZAX", "said"),
+    ],
+)
+def test_segmentation_prefers_the_likeliest_reading(lexicon, token, piece, word):
+    split = lexicon.split(token)
+    assert (split.piece, split.word) == (piece, word)
+
+
+def test_a_keyword_fused_onto_a_name_the_text_uses_is_split_there(lexicon):
+    split = lexicon.split("Seppelorurahuman", {"orurahuman"})
+    assert (split.piece, split.word) == ("Seppel", "orurahuman")
+
+
+def test_a_camel_case_name_is_not_cut_after_its_capital(lexicon):
+    split = lexicon.split("ZanvorCare")
+    assert split is None or split.piece != "ZanvorC"
+
+
+def test_a_typo_of_a_word_is_recognised(lexicon):
+    assert lexicon.near_word("Nonethless")
+    assert not lexicon.near_word("Rekubitthe")
+
+
+def test_a_typo_is_not_read_as_a_glued_keyword(lexicon):
+    text = "Nonethless, the council agreed the budget on Monday after a long debate."
+    found = signals.extract(title="Budget agreed", text=text, lexicon=lexicon)
+    assert found.evidence.get("glued") != "Noneth"
+    assert found.values["glued_typos"] == 1
 
 
 def test_a_title_prefix_written_the_same_way_in_the_text_is_a_compound(lexicon):
