@@ -334,3 +334,17 @@ def test_bars_tuned_on_links_give_the_stories_the_index_gives():
     same = [[a == b for b in direct] for a in direct]
     assert [[a == b for b in tuned] for a in tuned] == same
     assert len(set(direct)) < len(texts)
+
+
+def test_story_candidates_limit_the_comparison_to_the_articles_offered():
+    model = engine.model_fit([WIRE, "football coach sacked"] * 3)
+    retold = " ".join(reversed(WIRE.split()))
+    X = model.sparse([WIRE, retold])
+    Z = model.dense(X)
+    offered, not_offered = engine.StoryIndex(), engine.StoryIndex()
+    for index in (offered, not_offered):
+        index.add(1, engine.minhash(WIRE), X[0], Z[0], 0.0)
+    joined = offered.add(2, engine.minhash(retold), X[1], Z[1], 3600.0, candidates=[1, -1])
+    alone = not_offered.add(2, engine.minhash(retold), X[1], Z[1], 3600.0, candidates=[-1])
+    assert joined == (offered.story_of[1], "event")
+    assert alone[1] == "new"

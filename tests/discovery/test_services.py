@@ -161,3 +161,31 @@ def test_configured_embeddings_replace_lsa_and_a_change_of_setting_rebuilds(
     stored = TextModel.objects.order_by("-pk").first()
     assert services.engine.Model.from_bytes(bytes(stored.data)).embedding == ""
     assert article.pk in lists()
+
+
+def test_a_rebuild_on_graph_candidates_forms_the_stories_of_the_window_scan(corpus, monkeypatch):
+    """Above ann.EXACT_BELOW, story clustering compares each article with its nearest rows in
+    the HNSW graph instead of its whole window: on the demo corpus the stories are the same."""
+    services.index_rebuild(refit=False)
+    scanned = dict(ArticleProfile.objects.values_list("article_id", "story"))
+    monkeypatch.setattr(services.ann, "EXACT_BELOW", 2)
+    searched = []
+    nearest_ids = services.ann.VectorIndex.nearest_ids
+    monkeypatch.setattr(
+        services.ann.VectorIndex,
+        "nearest_ids",
+        lambda self, Z, count: searched.append(len(Z)) or nearest_ids(self, Z, count),
+    )
+    services.index_rebuild(refit=False)
+    assert sum(searched) == len(scanned)
+    assert _groups(dict(ArticleProfile.objects.values_list("article_id", "story"))) == _groups(
+        scanned
+    )
+    services.index_rebuild(refit=False)  # leave the session corpus as it was
+
+
+def _groups(story_of: dict[int, int]) -> set[frozenset[int]]:
+    groups: dict[int, set[int]] = {}
+    for article, story in story_of.items():
+        groups.setdefault(story, set()).add(article)
+    return {frozenset(members) for members in groups.values()}
