@@ -157,6 +157,7 @@ def main() -> None:
         env = environment(var, f"postgres://postgres@127.0.0.1:5432/{args.database}", "")
         count = "from masthead.news.models import ArticlePage; print(ArticlePage.objects.count())"
         args.articles = int(masthead(env, "shell", "-c", count).strip().splitlines()[-1])
+        masthead(env, "collectstatic", "--noinput", "-v0")
     else:
         psql(f"DROP DATABASE IF EXISTS {DATABASE}")
         psql(f"CREATE DATABASE {DATABASE}")
