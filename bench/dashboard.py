@@ -1,11 +1,15 @@
 """The analytics pages in the admin: server time per page with a large history, PostgreSQL.
 
-    python bench/dashboard.py [--articles 20000] [--views 100000000] [--runs 15]
+    python bench/dashboard.py [--articles 20000] [--views 100000000] [--hours 250] [--runs 15]
+    python bench/dashboard.py --database masthead_scale_bench [--hours 50]   (an existing site)
 
-A site of `--articles` articles (bench/var/, `masthead generate`), then hourly rows written
-straight into the tables with generate_series, as the hourly recording and the roll-ups would
-leave them after `--views` counted views over 400 days:
-  - engagement_articleactivity: every article read for 250 hours after publication, decaying;
+A site of `--articles` articles (bench/var/, `masthead generate`) or, with `--database`, the
+site already in that PostgreSQL database (e.g. the corpus `bench/scale.py` grew; its history
+tables are filled in place), then hourly rows written straight into the tables with
+generate_series, as the hourly recording and the roll-ups would leave them after `--views`
+counted views over 400 days:
+  - engagement_articleactivity: every article read for `--hours` hours after publication,
+    decaying;
     the view counts add up to `--views` (default 100 M);
   - engagement_articlesourcehour: the same views split over 4 places they came from;
   - engagement_widgethour: 6 widgets x 20 positions for every hour of 400 days;
@@ -37,19 +41,21 @@ with connection.cursor() as c:
     c.execute("SELECT count(*) FROM news_articlepage")
     articles = c.fetchone()[0]
     per_article = views / articles
-    # Views in hour h after publication: base * 0.98**h over 250 hours; the sum is per_article.
-    base = per_article * (1 - 0.98) / (1 - 0.98 ** 250)
+    # Views in hour h after publication: base * 0.98**h over {hours} hours; the sum is per_article.
+    base = per_article * (1 - 0.98) / (1 - 0.98 ** {hours})
     c.execute('''
       INSERT INTO engagement_articleactivity (article_id, hour, path, view_count, reaction_count)
       SELECT a.page_ptr_id, date_trunc('hour', now()) - interval '400 days'
                + ((a.page_ptr_id * 7919) %% (390 * 24)) * interval '1 hour' + h * interval '1 hour',
              p.path, greatest(1, round(%s * power(0.98, h)))::int, round(%s * power(0.98, h) / 40)::int
       FROM news_articlepage a JOIN wagtailcore_page p ON p.id = a.page_ptr_id
-      CROSS JOIN generate_series(0, 249) h''', [base, base])
+      CROSS JOIN generate_series(0, {hours} - 1) h
+      ON CONFLICT DO NOTHING''', [base, base])
     c.execute('''
       INSERT INTO engagement_articlesourcehour (article_id, hour, source, view_count)
       SELECT article_id, hour, s.source, greatest(1, view_count / 4)
-      FROM engagement_articleactivity CROSS JOIN (VALUES ('home'), ('related'), ('external'), ('ranking')) s(source)''')
+      FROM engagement_articleactivity CROSS JOIN (VALUES ('home'), ('related'), ('external'), ('ranking')) s(source)
+      ON CONFLICT DO NOTHING''')
     c.execute('''
       INSERT INTO engagement_widgethour (hour, widget, position, impression_count, click_count)
       SELECT date_trunc('hour', now()) - h * interval '1 hour', w, p, 10000 / p, 400 / p
@@ -63,10 +69,11 @@ with connection.cursor() as c:
     c.execute('''
       INSERT INTO dashboard_channelhour (hour, channel_path, view_count, reaction_count)
       SELECT hour, substr(path, 1, 12), sum(view_count), sum(reaction_count)
-      FROM engagement_articleactivity GROUP BY 1, 2''')
+      FROM engagement_articleactivity GROUP BY 1, 2
+      ON CONFLICT DO NOTHING''')
     c.execute("SELECT sum(view_count), count(*) FROM engagement_articleactivity")
     total, rows = c.fetchone()
-    c.execute("INSERT INTO ingest_source (name, url, format, policy, poll_minutes, full_text, credit, canonical_to_original, enabled, next_poll_at, failures, last_error, etag, last_modified, items_seen, items_new, items_duplicate, items_held, channel_rules) SELECT 'Source ' || s, 'https://s' || s || '.example/feed', 'rss', 'draft', 15, true, '', true, true, now(), 0, '', '', '', 0, 0, 0, 0, '' FROM generate_series(1, 50) s")
+    c.execute("INSERT INTO ingest_source (name, url, format, policy, poll_minutes, full_text, credit, canonical_to_original, enabled, next_poll_at, failures, last_error, etag, last_modified, items_seen, items_new, items_duplicate, items_held, channel_rules) SELECT 'Bench source ' || s, 'https://bench-s' || s || '.example/feed', 'rss', 'draft', 15, true, '', true, true, now(), 0, '', '', '', 0, 0, 0, 0, '' FROM generate_series(1, 50) s")
     c.execute('''
       INSERT INTO dashboard_ingestday (day, source_id, status, reason, item_count)
       SELECT current_date - d, s.id, st, CASE WHEN st = 'held' THEN 'reason ' || (d % 5) ELSE '' END, 1 + (d % 9)
@@ -106,7 +113,7 @@ pages = [
     ("overview 24 h by hour", "/admin/analytics/?window=24h&bucket=hour"),
     ("overview 30 d by day", "/admin/analytics/?window=30d&bucket=day"),
     ("overview 30 d by hour", "/admin/analytics/?window=30d&bucket=hour"),
-    ("article (oldest, 250 h)", f"/admin/analytics/articles/{{article.pk}}/"),
+    ("article (oldest, {hours} h)", f"/admin/analytics/articles/{{article.pk}}/"),
     ("widgets 24 h", "/admin/analytics/widgets/?window=24h"),
     ("widgets 30 d", "/admin/analytics/widgets/?window=30d"),
     ("search 24 h", "/admin/analytics/search/?window=24h"),
@@ -136,33 +143,42 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=20_000)
     parser.add_argument("--views", type=int, default=100_000_000)
+    parser.add_argument("--hours", type=int, default=250, help="hours each article is read")
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--database", help="an existing PostgreSQL site to measure instead")
     args = parser.parse_args()
     if not reachable(5432):
         sys.exit("PostgreSQL is not reachable on 127.0.0.1:5432; this benchmark needs it.")
     var = VAR / "dashboard"
     shutil.rmtree(var, ignore_errors=True)
     var.mkdir(parents=True)
-    psql(f"DROP DATABASE IF EXISTS {DATABASE}")
-    psql(f"CREATE DATABASE {DATABASE}")
-    env = environment(var, POSTGRES, "")
     started = time.perf_counter()
-    masthead(env, "migrate", "--noinput", "-v0")
-    masthead(env, "collectstatic", "--noinput", "-v0")
-    masthead(
-        env,
-        "generate",
-        "--articles",
-        str(args.articles),
-        "--seed",
-        "1",
-        "--no-images",
-        "--no-discovery",
-    )
+    if args.database:
+        env = environment(var, f"postgres://postgres@127.0.0.1:5432/{args.database}", "")
+        count = "from masthead.news.models import ArticlePage; print(ArticlePage.objects.count())"
+        args.articles = int(masthead(env, "shell", "-c", count).strip().splitlines()[-1])
+        masthead(env, "collectstatic", "--noinput", "-v0")
+    else:
+        psql(f"DROP DATABASE IF EXISTS {DATABASE}")
+        psql(f"CREATE DATABASE {DATABASE}")
+        env = environment(var, POSTGRES, "")
+        masthead(env, "migrate", "--noinput", "-v0")
+        masthead(env, "collectstatic", "--noinput", "-v0")
+        masthead(
+            env,
+            "generate",
+            "--articles",
+            str(args.articles),
+            "--seed",
+            "1",
+            "--no-images",
+            "--no-discovery",
+        )
     built = time.perf_counter() - started
-    filled = re.search(r"FILLED (\d+) (\d+) (\d+) (\S+)", run(env, FILL.format(views=args.views)))
+    fill = FILL.format(views=args.views, hours=args.hours)
+    filled = re.search(r"FILLED (\d+) (\d+) (\d+) (\S+)", run(env, fill))
     total, rows, seconds, top = filled.groups()
-    out = run(env, MEASURE.format(runs=args.runs))
+    out = run(env, MEASURE.format(runs=args.runs, hours=args.hours))
     counts = re.search(r"ROWS (\d+) (\d+) (\d+) (\d+)", out).groups()
     print(
         f"Site: {args.articles:,} articles ({built:.0f} s); history: {int(total):,} views in "

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -34,7 +36,9 @@ import time
 
 from harness import ROOT, VAR, environment, masthead, psql
 
-POSTGRES = "postgres://postgres@127.0.0.1:5432/masthead_scale_bench"
+# The PostgreSQL database the run drops and recreates (MASTHEAD_SCALE_DATABASE to use another).
+POSTGRES_NAME = os.environ.get("MASTHEAD_SCALE_DATABASE", "masthead_scale_bench")
+POSTGRES = f"postgres://postgres@127.0.0.1:5432/{POSTGRES_NAME}"
 
 
 def fresh(database: str) -> dict:
@@ -43,8 +47,8 @@ def fresh(database: str) -> dict:
     var.mkdir(parents=True)
     url = ""
     if database == "postgres":
-        psql("DROP DATABASE IF EXISTS masthead_scale_bench")
-        psql("CREATE DATABASE masthead_scale_bench")
+        psql(f"DROP DATABASE IF EXISTS {POSTGRES_NAME}")
+        psql(f"CREATE DATABASE {POSTGRES_NAME}")
         url = POSTGRES
     env = environment(var, url, PYTHONPATH=f"{ROOT / 'bench'}:{ROOT}")
     masthead(env, "migrate", "--noinput", "-v0")
@@ -52,8 +56,15 @@ def fresh(database: str) -> dict:
     return env
 
 
-def generate(env: dict, articles: int, seed: int) -> tuple[float, float]:
-    """(seconds, database MB) of one `masthead generate` run."""
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def generate(env: dict, articles: int, seed: int) -> tuple[float, float, float]:
+    """(seconds, database MB, CPU seconds of the command, the database server's not included)
+    of one `masthead generate` run."""
+    cpu = children_cpu()
     out = masthead(
         env,
         "generate",
@@ -65,7 +76,7 @@ def generate(env: dict, articles: int, seed: int) -> tuple[float, float]:
         "--no-discovery",
     )
     match = re.search(r"in ([\d.]+) s .* database ([\d,.]+) MB", out)
-    return float(match.group(1)), float(match.group(2).replace(",", ""))
+    return float(match.group(1)), float(match.group(2).replace(",", "")), children_cpu() - cpu
 
 
 def probe(env: dict, *args: str) -> dict:
@@ -84,13 +95,15 @@ def probe(env: dict, *args: str) -> dict:
 def step(env: dict, have: int, size: int, seed: int, views: int) -> dict:
     grow = size - have
     tail = max(grow // 10, 1)
-    head_s, _ = generate(env, grow - tail, seed)
-    tail_s, mb = generate(env, tail, seed + 100)
+    head_s, _, head_cpu = generate(env, grow - tail, seed)
+    tail_s, mb, tail_cpu = generate(env, tail, seed + 100)
     print(f"{size}: generated in {head_s + tail_s:.0f} s", file=sys.stderr, flush=True)
     row: dict = {
         "size": size,
         "rate": grow / (head_s + tail_s),
         "tail_rate": tail / tail_s,
+        "cpu_rate": grow / (head_cpu + tail_cpu),
+        "tail_cpu_rate": tail / tail_cpu,
         "kb_per_article": mb * 1000 / size,
     }
     started = time.perf_counter()
@@ -116,6 +129,10 @@ def table(database: str, rows: list[dict], seconds: float) -> None:
 
     line("creation, articles/s (step)", lambda r: f"{r['rate']:,.0f}")
     line("creation, articles/s (last tenth)", lambda r: f"{r['tail_rate']:,.0f}")
+    line(
+        "creation, articles per CPU second of the command (step / last tenth)",
+        lambda r: f"{r['cpu_rate']:,.0f} / {r['tail_cpu_rate']:,.0f}",
+    )
     line("database KB per article", lambda r: f"{r['kb_per_article']:.1f}")
     for page in ("article", "channel", "home", "tag", "search"):
         line(

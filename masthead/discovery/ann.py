@@ -61,6 +61,14 @@ class VectorIndex:
             np.ascontiguousarray(Z.reshape(len(ids), -1), np.float32), ids.astype(np.int64)
         )
 
+    def nearest_ids(self, Z: np.ndarray, count: int) -> np.ndarray:
+        """The article ids of the `count` graph neighbours of each row of `Z` (-1 where the
+        graph finds fewer); the caller judges them. Needs the graph."""
+        hnsw: Any = faiss.downcast_index(self.graph.index)
+        hnsw.hnsw.efSearch = max(EF_SEARCH, count)
+        _, labels = self.graph.search(np.ascontiguousarray(Z, np.float32), count)
+        return labels
+
     def candidates(
         self,
         Z: np.ndarray,

@@ -307,8 +307,10 @@ class CorpusIndex:
         stories: np.ndarray,
         signatures: np.ndarray,
         floors: np.ndarray,
+        vectors: ann.VectorIndex | None = None,
     ) -> None:
-        """`add` for many rows given as arrays (a rebuild or a load)."""
+        """`add` for many rows given as arrays (a rebuild or a load). `vectors`: an index that
+        already holds exactly these rows (a rebuild builds it first, for story candidates)."""
         start, n = self._size, len(ids)
         values = {
             "ids": ids,
@@ -329,7 +331,9 @@ class CorpusIndex:
         self._tag_df = None
         if self._row_of is not None:
             self._row_of.update({int(i): start + k for k, i in enumerate(ids)})
-        if self.vectors.graph is None and self._size >= self.vectors.exact_below:
+        if vectors is not None and start == 0:
+            self.vectors = vectors
+        elif self.vectors.graph is None and self._size >= self.vectors.exact_below:
             self.vectors.build(self._get("ids"), self._get("Z"))
         else:
             self.vectors.add(ids, Z, size=self._size)

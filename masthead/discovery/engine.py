@@ -442,6 +442,7 @@ class StoryIndex:
         self.signatures: dict[int, MinHash] = {}
         self.story_of: dict[int, int] = {}
         self.keys: list[int] = []
+        self._row_of: dict[int, int] = {}
         self.rows: list[sp.csr_matrix] = []
         self.Z = np.zeros((0, 0), np.float32)
         self.times = np.zeros(0)
@@ -455,9 +456,12 @@ class StoryIndex:
         self._remember(key, story, signature, x, z, published)
         self._next = max(self._next, story + 1)
 
-    def add(self, key: int, signature: MinHash, x, z, published: float) -> tuple[int, str]:
-        """Assign `key` to a story; returns (story id, how: "duplicate" | "event" | "new")."""
-        link = self.nearest(key, signature, x, z, published)
+    def add(
+        self, key: int, signature: MinHash, x, z, published: float, candidates=None
+    ) -> tuple[int, str]:
+        """Assign `key` to a story; returns (story id, how: "duplicate" | "event" | "new").
+        `candidates` (see `nearest`) limits the content comparison to those articles."""
+        link = self.nearest(key, signature, x, z, published, candidates)
         joins = link.how == "duplicate" or (
             link.how == "event" and link.similarity >= self.bar(link.short)
         )
@@ -514,9 +518,15 @@ class StoryIndex:
         """The content similarity an article must reach to join the closest one's story."""
         return self.headline_threshold if short else self.threshold
 
-    def nearest(self, key: int, signature: MinHash, x, z, published: float) -> Link:
+    def nearest(
+        self, key: int, signature: MinHash, x, z, published: float, candidates=None
+    ) -> Link:
         """The earlier article `key` would join: a near-duplicate, else the closest in content
-        within the window (whatever the bars: `add` applies them)."""
+        within the window (whatever the bars: `add` applies them).
+
+        Without `candidates` every article in the window is compared, a cost that grows with
+        the corpus. With them (article ids, e.g. the nearest rows of an HNSW graph), only those
+        already held and within the window are: a rebuild of a large corpus passes them."""
         best, best_j = None, max(self.near_duplicate, near_duplicate_bar(signature))
         for other in self.lsh.query(signature):
             if self.is_closed(self.story_of[other]):
@@ -532,7 +542,12 @@ class StoryIndex:
         n = len(self.keys)
         if not n or not np.any(z):
             return Link(None, "new", 0.0, False)
-        window = np.flatnonzero(np.abs(self.times[:n] - published) <= self.window)
+        if candidates is None:
+            window = np.flatnonzero(np.abs(self.times[:n] - published) <= self.window)
+        else:
+            held = [self._row_of[k] for k in candidates if k in self._row_of and k != key]
+            rows = np.array(held, np.int64)
+            window = rows[np.abs(self.times[rows] - published) <= self.window]
         if not len(window):
             return Link(None, "new", 0.0, False)
         dense = self.Z[window] @ z
@@ -609,6 +624,7 @@ class StoryIndex:
             self.Z = np.vstack([self.Z.reshape(-1, len(z)), np.zeros((grow, len(z)), np.float32)])
             self.times = np.concatenate([self.times, np.full(grow, np.inf)])
         self.Z[n], self.times[n] = z, published
+        self._row_of[key] = n
         self.keys.append(key)
         self.rows.append(x)
 

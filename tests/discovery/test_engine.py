@@ -390,3 +390,17 @@ def test_a_headline_never_joins_an_editors_locked_story_under_average_linkage():
     x, z = _headline([3, 4], [1, 0.1])  # 0.99 from the locked story's member
     story, how = index.add(2, engine.minhash("new headline"), x, z, 0.0)
     assert how == "new" and story >= 0
+
+
+def test_story_candidates_limit_the_comparison_to_the_articles_offered():
+    model = engine.model_fit([WIRE, "football coach sacked"] * 3)
+    retold = " ".join(reversed(WIRE.split()))
+    X = model.sparse([WIRE, retold])
+    Z = model.dense(X)
+    offered, not_offered = engine.StoryIndex(), engine.StoryIndex()
+    for index in (offered, not_offered):
+        index.add(1, engine.minhash(WIRE), X[0], Z[0], 0.0)
+    joined = offered.add(2, engine.minhash(retold), X[1], Z[1], 3600.0, candidates=[1, -1])
+    alone = not_offered.add(2, engine.minhash(retold), X[1], Z[1], 3600.0, candidates=[-1])
+    assert joined == (offered.story_of[1], "event")
+    assert alone[1] == "new"

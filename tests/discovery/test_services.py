@@ -191,3 +191,31 @@ def test_stories_the_clusterer_merges_are_relabelled_everywhere(make_article):
     services.index_forget()  # another process reads the relabelled profiles
     again = services._current()
     assert again.corpus.story[again.row_of(football.pk)] == story[copper.pk]
+
+
+def test_a_rebuild_on_graph_candidates_forms_the_stories_of_the_window_scan(corpus, monkeypatch):
+    """Above ann.EXACT_BELOW, story clustering compares each article with its nearest rows in
+    the HNSW graph instead of its whole window: on the demo corpus the stories are the same."""
+    services.index_rebuild(refit=False)
+    scanned = dict(ArticleProfile.objects.values_list("article_id", "story"))
+    monkeypatch.setattr(services.ann, "EXACT_BELOW", 2)
+    searched = []
+    nearest_ids = services.ann.VectorIndex.nearest_ids
+    monkeypatch.setattr(
+        services.ann.VectorIndex,
+        "nearest_ids",
+        lambda self, Z, count: searched.append(len(Z)) or nearest_ids(self, Z, count),
+    )
+    services.index_rebuild(refit=False)
+    assert sum(searched) == len(scanned)
+    assert _groups(dict(ArticleProfile.objects.values_list("article_id", "story"))) == _groups(
+        scanned
+    )
+    services.index_rebuild(refit=False)  # leave the session corpus as it was
+
+
+def _groups(story_of: dict[int, int]) -> set[frozenset[int]]:
+    groups: dict[int, set[int]] = {}
+    for article, story in story_of.items():
+        groups.setdefault(story, set()).add(article)
+    return {frozenset(members) for members in groups.values()}
