@@ -27,7 +27,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from harness import ROOT, environment, free_port, gunicorn, masthead_print
+from harness import ROOT, environment, free_port, gunicorn, masthead, masthead_print
 from pages import UNIT, prepare_site
 
 VCL = ROOT / "deploy" / "varnish" / "masthead.vcl"
@@ -96,6 +96,14 @@ def random_paths_script(paths: list[str], where: Path) -> Path:
     script = where / "random_paths.lua"
     script.write_text(RANDOM_PATHS_LUA % ", ".join(json.dumps(p) for p in paths))
     return script
+
+
+def prepare_traffic(env: dict, var: Path) -> None:
+    """A day of simulated readers (once), so pages carry a Ranking and reaction counts."""
+    marker = var / "traffic"
+    if not marker.exists():
+        print(masthead(env, "simulate", "--readers", "200", "--hours", "24", "--seed", "1").strip())
+        marker.touch()
 
 
 def masthead_article_paths(env: dict, count: int) -> list[str]:
@@ -306,6 +314,7 @@ def main() -> None:
             )
     var = prepare_site(args.articles)
     env = environment(var, MASTHEAD_PAGE_CACHE_SECONDS="0")
+    prepare_traffic(env, var)
     paths = masthead_article_paths(env, args.urls)
     work = Path(tempfile.mkdtemp(prefix="masthead-serving-"))
     work.chmod(0o755)  # nginx's workers run as www-data

@@ -49,7 +49,9 @@ class ServedPage(Page):
 
     def get_view_restrictions(self):
         if not selectors.site_has_view_restrictions():
-            return PageViewRestriction.objects.none()
+            none = PageViewRestriction.objects.none()
+            none._result_cache = []  # known empty: iterating it compiles no SQL
+            return none
         return super().get_view_restrictions()
 
 

@@ -14,7 +14,8 @@ import secrets
 from dataclasses import dataclass, field
 
 from django.http import HttpRequest
-from django.template.loader import get_template, render_to_string
+from django.template import Context, Engine
+from django.template.loader import render_to_string
 
 
 @dataclass
@@ -48,9 +49,12 @@ def shell_render(template_name: str, context: dict, request: HttpRequest) -> She
 
 
 def shell_fill(shell: Shell, context: dict, request: HttpRequest) -> str:
-    """The page: the shell with each volatile part rendered now from `context`."""
+    """The page: the shell with each volatile part rendered now from `context` (which must
+    hold all a part uses: the parts get no context processors)."""
     html = shell.html
+    parts = Context({**context, "request": request})
+    engine = Engine.get_default()
     for name in shell.parts:
-        part = get_template(name).render(context, request)
+        part = engine.get_template(name).render(parts)
         html = html.replace(_marker(shell.nonce, name), part, 1)
     return html
