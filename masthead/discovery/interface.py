@@ -26,7 +26,6 @@ from masthead.engagement.readers import Reader
 from masthead.engagement.selectors import ranking_cached_top, ranking_list
 from masthead.news.cache import (
     LATEST,
-    RANKING,
     cached_with_keys,
     keys_record,
     keys_record_articles,
@@ -236,7 +235,6 @@ def ranking(
     items = [DiscoveryItem(r.article, reason, r.score, stories.get(r.article.pk)) for r in ranked]
     seen = Shown(set(shown.ids), set(shown.stories), set(shown.titles)) if shown else Shown()
     taken = seen.take(items, limit)
-    keys_record(RANKING)
     keys_record_articles(item.article for item in taken)
     return taken
 

@@ -273,6 +273,7 @@ class ArticlePage(ServedPage):
         head = cache(partial(self._head, request, breadcrumbs, tags_and_lead))
         context.update(
             breadcrumbs=breadcrumbs,
+            sidebar_seconds=settings.MASTHEAD_SIDEBAR_CACHE_SECONDS,
             article_tags=lambda: tags_and_lead()[0],
             lead_rendition=lambda: tags_and_lead()[1],
             **{name: partial(lambda name: head()[name], name) for name in ARTICLE_HEAD},

@@ -74,9 +74,11 @@ class KeyedCacheNode(template.Node):
         vary_on: list[FilterExpression],
         *,
         is_volatile: bool = False,
+        seconds: FilterExpression | None = None,
     ):
         self.nodelist, self.name, self.vary_on = nodelist, name, vary_on
         self.is_volatile = is_volatile
+        self.seconds = seconds
 
     def render(self, context: template.Context) -> str:
         if getattr(context.get("request"), "is_preview", False):  # a draft, not the live page
@@ -90,7 +92,10 @@ class KeyedCacheNode(template.Node):
 
         if not self.is_volatile:
             return cached_with_keys(key, build, timeout=FRAGMENT_SECONDS)
-        return cached_volatile(key, build, timeout=settings.MASTHEAD_RANKING_CACHE_SECONDS)
+        seconds = settings.MASTHEAD_RANKING_CACHE_SECONDS
+        if self.seconds is not None:
+            seconds = int(self.seconds.resolve(context))
+        return cached_volatile(key, build, timeout=seconds)
 
 
 def _keyed_cache_node(
@@ -102,11 +107,13 @@ def _keyed_cache_node(
     bits = token.split_contents()[1:]
     if not bits:
         raise template.TemplateSyntaxError(f"{token.contents.split()[0]} needs a fragment name")
+    seconds = [b.removeprefix("seconds=") for b in bits[1:] if b.startswith("seconds=")]
     return KeyedCacheNode(
         nodelist,
         bits[0].strip("\"'"),
-        [parser.compile_filter(b) for b in bits[1:]],
+        [parser.compile_filter(b) for b in bits[1:] if not b.startswith("seconds=")],
         is_volatile=is_volatile,
+        seconds=parser.compile_filter(seconds[0]) if is_volatile and seconds else None,
     )
 
 
@@ -119,8 +126,8 @@ def keyed_cache(parser: template.base.Parser, token: template.base.Token) -> Key
 
 @register.tag
 def volatile_cache(parser: template.base.Parser, token: template.base.Token) -> KeyedCacheNode:
-    """`{% volatile_cache "name" var ... %}…{% endvolatile_cache %}`: a volatile widget (Ranking,
-    the non-personal Recommendation) cached for as long as the Ranking lists are
-    (MASTHEAD_RANKING_CACHE_SECONDS), or until an article it shows changes. Its keys do not
-    tie the page around it, which may stay cached far longer."""
+    """`{% volatile_cache "name" var ... [seconds=expr] %}…{% endvolatile_cache %}`: a volatile
+    widget (Ranking, the non-personal Recommendation) cached for `seconds` (by default as long
+    as the Ranking lists are, MASTHEAD_RANKING_CACHE_SECONDS), or until a key it recorded is
+    purged. Its keys do not tie the page around it, which may stay cached far longer."""
     return _keyed_cache_node(parser, token, is_volatile=True)
