@@ -6,8 +6,10 @@ nginx serving a static copy, and Masthead behind Varnish while an editor publish
 Needs Debian's wrk, varnish, varnish-modules and nginx, and the stock Wagtail site built once with
 `bash ../shared/peers/wagtail-stock/build.sh DIR` (default DIR: ../peer-stock next to this
 checkout; its rows are skipped when it is missing). Every server runs on loopback with 2 workers
-and DEBUG off; wrk -t2 -c8 asks for random articles out of --urls different ones. The machine
-is shared, so read the ratios within the run, not the absolute figures.
+and DEBUG off; wrk -t2 -c8 asks for random articles out of --urls different ones. Masthead's
+uncached rows start from an empty cache: each article once (first renders), then wrk over the same
+URLs (the articles' shells and sidebars cached, the page cache off). The machine is shared, so
+read the ratios within the run, not the absolute figures.
 """
 
 from __future__ import annotations

@@ -192,7 +192,8 @@ def page_for_url_path(*, url_path: str) -> Page | None:
         return None
     pk, content_type_id, path, live, revision, published = found[0]
     if live and content_type_id == ContentType.objects.get_for_model(models.ArticlePage).pk:
-        version = f"{pk}:{path}:{revision}:{published}"
+        # Author changes and bulk updates bypass publishing; they renew the content generation.
+        version = f"{pk}:{path}:{revision}:{published}:{content_generation()}"
         article: models.ArticlePage | None = cache.get_or_set(
             f"article-page:{version}",
             partial(_article_for_serving, pk),
