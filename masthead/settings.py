@@ -107,6 +107,10 @@ MASTHEAD_REACTION_KINDS = dict(
 MASTHEAD_HISTORY_RETENTION_DAYS = envint("MASTHEAD_HISTORY_RETENTION_DAYS", 90)
 MASTHEAD_VIEW_DEDUP_SECONDS = envint("MASTHEAD_VIEW_DEDUP_SECONDS", 30 * 60)
 MASTHEAD_RANKING_CACHE_SECONDS = envint("MASTHEAD_RANKING_CACHE_SECONDS", 60)
+# How long an article page's server-rendered sidebar (Ranking, non-personal Recommendation) is
+# reused, unless an article it shows changes or an article is published. Browsers bring both up
+# to date at once (ranking.js, reader.js); the server copy is the no-JavaScript fallback.
+MASTHEAD_SIDEBAR_CACHE_SECONDS = envint("MASTHEAD_SIDEBAR_CACHE_SECONDS", 600)
 # Discovery's corpus snapshot (memory-mapped arrays): a local cache of the stored profiles, so a
 # worker opens the corpus in well under a second; rebuilt from the database when missing.
 MASTHEAD_DISCOVERY_DIR = Path(os.getenv("MASTHEAD_DISCOVERY_DIR", VAR_DIR / "discovery"))

@@ -234,7 +234,9 @@ def ranking(
     stories = _stories([r.article.pk for r in ranked])
     items = [DiscoveryItem(r.article, reason, r.score, stories.get(r.article.pk)) for r in ranked]
     seen = Shown(set(shown.ids), set(shown.stories), set(shown.titles)) if shown else Shown()
-    return seen.take(items, limit)
+    taken = seen.take(items, limit)
+    keys_record_articles(item.article for item in taken)
+    return taken
 
 
 @dataclass(frozen=True)

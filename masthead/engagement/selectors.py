@@ -12,6 +12,7 @@ from django.utils import timezone
 from masthead.engagement import counters, ranking
 from masthead.engagement.models import ArticleCounter, Reaction, ReactionSettings
 from masthead.engagement.reaction_kinds import InvalidReactionKinds, kinds_parse
+from masthead.news.compiled import CompiledQuery
 from masthead.news.models import ArticlePage
 
 REACTION_SETTINGS_KEY = "reaction-settings"
@@ -63,13 +64,20 @@ def reaction_totals(*, article_ids: list[int]) -> dict[int, int]:
     return totals
 
 
+# Every counter of one article (its views and each reaction kind): read on every article request.
+_ARTICLE_COUNTERS = CompiledQuery(
+    lambda article_id: ArticleCounter.objects.filter(article_id=article_id).values_list(
+        "name", "count"
+    )
+)
+
+
 def reaction_counts(*, article_id: int) -> dict[str, int]:
     """Exact count of every configured reaction kind for an article (one query)."""
     counts = dict.fromkeys(reaction_kinds(), 0)
-    rows = ArticleCounter.objects.filter(article_id=article_id, name__startswith="reaction:")
-    for name, count in rows.values_list("name", "count"):
+    for name, count in _ARTICLE_COUNTERS.rows(article_id):
         kind = name.removeprefix("reaction:")
-        if kind in counts:
+        if kind != name and kind in counts:
             counts[kind] = count
     return counts
 

@@ -21,6 +21,7 @@ from masthead.engagement.selectors import (
     reaction_counts,
     reaction_kinds,
 )
+from masthead.news.cache import RANKING, keys_purge
 from masthead.news.models import ArticlePage, ChannelPage, HomePage
 
 WIDGETS = ("related", "ranking", "recommendation", "like", "story", "tags")
@@ -188,4 +189,5 @@ def ranking_refresh() -> int:
             top = ranking_top(window=window, within_path=page.path)
             key = ranking_cache_key(window=window, within_path=page.path)
             cache.set(key, top, timeout=3 * settings.MASTHEAD_RANKING_CACHE_SECONDS)
+    keys_purge([RANKING])  # the widgets showing the lists as they were
     return len(scopes)

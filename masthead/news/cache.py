@@ -32,6 +32,8 @@ NAV = "nav"
 ALL = "all"
 # The site-wide newest-first listings: home top stories, site feeds, fresh recommendations.
 LATEST = "latest"
+# The Ranking lists: purged each time the periodic refresh recomputes them.
+RANKING = "ranking"
 SITEMAP = "sitemap"
 # Tolerated clock difference between web nodes when comparing a purge with a build start.
 CLOCK_SKEW_SECONDS = 0.05
@@ -40,6 +42,8 @@ PURGED_PREFIX = "purged:"
 T = TypeVar("T")
 
 _collector: ContextVar[set[str] | None] = ContextVar("masthead_surrogate_keys", default=None)
+# Set while a volatile part is built for its own short-lived cache entry (`cached_volatile`).
+_in_volatile: ContextVar[bool] = ContextVar("masthead_in_volatile", default=False)
 
 
 def article_key(article_id: int) -> str:
@@ -82,7 +86,12 @@ def keys_collected() -> Iterator[set[str]]:
 @contextmanager
 def keys_ignored() -> Iterator[None]:
     """Keys recorded inside the block are dropped: for volatile parts (Ranking, the non-personal
-    Recommendation) that refresh on their own schedule and must not tie the page to them."""
+    Recommendation) that refresh on their own schedule and must not tie the page to them.
+
+    Inside `cached_volatile` the keys are kept, for that part's own cache entry."""
+    if _in_volatile.get():
+        yield
+        return
     token = _collector.set(set())
     try:
         yield
@@ -157,10 +166,49 @@ def cached_with_keys(name: str, build: Callable[[], T], *, timeout: int) -> T:
     return value
 
 
+def cached_volatile(name: str, build: Callable[[], T], *, timeout: int) -> T:
+    """A volatile part of a page (Ranking, the non-personal Recommendation) cached on its own
+    for `timeout` s, or until anything it shows changes; the page around it records none of its
+    keys, so it is not purged with it."""
+    outside = _collector.set(set())
+    flag = _in_volatile.set(True)
+    try:
+        return cached_with_keys(name, build, timeout=timeout)
+    finally:
+        _in_volatile.reset(flag)
+        _collector.reset(outside)
+
+
 def content_generation() -> str:
     """A value that changes when the site's structure (navigation, channels, sites) changes or
     everything is purged; fragments that show only structure carry it in their cache keys."""
     return repr(keys_purged_at([NAV]))
+
+
+# Values that change only with the content generation, kept in this process (see
+# `cached_for_generation`); a few generations at most, so memory stays flat.
+_GENERATION_VALUES: dict[str, Any] = {}
+GENERATION_VALUES_MAX = 64
+
+
+def cached_for_generation(name: str, build: Callable[[], T], *, timeout: int) -> T:
+    """`build()` for the current content generation: from this process's memory when it was
+    read for the same generation before (it cannot have changed: a change makes a new
+    generation), else from the shared cache, else built. The site structure (Site, sections)
+    is read on every request; unpickling it each time cost more than the lookup it serves.
+
+    Callers get the shared value and must not mutate it."""
+    key = f"{name}:{content_generation()}"
+    if key in _GENERATION_VALUES:
+        return _GENERATION_VALUES[key]
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, timeout=timeout)
+    if len(_GENERATION_VALUES) >= GENERATION_VALUES_MAX:
+        _GENERATION_VALUES.clear()
+    _GENERATION_VALUES[key] = value
+    return value
 
 
 def content_generation_bump() -> None:

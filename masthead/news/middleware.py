@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import time
+from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
@@ -15,7 +17,7 @@ from masthead.news.cache import (
     ALL,
     NAV,
     Entry,
-    content_generation,
+    cached_for_generation,
     keys_are_fresh,
     keys_collected,
     keys_record,
@@ -142,15 +144,22 @@ class SiteCacheMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method not in ("GET", "HEAD"):  # beacons and reactions render no page
             return self.get_response(request)
-        key = f"site:{content_generation()}:{request.get_host()}:{request.get_port()}"
-        site = cache.get(key)
-        if site is None:
-            site = Site.find_for_request(request)
-            if site is not None:
-                site.root_page = site.root_page.specific
-                cache.set(key, site, 600)
+        site = cached_for_generation(
+            f"site:{request.get_host()}:{request.get_port()}",
+            partial(_site_for_request, request),
+            timeout=600,
+        )
+        # A copy: the shared Site must not carry what one request sets on it.
+        site = copy.copy(site) if site is not None else None
         setattr(request, "_wagtail_site", site)  # where Site.find_for_request looks first  # noqa: B010
         return self.get_response(request)
+
+
+def _site_for_request(request: HttpRequest) -> Site | None:
+    site = Site.find_for_request(request)
+    if site is not None:
+        site.root_page = site.root_page.specific
+    return site
 
 
 class SecurityHeadersMiddleware:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
+from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.http import http_date
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
@@ -27,7 +27,8 @@ from wagtail.url_routing import RouteResult
 from masthead.news import feeds, selectors, structured_data
 from masthead.news.blocks import ArticleBodyBlock
 from masthead.news.cache import article_key, cached_with_keys, channel_key, keys_record, page_key
-from masthead.news.pagination import paginate
+from masthead.news.page_shell import shell_fill, shell_render
+from masthead.news.pagination import ListingPage, paginate
 
 # A revision within this long after first publication is a correction, not an update.
 UPDATE_GRACE = timedelta(minutes=5)
@@ -35,6 +36,8 @@ UPDATE_GRACE = timedelta(minutes=5)
 LEAD_RENDITION = "fill-1200x675|format-jpeg|jpegquality-80"
 # An article's rendered body and metadata stay cached until it changes; this only bounds memory.
 ARTICLE_CACHE_SECONDS = 24 * 3600
+# What the article page's head shows besides the page's own fields (see ArticlePage._head).
+ARTICLE_HEAD = ("lead_image_url", "canonical_url", "own_url", "json_ld")
 
 
 class ServedPage(Page):
@@ -46,7 +49,9 @@ class ServedPage(Page):
 
     def get_view_restrictions(self):
         if not selectors.site_has_view_restrictions():
-            return PageViewRestriction.objects.none()
+            none = PageViewRestriction.objects.none()
+            none._result_cache = []  # known empty: iterating it compiles no SQL
+            return none
         return super().get_view_restrictions()
 
 
@@ -111,14 +116,14 @@ class ChannelPage(RoutablePageMixin, ServedPage):
     @path("")
     def index(self, request: HttpRequest):
         keys_record(page_key(self.pk), channel_key(self.pk))
-        articles = selectors.article_list_stories(within=self)
-        page, message = paginate(request, articles, settings.MASTHEAD_PAGE_SIZE)
+        # Read only when the cached listing fragment is rendered again.
+        listing = cache(partial(self._listing, request))
         breadcrumbs = selectors.page_list_breadcrumbs(page=self)
         return self.render(
             request,
             context_overrides={
-                "articles": page,
-                "pagination_message": message,
+                "articles": SimpleLazyObject(lambda: listing()[0]),
+                "pagination_message": SimpleLazyObject(lambda: listing()[1]),
                 "breadcrumbs": breadcrumbs,
                 "sub_channels": selectors.channel_list_children(channel=self),
                 "json_ld": [
@@ -126,6 +131,11 @@ class ChannelPage(RoutablePageMixin, ServedPage):
                 ],
             },
         )
+
+    def _listing(self, request: HttpRequest) -> tuple[ListingPage, str]:
+        keys_record(channel_key(self.pk))
+        articles = selectors.article_list_stories(within=self)
+        return paginate(request, articles, settings.MASTHEAD_PAGE_SIZE)
 
     @path("feed/")
     def rss(self, request: HttpRequest):
@@ -254,26 +264,41 @@ class ArticlePage(ServedPage):
         return self.column or self.source_name
 
     def get_context(self, request: HttpRequest, *args, **kwargs) -> dict:
+        """Every value is computed on first use: the page's cached fragments (head, header,
+        body and lists) use them only when they are rendered again."""
         context = super().get_context(request, *args, **kwargs)
         keys_record(article_key(self.pk))
-        breadcrumbs = selectors.page_list_breadcrumbs(page=self)
+        breadcrumbs = cache(partial(selectors.page_list_breadcrumbs, page=self))
+        tags_and_lead = cache(partial(self._tags_and_lead_for, request))
+        head = cache(partial(self._head, request, breadcrumbs, tags_and_lead))
+        context.update(
+            breadcrumbs=breadcrumbs,
+            sidebar_seconds=settings.MASTHEAD_SIDEBAR_CACHE_SECONDS,
+            article_tags=lambda: tags_and_lead()[0],
+            lead_rendition=lambda: tags_and_lead()[1],
+            **{name: partial(lambda name: head()[name], name) for name in ARTICLE_HEAD},
+        )
+        return context
+
+    def _tags_and_lead_for(self, request: HttpRequest) -> tuple[list, Any]:
         if getattr(request, "is_preview", False):  # a draft's own tags and image
-            tags, lead = self._tags_and_lead()
-        else:
-            tags, lead = cached_with_keys(
-                f"article-meta:{self.pk}", self._tags_and_lead, timeout=ARTICLE_CACHE_SECONDS
-            )
+            return self._tags_and_lead()
+        return cached_with_keys(
+            f"article-meta:{self.pk}", self._tags_and_lead, timeout=ARTICLE_CACHE_SECONDS
+        )
+
+    def _head(self, request: HttpRequest, breadcrumbs, tags_and_lead) -> dict[str, Any]:
+        """Addresses and structured data for the page's head."""
+        tags, lead = tags_and_lead()
+        trail = breadcrumbs()
         lead_url = request.build_absolute_uri(lead.url) if lead else None
         own_url = request.build_absolute_uri(self.get_url(request))
         canonical = self.source_url if self.is_canonical_at_source and self.source_url else own_url
-        context.update(
-            breadcrumbs=breadcrumbs,
-            article_tags=tags,
-            lead_rendition=lead,
-            lead_image_url=lead_url,
-            canonical_url=canonical,
-            own_url=own_url,
-            json_ld=[
+        return {
+            "lead_image_url": lead_url,
+            "canonical_url": canonical,
+            "own_url": own_url,
+            "json_ld": [
                 structured_data.news_article(
                     request=request,
                     article=self,
@@ -281,14 +306,13 @@ class ArticlePage(ServedPage):
                         request.build_absolute_uri(self.author.url) if self.author else None
                     ),
                     url=own_url,
-                    section=breadcrumbs[-1].title if breadcrumbs else "",
+                    section=trail[-1].title if trail else "",
                     tags=tags,
                     image_url=lead_url,
                 ),
-                structured_data.breadcrumb_list(request=request, trail=[*breadcrumbs, self]),
+                structured_data.breadcrumb_list(request=request, trail=[*trail, self]),
             ],
-        )
-        return context
+        }
 
     def _tags_and_lead(self) -> tuple[list, Any]:
         """The article's tags and lead rendition, cached until the article changes."""
@@ -297,8 +321,20 @@ class ArticlePage(ServedPage):
         return list(self.tags.all()), lead
 
     def serve(self, request: HttpRequest, *args, **kwargs):
-        response = super().serve(request, *args, **kwargs)
-        if self.last_published_at and not getattr(request, "is_preview", False):
+        """The page from its cached shell (`news.page_shell`): rendered once until the article
+        or anything it shows changes; the reaction counts and the sidebar are rendered now."""
+        context = self.get_context(request, *args, **kwargs)
+        template = self.get_template(request, *args, **kwargs)
+        # Absolute addresses in the head depend on the scheme and host; the footer's archive
+        # link on the month.
+        month = timezone.localdate().strftime("%Y-%m")
+        shell = cached_with_keys(
+            f"article-shell:{self.pk}:{request.scheme}:{request.get_host()}:{month}",
+            partial(shell_render, template, context, request),
+            timeout=ARTICLE_CACHE_SECONDS,
+        )
+        response = HttpResponse(shell_fill(shell, context, request))
+        if self.last_published_at:
             response["Last-Modified"] = http_date(self.last_published_at.timestamp())
         return response
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
@@ -18,11 +21,14 @@ from wagtail.models import Page, PageManager, PageViewRestriction
 from masthead.news import models
 from masthead.news.cache import (
     LATEST,
+    NAV,
+    cached_for_generation,
     channel_key,
     content_generation,
     keys_record,
     page_key,
 )
+from masthead.news.compiled import CompiledQuery
 from masthead.news.tree import parent_path
 
 TOP_STORIES = 7
@@ -146,6 +152,7 @@ def channel_list_navigation(*, site_root: Page) -> list[Page]:
 
 def page_list_breadcrumbs(*, page: Page) -> list[Page]:
     """The page's ancestors from the home page down to its parent (cached per parent)."""
+    keys_record(NAV)
 
     def ancestors() -> list[Page]:
         return list(
@@ -157,25 +164,57 @@ def page_list_breadcrumbs(*, page: Page) -> list[Page]:
     return found
 
 
+# A page's id, type and version at a URL: one indexed lookup on every article request.
+_PAGE_VERSION = CompiledQuery(
+    lambda url_path: (
+        Page.objects.filter(url_path=url_path)
+        .order_by()
+        .values_list(
+            "pk", "content_type_id", "path", "live", "live_revision_id", "last_published_at"
+        )[:1]
+    )
+)
+
+
 def page_for_url_path(*, url_path: str) -> Page | None:
     """The page (as its specific class) at `url_path`.
 
     The home page and channels come from a cached map (they are few and read on every
-    request); an article costs one query; any other page two.
+    request). Any other page costs one indexed lookup of its id and version; a live article is
+    then read from the cache under that version (a publish, unpublish or move makes a new one),
+    any other page with a second query.
     """
-    sections: dict[str, Page] = (
-        cache.get_or_set(
-            f"sections-by-url:{content_generation()}", _sections_by_url_path, timeout=600
-        )
-        or {}
-    )
+    sections = _sections()
     if url_path in sections:
-        return sections[url_path]
-    article = _articles().filter(url_path=url_path).select_related("lead_image", "author").first()
-    if article is not None:
+        return copy.copy(sections[url_path])  # the request may set attributes on its page
+    found = _PAGE_VERSION.rows(url_path)
+    if not found:
+        return None
+    pk, content_type_id, path, live, revision, published = found[0]
+    if live and content_type_id == ContentType.objects.get_for_model(models.ArticlePage).pk:
+        # Author changes and bulk updates bypass publishing; they renew the content generation.
+        version = f"{pk}:{path}:{revision}:{published}:{content_generation()}"
+        article: models.ArticlePage | None = cache.get_or_set(
+            f"article-page:{version}",
+            partial(_article_for_serving, pk),
+            timeout=models.ARTICLE_CACHE_SECONDS,
+        )
         return article
-    page = Page.objects.filter(url_path=url_path).first()
-    return page.specific if page is not None else None
+    return Page.objects.get(pk=pk).specific
+
+
+def _article_for_serving(pk: int) -> models.ArticlePage | None:
+    """The article with what its page shows beside its own fields; the body (the largest
+    field) is read only when the page's cached body fragment is rendered again."""
+    return _articles().defer("body").select_related("lead_image", "author").filter(pk=pk).first()
+
+
+def _sections() -> dict[str, Page]:
+    """The home page and channels by URL path, for the current content generation."""
+    found: dict[str, Page] | None = cached_for_generation(
+        "sections-by-url", _sections_by_url_path, timeout=600
+    )
+    return found or {}
 
 
 def _sections_by_url_path() -> dict[str, Page]:
@@ -197,12 +236,7 @@ def site_has_view_restrictions() -> bool:
 
 def channel_list_children(*, channel: Page) -> list[Page]:
     """The channel's live sub-channels in tree order, from the cached map of sections."""
-    sections: dict[str, Page] = (
-        cache.get_or_set(
-            f"sections-by-url:{content_generation()}", _sections_by_url_path, timeout=600
-        )
-        or {}
-    )
+    sections = _sections()
     children = [
         page
         for page in sections.values()

@@ -1,3 +1,5 @@
+import re
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -5,6 +7,7 @@ import pytest
 from masthead.discovery import interface as discovery
 from masthead.engagement import ranking, selectors, services
 from masthead.engagement.readers import Reader
+from masthead.news.cache import CLOCK_SKEW_SECONDS
 from masthead.news.models import ArticlePage, ChannelPage
 
 NOW = datetime(2026, 3, 2, 12, 40, tzinfo=UTC)
@@ -177,3 +180,26 @@ def test_pages_serve_the_list_the_periodic_refresh_computed(client, trio, home, 
     assert [i.article.pk for i in discovery.ranking(within=home)] == [a.pk]  # not rescanned
     call_command("run_periodic", once=True)
     assert [i.article.pk for i in discovery.ranking(within=home)] == [c.pk, a.pk]
+
+
+def test_a_channel_page_shows_the_ranking_the_refresh_just_computed(client, trio, home, flushed):
+    from django.core.management import call_command
+
+    a, b, _ = trio
+    stocks = ChannelPage.objects.get(slug="stocks")
+
+    def ranked_ids(html: str) -> list[str]:
+        widget = html.split('data-widget="ranking"', 1)[1].split("</section>", 1)[0]
+        return re.findall(r'data-target="(\d+)"', widget)
+
+    for r in readers(2, "p"):
+        services.view_record(reader=r, article_id=a.pk)
+    flushed()
+    call_command("refresh_ranking")
+    assert ranked_ids(client.get(stocks.url).content.decode()) == [str(a.pk)]  # now cached
+    for r in readers(5, "q"):
+        services.view_record(reader=r, article_id=b.pk)
+    flushed()
+    time.sleep(2 * CLOCK_SKEW_SECONDS)
+    call_command("refresh_ranking")
+    assert ranked_ids(client.get(stocks.url).content.decode())[0] == str(b.pk)

@@ -64,6 +64,17 @@ def test_the_byline_links_to_the_author_page(client, make_article, maya):
     assert '<a href="/authors/nadia-brandt/" rel="author">Nadia Brandt</a>' in html
 
 
+def test_an_author_page_created_after_the_article_was_served_is_linked_from_it(
+    client, make_article
+):
+    article = make_article(byline="Ana Diaz")
+    assert 'rel="author"' not in client.get(article.url).content.decode()  # cached now
+    time.sleep(2 * CLOCK_SKEW_SECONDS)
+    Author.objects.create(name="Ana Diaz", slug="ana-diaz")
+    html = client.get(article.url).content.decode()
+    assert '<a href="/authors/ana-diaz/" rel="author">Ana Diaz</a>' in html
+
+
 def test_the_article_json_ld_names_the_author_as_a_person_with_a_url(client, make_article, maya):
     article = make_article(byline="By Nadia Brandt")
     html = client.get(article.url).content.decode()

@@ -5,7 +5,7 @@ from django import template
 from wagtail.models import Page
 
 from masthead.discovery import interface
-from masthead.news.cache import keys_ignored
+from masthead.news.cache import RANKING, keys_ignored, keys_record
 from masthead.news.models import HomePage
 from masthead.news.selectors import home_list_shown
 from masthead.news.tree import is_site_wide
@@ -29,6 +29,7 @@ def ranking_widget(within: Page, window: str = interface.WINDOW) -> dict[str, An
         ids, stories = home_list_shown(home=within)
         shown = interface.Shown(ids=set(ids), stories=set(stories))
     with keys_ignored():
+        keys_record(RANKING)  # refreshed with the lists (kept when cached as a volatile part)
         items = interface.ranking(within=within, window=window, shown=shown)
     query = {"window": window, "limit": interface.RANKING_SIZE}
     if not is_site_wide(within):

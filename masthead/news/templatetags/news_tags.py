@@ -2,11 +2,13 @@ import json
 from typing import Any
 
 from django import template
+from django.conf import settings
+from django.template import Engine
 from django.template.base import FilterExpression
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from masthead.news.cache import article_key, cached_with_keys, keys_record
+from masthead.news.cache import NAV, article_key, cached_volatile, cached_with_keys, keys_record
 
 register = template.Library()
 # A fragment lives until a key it recorded is purged; the timeout only bounds memory.
@@ -40,6 +42,18 @@ def pagination(context, page):
     }
 
 
+@register.simple_tag(takes_context=True)
+def volatile_part(context: template.Context, template_name: str) -> SafeString:
+    """A part of the page that changes on its own schedule (reaction counts, Ranking, the
+    non-personal Recommendation): rendered here, or left as a marker when the page is rendered
+    as a cached shell (`news.page_shell`) and filled in per request."""
+    holes = context.get("volatile_holes")
+    if holes is not None:
+        return mark_safe(holes.mark(template_name))  # noqa: S308 (our own marker)
+    engine = context.template.engine if context.template else Engine.get_default()
+    return mark_safe(engine.get_template(template_name).render(context))  # noqa: S308
+
+
 @register.simple_tag
 def shows(*things: Any) -> str:
     """Record that the page being rendered shows these articles (pages or ids) or keys (strings),
@@ -53,28 +67,67 @@ def _pk(thing: Any) -> int:
 
 
 class KeyedCacheNode(template.Node):
-    def __init__(self, nodelist: template.NodeList, name: str, vary_on: list[FilterExpression]):
+    def __init__(
+        self,
+        nodelist: template.NodeList,
+        name: str,
+        vary_on: list[FilterExpression],
+        *,
+        is_volatile: bool = False,
+        seconds: FilterExpression | None = None,
+    ):
         self.nodelist, self.name, self.vary_on = nodelist, name, vary_on
+        self.is_volatile = is_volatile
+        self.seconds = seconds
 
     def render(self, context: template.Context) -> str:
         if getattr(context.get("request"), "is_preview", False):  # a draft, not the live page
             return self.nodelist.render(context)
         parts = [self.name, *(str(v.resolve(context)) for v in self.vary_on)]
         key = "fragment:" + ":".join(parts)
-        return cached_with_keys(
-            key, lambda: self.nodelist.render(context), timeout=FRAGMENT_SECONDS
-        )
+
+        def build() -> str:
+            keys_record(NAV)  # page URLs and channel titles change with the site's structure
+            return self.nodelist.render(context)
+
+        if not self.is_volatile:
+            return cached_with_keys(key, build, timeout=FRAGMENT_SECONDS)
+        seconds = settings.MASTHEAD_RANKING_CACHE_SECONDS
+        if self.seconds is not None:
+            seconds = int(self.seconds.resolve(context))
+        return cached_volatile(key, build, timeout=seconds)
+
+
+def _keyed_cache_node(
+    parser: template.base.Parser, token: template.base.Token, *, is_volatile: bool
+) -> KeyedCacheNode:
+    end = "endvolatile_cache" if is_volatile else "endkeyed_cache"
+    nodelist = parser.parse((end,))
+    parser.delete_first_token()
+    bits = token.split_contents()[1:]
+    if not bits:
+        raise template.TemplateSyntaxError(f"{token.contents.split()[0]} needs a fragment name")
+    seconds = [b.removeprefix("seconds=") for b in bits[1:] if b.startswith("seconds=")]
+    return KeyedCacheNode(
+        nodelist,
+        bits[0].strip("\"'"),
+        [parser.compile_filter(b) for b in bits[1:] if not b.startswith("seconds=")],
+        is_volatile=is_volatile,
+        seconds=parser.compile_filter(seconds[0]) if is_volatile and seconds else None,
+    )
 
 
 @register.tag
 def keyed_cache(parser: template.base.Parser, token: template.base.Token) -> KeyedCacheNode:
     """`{% keyed_cache "name" var ... %}…{% endkeyed_cache %}`: the fragment cached until any
     key recorded while rendering it (articles shown, listings) is purged."""
-    nodelist = parser.parse(("endkeyed_cache",))
-    parser.delete_first_token()
-    bits = token.split_contents()[1:]
-    if not bits:
-        raise template.TemplateSyntaxError("keyed_cache needs a fragment name")
-    return KeyedCacheNode(
-        nodelist, bits[0].strip("\"'"), [parser.compile_filter(b) for b in bits[1:]]
-    )
+    return _keyed_cache_node(parser, token, is_volatile=False)
+
+
+@register.tag
+def volatile_cache(parser: template.base.Parser, token: template.base.Token) -> KeyedCacheNode:
+    """`{% volatile_cache "name" var ... [seconds=expr] %}…{% endvolatile_cache %}`: a volatile
+    widget (Ranking, the non-personal Recommendation) cached for `seconds` (by default as long
+    as the Ranking lists are, MASTHEAD_RANKING_CACHE_SECONDS), or until a key it recorded is
+    purged. Its keys do not tie the page around it, which may stay cached far longer."""
+    return _keyed_cache_node(parser, token, is_volatile=True)
