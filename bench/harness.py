@@ -82,8 +82,13 @@ def gunicorn(env: dict, workers: int = 2) -> tuple[subprocess.Popen, str]:
 
 
 def stop(server: subprocess.Popen) -> None:
+    """Stop a server; killed if it has not finished its requests within 30 s."""
     server.terminate()
-    server.wait(timeout=10)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def reachable(port: int) -> bool:

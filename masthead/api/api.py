@@ -114,23 +114,41 @@ def _same_origin(request: HttpRequest) -> bool:
     summary="Record a page view (beacon) or a widget click",
 )
 def events(request: HttpRequest, response: HttpResponse, event: EventIn):
+    """Answered by `beacon.BeaconMiddleware` ahead of the middleware stack where it is installed
+    (as in the site's settings); here for the API's document and for any other setup."""
+    return Status(*event_record(request, response, event))
+
+
+def event_record(
+    request: HttpRequest, response: HttpResponse, event: EventIn
+) -> tuple[int, dict[str, object]]:
+    """Count a beacon's view or click: (status, body) of the answer."""
+    try:
+        return _event_count(request, response, event)
+    except services.UnknownArticle:
+        return 404, {"error": "no such article"}
+
+
+def _event_count(
+    request: HttpRequest, response: HttpResponse, event: EventIn
+) -> tuple[int, dict[str, object]]:
     if not _same_origin(request):
-        return Status(403, {"error": "cross-site event"})
+        return 403, {"error": "cross-site event"}
     if is_bot(request):  # answered, not counted, and given no id (ids are scarce per network)
-        return Status(202, {"counted": False})
+        return 202, {"counted": False}
     reader, client = reader_for_request(request), client_for_request(request)
     reader_remember(response, reader, client)
     if event.type == "view":
         counted = services.view_submit(reader=reader, client=client, article_id=event.article)
-        return Status(202, {"counted": counted})
+        return 202, {"counted": counted}
     if reader.is_new:
-        return Status(202, {"counted": False})  # clicks count for established readers only
+        return 202, {"counted": False}  # clicks count for established readers only
     if event.widget not in services.WIDGETS or event.target is None:
-        return Status(422, {"error": "a click needs a known widget and a target article"})
+        return 422, {"error": "a click needs a known widget and a target article"}
     counted = services.click_record(
         reader=reader, widget=event.widget, article_id=event.article, target_id=event.target
     )
-    return Status(202, {"counted": counted})
+    return 202, {"counted": counted}
 
 
 @api.get(

@@ -33,6 +33,8 @@ ALL = "all"
 # The site-wide newest-first listings: home top stories, site feeds, fresh recommendations.
 LATEST = "latest"
 SITEMAP = "sitemap"
+# Search results: any article published, edited, unpublished, moved or regrouped may change them.
+SEARCH = "search"
 # Tolerated clock difference between web nodes when comparing a purge with a build start.
 CLOCK_SKEW_SECONDS = 0.05
 PURGED_PREFIX = "purged:"
