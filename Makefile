@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/masthead
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install install-embeddings demo serve serve-front-cache test test-fast lint bench-pages bench-events bench-discovery bench-ingest bench-serving bench-abuse bench-soak bench-dashboard evaluate clean
+.PHONY: install install-embeddings demo serve serve-front-cache test test-fast lint bench-pages bench-events bench-discovery bench-ingest bench-serving bench-abuse bench-soak bench-dashboard bench-search evaluate clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -91,6 +91,10 @@ bench-pages: install
 
 bench-events: install
 	$(BIN)/python bench/events.py
+
+# Builds the two 100,000-article sites on first use (half an hour or more).
+bench-search: install
+	$(BIN)/python bench/search.py --prepare
 
 bench-discovery: install
 	$(BIN)/python bench/discovery.py

@@ -92,6 +92,8 @@ MASTHEAD_BASE_URL = os.getenv("MASTHEAD_BASE_URL", "http://127.0.0.1:8000").rstr
 # Seconds an anonymous page may stay in Django's page cache; a change purges it sooner (by its
 # surrogate keys). 0 turns the cache off (the default with DEBUG, so template edits show at once).
 MASTHEAD_PAGE_CACHE_SECONDS = envint("MASTHEAD_PAGE_CACHE_SECONDS", 0 if DEBUG else 3600)
+# Search result pages and counts, cached per query until an article changes (0: never cached).
+MASTHEAD_SEARCH_CACHE_SECONDS = envint("MASTHEAD_SEARCH_CACHE_SECONDS", 600)
 # Max-age browsers may keep a public page for.
 MASTHEAD_CACHE_CONTROL_MAX_AGE = envint("MASTHEAD_CACHE_CONTROL_MAX_AGE", 60)
 # Front caches (Varnish with xkey, deploy/varnish/) purged by surrogate key on every change, and
@@ -179,6 +181,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: answers the view beacon (POST /api/v1/events) without the rest of the stack.
+    "masthead.api.beacon.BeaconMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "masthead.news.middleware.SecurityHeadersMiddleware",

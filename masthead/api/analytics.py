@@ -1,6 +1,6 @@
 """Beacons for the analytics: what an article page showed and where its reader came from, and
 which position of a widget was clicked. Counted once per reader per window (`engagement.hourly`),
-within the same kind of shared per-network budget as `POST /events` (`api.beacons`)."""
+within the same kind of shared per-network budget as `POST /events` (`api.beacon`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from masthead.api import beacons
+from masthead.api import beacon
 from masthead.api.contract import BudgetThrottle, Error
 from masthead.engagement import hourly
 from masthead.news.ids import MAX_ID
@@ -46,13 +46,13 @@ RESPONSES = {202: Counted, 403: Error, 404: Error}
 @router.post(
     "/events/shown",
     response=RESPONSES,
-    throttle=[BudgetThrottle(beacons.analytics_wait)],
+    throttle=[BudgetThrottle(beacon.analytics_wait)],
     summary="An article page was seen: where the reader came from, how many items each widget showed",
 )
 def shown(request: HttpRequest, response: HttpResponse, event: ShownIn):
-    start = beacons.beacon_start(request, response)
-    if isinstance(start, Status):
-        return start
+    start = beacon.beacon_start(request, response)
+    if isinstance(start, beacon.Answer):
+        return Status(start.status, start.body)
     reader, client = start
     counted = hourly.page_shown_submit(
         reader=reader,
@@ -67,13 +67,13 @@ def shown(request: HttpRequest, response: HttpResponse, event: ShownIn):
 @router.post(
     "/events/widget-click",
     response=RESPONSES,
-    throttle=[BudgetThrottle(beacons.analytics_wait)],
+    throttle=[BudgetThrottle(beacon.analytics_wait)],
     summary="A widget item was clicked, at a position (1 = first); counted for established readers",
 )
 def widget_click(request: HttpRequest, response: HttpResponse, event: WidgetClickIn):
-    start = beacons.beacon_start(request, response)
-    if isinstance(start, Status):
-        return start
+    start = beacon.beacon_start(request, response)
+    if isinstance(start, beacon.Answer):
+        return Status(start.status, start.body)
     reader, _ = start
     counted = hourly.widget_click_submit(
         reader=reader,

@@ -9,7 +9,7 @@ from django.middleware.csrf import CsrfViewMiddleware, get_token
 from ninja import Path, Query, Schema, Status
 from pydantic import Field
 
-from masthead.api import beacons
+from masthead.api import beacon
 from masthead.api.contract import BudgetThrottle, Error, MastheadApi
 from masthead.discovery import interface as discovery
 from masthead.engagement import budgets, selectors, services
@@ -98,25 +98,43 @@ NOT_ESTABLISHED = "no reader id from an earlier visit: load the article page aga
 @api.post(
     "/events",
     response={202: EventOut, 403: Error, 404: Error, 422: Error},
-    throttle=[BudgetThrottle(beacons.event_wait)],
+    throttle=[BudgetThrottle(beacon.event_wait)],
     summary="Record a page view (beacon) or a widget click",
 )
 def events(request: HttpRequest, response: HttpResponse, event: EventIn):
-    start = beacons.beacon_start(request, response)
-    if isinstance(start, Status):
-        return start
+    """Answered by `beacon.BeaconMiddleware` ahead of the middleware stack where it is installed
+    (as in the site's settings); here for the API's document and for any other setup."""
+    return Status(*event_record(request, response, event))
+
+
+def event_record(
+    request: HttpRequest, response: HttpResponse, event: EventIn
+) -> tuple[int, dict[str, object]]:
+    """Count a beacon's view or click: (status, body) of the answer."""
+    try:
+        return _event_count(request, response, event)
+    except services.UnknownArticle:
+        return 404, {"error": "no such article"}
+
+
+def _event_count(
+    request: HttpRequest, response: HttpResponse, event: EventIn
+) -> tuple[int, dict[str, object]]:
+    start = beacon.beacon_start(request, response)
+    if isinstance(start, beacon.Answer):
+        return start.status, start.body
     reader, client = start
     if event.type == "view":
         counted = services.view_submit(reader=reader, client=client, article_id=event.article)
-        return Status(202, {"counted": counted})
+        return 202, {"counted": counted}
     if reader.is_new:
-        return Status(202, {"counted": False})  # clicks count for established readers only
+        return 202, {"counted": False}  # clicks count for established readers only
     if event.widget not in services.WIDGETS or event.target is None:
-        return Status(422, {"error": "a click needs a known widget and a target article"})
+        return 422, {"error": "a click needs a known widget and a target article"}
     counted = services.click_record(
         reader=reader, widget=event.widget, article_id=event.article, target_id=event.target
     )
-    return Status(202, {"counted": counted})
+    return 202, {"counted": counted}
 
 
 @api.get(

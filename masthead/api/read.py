@@ -31,7 +31,13 @@ from masthead.discovery import interface as discovery
 from masthead.news.cache import content_generation
 from masthead.news.ids import MAX_ID, id_parse
 from masthead.news.models import ArticlePage, ChannelPage
-from masthead.news.search import MAX_QUERY_LENGTH, ORDERS, SearchRequest, article_search
+from masthead.news.search import (
+    COUNT_CAP,
+    MAX_QUERY_LENGTH,
+    ORDERS,
+    SearchRequest,
+    article_search,
+)
 from masthead.news.selectors import article_list_latest
 
 # Path ids the read API takes: what a database key can hold (larger is a 422, never a 500).
@@ -188,7 +194,8 @@ class ChannelNode(Schema):
 
 
 class SearchPage(Schema):
-    count: int
+    count: int = Field(description=f"Stories matching, counted up to {COUNT_CAP:,}")
+    count_capped: bool = Field(description=f"More than {COUNT_CAP:,} stories match")
     items: list[ArticleSummary]
     next_page: int | None
 
@@ -458,18 +465,20 @@ def search(request: HttpRequest, response: HttpResponse, filters: Query[SearchFi
     order = filters.order if filters.order in ORDERS else "relevance"
     results = article_search(request=SearchRequest(query=filters.q, order=order, channel=channel))
     start = (filters.page - 1) * filters.limit
-    found = list(results[start : start + filters.limit])
+    found = list(results[start : start + filters.limit + 1])
+    more = len(found) > filters.limit and start + filters.limit < MAX_SEARCH_OFFSET
+    found = found[: filters.limit]
     count = (
         results.count()
         if hasattr(results, "count") and not isinstance(results, list)
         else len(results)
     )
-    more = start + len(found) < count and start + filters.limit < MAX_SEARCH_OFFSET
     _cacheable(request, response)
     return Status(
         200,
         {
             "count": count,
+            "count_capped": bool(getattr(results, "is_capped", False)),
             "items": _summaries(request, found),
             "next_page": filters.page + 1 if more else None,
         },

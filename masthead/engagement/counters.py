@@ -1,15 +1,18 @@
 """Counters behind one interface, with two backends.
 
-SQL (the embedded default, SQLite or PostgreSQL): a view is written in its own transaction
-(de-duplication mark, total, hourly activity, history) before the beacon is answered.
+SQL (the embedded default, SQLite or PostgreSQL): a view costs one transaction of two small
+writes before the beacon is answered: the de-duplication mark and a queued row. `flush()` (run
+every few seconds by `masthead run_periodic`, or `masthead flush_events`) moves queued rows into
+the totals, hourly activity and history in batches, deleting them in the same transaction, so
+an acknowledged view is durable at once and counted exactly once.
 
 Redis (when REDIS_URL is set): a view costs one round trip on the request thread: the
-de-duplication mark and a queue entry. `flush()` (run every few
-seconds by `masthead run_periodic`, or `masthead flush_events`) moves queued views into SQL in
-batches; each batch is claimed atomically and recorded as applied in the same SQL transaction
-that applies it, so a flusher killed at any point neither loses nor double-counts a view. If
-Redis itself is lost, the views queued since the last flush (at most a few seconds' worth) are
-lost.
+de-duplication mark and a queue entry. `flush()` moves queued views into SQL in batches; each
+batch is claimed atomically and recorded as applied in the same SQL transaction that applies
+it, so a flusher killed at any point neither loses nor double-counts a view. If Redis itself is
+lost, the views queued since the last flush (at most a few seconds' worth) are lost.
+
+On both, totals and Ranking show a view after the next flush (within `flush_events`' period).
 
 Ranking reads neither backend's events: `activity_add` keeps one forward-decayed sum per
 article, window and scope (`RankingScore`), so a list is one indexed ORDER BY ... LIMIT.
@@ -37,11 +40,13 @@ from masthead.engagement.models import (
     AppliedBatch,
     ArticleActivity,
     ArticleCounter,
+    QueuedView,
     RankingClock,
     RankingScore,
     ReaderView,
     SeenEvent,
 )
+from masthead.news.models import ArticlePage
 from masthead.news.tree import home_and_channel_paths
 
 VIEW = "view"
@@ -268,7 +273,12 @@ def ranking_scores_rebuild(*, now: datetime) -> int:
 
 
 def apply_views(events: list[ViewEvent]) -> None:
-    """Write views to SQL: totals, hourly activity and (for non-private readers) history."""
+    """Write views to SQL: totals, hourly activity and (for non-private readers) history. Views
+    of articles deleted since they were queued are dropped."""
+    ids = {e.article_id for e in events}
+    existing = set(ArticlePage.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    if existing != ids:
+        events = [e for e in events if e.article_id in existing]
     totals = Counter((e.article_id, VIEW) for e in events)
     hourly = Counter((e.article_id, ranking.hour_start(e.at), e.path) for e in events)
     counters_add(deltas=dict(totals))
@@ -287,27 +297,55 @@ class SqlCounters:
     name = "sql"
 
     def record_view(self, event: ViewEvent) -> bool:
-        """Count the view unless this reader viewed this article within the de-duplication window."""
+        """Count the view unless this reader viewed this article within the de-duplication
+        window: the mark and the queued view are written in one transaction."""
         expires = event.at + timedelta(seconds=settings.MASTHEAD_VIEW_DEDUP_SECONDS)
-        table = SeenEvent._meta.db_table
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {table} (key, expires_at) VALUES (%s, %s) "  # noqa: S608
-                    f"ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at "
-                    f"WHERE {table}.expires_at <= %s",
-                    _db_values(seen_key(event.reader_id, event.article_id), expires, event.at),
-                )
-                if cursor.rowcount == 0:
-                    return False
-            apply_views([event])
+        seen, queue = SeenEvent._meta.db_table, QueuedView._meta.db_table
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {seen} (key, expires_at) VALUES (%s, %s) "  # noqa: S608
+                f"ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at "
+                f"WHERE {seen}.expires_at <= %s",
+                _db_values(seen_key(event.reader_id, event.article_id), expires, event.at),
+            )
+            if cursor.rowcount == 0:
+                return False
+            cursor.execute(
+                f"INSERT INTO {queue} (article_id, path, reader_id, is_private, at) "  # noqa: S608
+                "VALUES (%s, %s, %s, %s, %s)",
+                _db_values(
+                    event.article_id, event.path, event.reader_id, event.is_private, event.at
+                ),
+            )
         return True
 
     def note_reaction(self, *, article_id: int, path: str, delta: int, at: datetime) -> None:
         """Reactions are in SQL already; nothing more to do."""
 
     def flush(self, *, batch_size: int = 1000) -> int:
-        return 0
+        """Move queued views into SQL, a batch per transaction that also deletes them (so a
+        flusher killed at any point neither loses nor double-counts a view); returns how many
+        were applied. Concurrent flushers take different rows (PostgreSQL) or wait for each
+        other (SQLite's single writer)."""
+        applied = 0
+        while True:
+            with transaction.atomic():
+                rows = QueuedView.objects.order_by("id")
+                if connection.features.has_select_for_update_skip_locked:
+                    rows = rows.select_for_update(skip_locked=True)
+                batch = list(
+                    rows.values_list("id", "article_id", "path", "reader_id", "is_private", "at")[
+                        :batch_size
+                    ]
+                )
+                if not batch:
+                    return applied
+                QueuedView.objects.filter(id__in=[row[0] for row in batch]).delete()
+                apply_views([ViewEvent(*row[1:]) for row in batch])
+            applied += len(batch)
+
+    def pending(self) -> int:
+        return QueuedView.objects.count()
 
     def top(
         self, *, window: timedelta, prefix: str, now: datetime, limit: int

@@ -89,6 +89,19 @@ class SeenEvent(models.Model):
     expires_at = models.DateTimeField(db_index=True)
 
 
+class QueuedView(models.Model):
+    """A counted view not yet added to the totals, on the SQL backend: the beacon writes this
+    row with its de-duplication mark, and the flush moves rows into the totals, hourly activity
+    and history, deleting them in the same transaction."""
+
+    id = models.BigAutoField(primary_key=True)
+    article_id = models.BigIntegerField()  # no foreign key: the flush skips deleted articles
+    path = models.CharField(max_length=255)
+    reader_id = models.CharField(max_length=32)
+    is_private = models.BooleanField()
+    at = models.DateTimeField()
+
+
 class AppliedBatch(models.Model):
     """Batches of queued events already written to SQL, so a retried flush never double-counts."""
 

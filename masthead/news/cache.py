@@ -35,6 +35,8 @@ LATEST = "latest"
 # The Ranking lists: purged each time the periodic refresh recomputes them.
 RANKING = "ranking"
 SITEMAP = "sitemap"
+# Search results: any article published, edited, unpublished, moved or regrouped may change them.
+SEARCH = "search"
 # Tolerated clock difference between web nodes when comparing a purge with a build start.
 CLOCK_SKEW_SECONDS = 0.05
 PURGED_PREFIX = "purged:"

@@ -18,6 +18,7 @@ from wagtail.models import Page
 from masthead.news.cache import (
     LATEST,
     NAV,
+    SEARCH,
     SITEMAP,
     article_key,
     channel_key,
@@ -70,7 +71,7 @@ def article_published(article: ArticlePage) -> None:
     """Published or edited: its pages, and the listings it enters or moves in."""
     new = listing_facts(article)
     old: ListingFacts | None = cache.get(FACTS_PREFIX + str(article.pk))
-    keys = {article_key(article.pk), lists_key(article.pk), SITEMAP}
+    keys = {article_key(article.pk), lists_key(article.pk), SITEMAP, SEARCH}
     if old != new:
         keys |= new.keys() | (old.keys() if old else set())
     cache.set(FACTS_PREFIX + str(article.pk), new, timeout=None)
@@ -80,7 +81,7 @@ def article_published(article: ArticlePage) -> None:
 def article_gone(article: ArticlePage) -> None:
     """Unpublished or deleted: every page that showed it and every listing it leaves."""
     old: ListingFacts | None = cache.get(FACTS_PREFIX + str(article.pk))
-    keys = {article_key(article.pk), lists_key(article.pk), LATEST, SITEMAP}
+    keys = {article_key(article.pk), lists_key(article.pk), LATEST, SITEMAP, SEARCH}
     keys |= old.keys() if old else {channel_key(c) for c in _channels_above(article)}
     cache.delete(FACTS_PREFIX + str(article.pk))
     keys_purge(keys)

@@ -139,6 +139,19 @@ def home_list_shown(*, home: models.HomePage) -> tuple[list[int], list[int]]:
     return found
 
 
+def channel_list_all() -> list[models.ChannelPage]:
+    """Every live channel in tree order (the search form's channel menu). Filtered by page type
+    and sorted here: asked to join the channel table and ORDER BY path, SQLite walks the whole
+    page tree to find the few channels (a tenth of a second at 100,000 articles)."""
+    channels = (
+        models.ChannelPage.objects.live()
+        .type(models.ChannelPage)
+        .order_by()
+        .only("title", "path", "depth")
+    )
+    return sorted(channels, key=lambda channel: channel.path)
+
+
 def channel_list_navigation(*, site_root: Page) -> list[Page]:
     """Top-level channels for the site's navigation bar."""
     return list(

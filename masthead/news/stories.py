@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Q
 from wagtail.signals import page_published
 
-from masthead.news.cache import article_key, content_generation_bump, keys_purge
+from masthead.news.cache import SEARCH, article_key, content_generation_bump, keys_purge
 from masthead.news.invalidation import listing_facts
 from masthead.news.models import ArticlePage, HomePage, PinnedStory, StoryEntry
 
@@ -135,7 +135,7 @@ def story_entries_set(*, story: int, article_ids: Sequence[int], gone: Sequence[
 def _listings_purge(*, old: Mapping[int, tuple[int, int, int]], new: Sequence[StoryEntry]) -> None:
     """Refresh the pages that show a member of the story (each card carries its article's key)
     and, for a copy that has just become the lead, the listings it now enters; nothing else."""
-    keys = {article_key(a) for a in {*old, *(e.article_id for e in new)}}
+    keys = {SEARCH, *(article_key(a) for a in {*old, *(e.article_id for e in new)})}
     leads_before = {lead for _, lead, _ in old.values()}
     for entry in new:
         if entry.is_lead and entry.article_id not in leads_before:

@@ -205,7 +205,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "search": search_request,
         "results": page,
         "messages_for_search": messages,
-        "channels": ChannelPage.objects.live().order_by("path").only("title", "path", "depth"),
+        "channels": selectors.channel_list_all(),
         "orders": ORDERS,
     }
     return TemplateResponse(request, "news/search.html", context)

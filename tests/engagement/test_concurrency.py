@@ -136,7 +136,6 @@ def queue_views(articles: list[int], count: int) -> None:
         )
 
 
-@needs_redis
 def test_a_flush_that_dies_before_committing_is_redone(articles, monkeypatch):
     queue_views(articles, 30)
     backend = counters.backend()

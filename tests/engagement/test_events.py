@@ -159,3 +159,22 @@ def test_the_pixel_without_our_page_as_referer_counts_nothing(client, article, f
     client.get(f"/events/pixel/{article.pk}.gif", HTTP_USER_AGENT=BROWSER)
     flushed()
     assert selectors.view_count(article_id=article.pk) == 0
+
+
+def test_the_beacon_is_answered_ahead_of_the_middleware_stack(reader, article, flushed):
+    response = reader.view(article.pk)
+    assert response.status_code == 202 and response.json() == {"counted": True}
+    # The page middleware's headers are absent: no other middleware saw the request.
+    assert "Content-Security-Policy" not in response
+    assert response["Cache-Control"] == "private, no-cache"
+    flushed()
+    assert selectors.view_count(article_id=article.pk) == 1
+
+
+def test_a_throttled_beacon_gets_a_429_with_retry_after(reader, article, settings):
+    settings.MASTHEAD_EVENT_RATE_IP = "1/m"
+    assert reader.view(article.pk).status_code == 202
+    limited = reader.view(article.pk)
+    assert limited.status_code == 429
+    assert limited.json() == {"error": "Too many requests."}
+    assert int(limited["Retry-After"]) >= 1

@@ -76,3 +76,43 @@ def test_an_empty_query_shows_the_form(client, home):
     response = client.get("/search/")
     assert response.status_code == 200
     assert 'name="q"' in response.content.decode()
+
+
+def test_a_cached_search_shows_an_article_published_after_it(client, make_article):
+    first = make_article(title="Narwhal tusk auction")
+    assert [a.pk for a in results(client.get("/search/", {"q": "narwhal"}))] == [first.pk]
+    second = make_article(title="Narwhal tusk auction closes")
+    found = {a.pk for a in results(client.get("/search/", {"q": "narwhal"}))}
+    assert found == {first.pk, second.pk}
+    second.unpublish()
+    assert [a.pk for a in results(client.get("/search/", {"q": "narwhal"}))] == [first.pk]
+
+
+def test_past_the_count_cap_the_page_says_more_than(client, make_article, monkeypatch):
+    from masthead.news import search
+
+    monkeypatch.setattr(search, "COUNT_CAP", 2)
+    for n in range(3):
+        make_article(title=f"Ibex count number {n}")
+    response = client.get("/search/", {"q": "ibex"})
+    assert "More than 2 results" in response.content.decode()
+    assert response.context["results"].paginator.count == 2
+
+
+@pytest.mark.parametrize("order", ["relevance", "newest"])
+def test_a_small_candidate_set_grows_until_the_page_is_full(
+    client, make_article, monkeypatch, order
+):
+    """Title hits rank first, but the channel filter leaves only body hits: the best-scoring
+    candidates are all filtered out, so the candidate set must grow to find them."""
+    from masthead.news import search
+
+    monkeypatch.setattr(search, "MIN_CANDIDATES", 1)
+    monkeypatch.setattr(search, "CANDIDATES_PER_RESULT", 1)
+    sports = ChannelPage.objects.get(slug="sports")
+    for n in range(3):
+        make_article(title=f"Lynx sighting {n}")
+    body = [("paragraph", "<p>A lynx crossed the pitch.</p>")]
+    wanted = {make_article(title=f"Match report {n}", channel=sports, body=body).pk for n in (1, 2)}
+    found = results(client.get("/search/", {"q": "lynx", "channel": sports.pk, "order": order}))
+    assert {a.pk for a in found} == wanted
