@@ -41,11 +41,15 @@ demo: install
 	DEBUG=1 $(BIN)/masthead run_periodic >var/periodic.log 2>&1 & \
 	DEBUG=1 $(BIN)/masthead runserver $(HOST):$(PORT)
 
-# Production mode on this machine: DEBUG off, gunicorn with 2 workers, static files by whitenoise.
+# Production mode on this machine: DEBUG off, gunicorn with 2 workers, static files by whitenoise,
+# with the task worker and the periodic jobs (timed publishing, event flushing, Ranking) alongside.
 serve: install
 	@mkdir -p var && test -s var/secret_key || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
 	SECRET_KEY_FILE=var/secret_key MASTHEAD_HTTPS=0 $(BIN)/masthead migrate --noinput -v0
 	SECRET_KEY_FILE=var/secret_key MASTHEAD_HTTPS=0 $(BIN)/masthead collectstatic --noinput -v0
+	trap 'kill 0' INT TERM EXIT; \
+	SECRET_KEY_FILE=var/secret_key MASTHEAD_HTTPS=0 $(BIN)/masthead db_worker >var/worker.log 2>&1 & \
+	SECRET_KEY_FILE=var/secret_key MASTHEAD_HTTPS=0 $(BIN)/masthead run_periodic >var/periodic.log 2>&1 & \
 	SECRET_KEY_FILE=var/secret_key MASTHEAD_HTTPS=0 $(BIN)/gunicorn masthead.wsgi \
 		--bind $(HOST):$(PORT) --workers 2 --access-logfile - --timeout 30
 
@@ -60,6 +64,10 @@ serve-front-cache: install
 	SECRET_KEY_FILE=var/secret_key MASTHEAD_HTTPS=0 $(BIN)/masthead collectstatic --noinput -v0
 	trap 'kill 0' INT TERM EXIT; \
 	varnishd -F -j none -n $(CURDIR)/var/varnish -a $(HOST):$(PORT) -f $(CURDIR)/var/masthead.vcl -s malloc,256m & \
+	SECRET_KEY_FILE=var/secret_key MASTHEAD_HTTPS=0 MASTHEAD_FRONT_CACHE_URLS=http://$(HOST):$(PORT)/ \
+		$(BIN)/masthead db_worker >var/worker.log 2>&1 & \
+	SECRET_KEY_FILE=var/secret_key MASTHEAD_HTTPS=0 MASTHEAD_FRONT_CACHE_URLS=http://$(HOST):$(PORT)/ \
+		$(BIN)/masthead run_periodic >var/periodic.log 2>&1 & \
 	SECRET_KEY_FILE=var/secret_key MASTHEAD_HTTPS=0 MASTHEAD_FRONT_CACHE_URLS=http://$(HOST):$(PORT)/ \
 		$(BIN)/gunicorn masthead.wsgi --bind $(HOST):$(BACKEND_PORT) --workers 2 --timeout 30
 

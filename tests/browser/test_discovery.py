@@ -1,4 +1,6 @@
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -38,7 +40,7 @@ def reader_page(browser):
 
 
 def test_a_returning_reader_gets_a_personal_recommendation_in_place_of_the_cached_one(
-    reader_page, site_url, output_dir
+    reader_page, site_url, site_env, output_dir
 ):
     page = reader_page
     page.goto(f"{site_url}/markets/")
@@ -49,6 +51,9 @@ def test_a_returning_reader_gets_a_personal_recommendation_in_place_of_the_cache
 
     open_article(page, site_url + cached[0])  # the reader reads the first recommendation
     page.wait_for_load_state("networkidle")  # its view beacon is in
+    # Queued views reach the reader's history at the next flush (`run_periodic` every 5 s).
+    flush = [sys.executable, "-m", "masthead.cli", "flush_events"]
+    subprocess.run(flush, env=site_env, check=True, capture_output=True)
     open_article(page, site_url + article)
     page.wait_for_selector('[data-widget="recommendation"][data-personal="true"]')
     personal = recommended(page)
