@@ -12,7 +12,7 @@ import base64
 import binascii
 import hashlib
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from hmac import compare_digest
 from typing import Annotated
 
@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.http import http_date, parse_http_date_safe
 from ninja import Path, Query, Router, Schema, Status
 from ninja.security import APIKeyHeader
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from taggit.models import Tag
 from wagtail.models import Page
 from wagtail.rich_text import expand_db_html
@@ -301,11 +301,25 @@ def _channel(lookup: str) -> ChannelPage | None:
 # -- endpoints ---------------------------------------------------------------------------------
 
 
+def _in_utc(value: datetime | None) -> datetime | None:
+    """The instant in UTC (without an offset: taken as UTC). PostgreSQL takes offsets within
+    ±15:59 only, so every instant goes to the database in UTC; one before year 1 there is a 422."""
+    if value is None or value.tzinfo is None:
+        return value and value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("a date and time between the years 1 and 9999 in UTC") from exc
+
+
+Instant = Annotated[datetime | None, AfterValidator(_in_utc)]
+
+
 class ArticleFilters(Schema):
     channel: str = Field("", description="Channel id or slug; its sub-channels are included.")
     tag: str = Field("", max_length=100, description="Tag slug.")
-    since: datetime | None = Field(None, description="Published at or after (ISO 8601).")
-    until: datetime | None = Field(None, description="Published before (ISO 8601).")
+    since: Instant = Field(None, description="Published at or after (ISO 8601).")
+    until: Instant = Field(None, description="Published before (ISO 8601).")
     cursor: str = Field("", max_length=200)
     limit: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
