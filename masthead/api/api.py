@@ -7,7 +7,6 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware, get_token
 from ninja import Path, Query, Schema, Status
-from pydantic import Field
 
 from masthead.api import beacon
 from masthead.api.contract import BudgetThrottle, Error, MastheadApi
@@ -20,21 +19,13 @@ from masthead.news.models import ArticlePage, ChannelPage, HomePage
 
 api = MastheadApi(title="Masthead API", version="1", urls_namespace="api-v1")
 
-# Every id the API takes: a positive integer a database key can hold (larger is a 422).
-Id = Annotated[int, Field(gt=0, le=MAX_ID)]
+# Every article id in a path: a positive integer a database key can hold (larger is a 422).
 ArticleId = Annotated[int, Path(gt=0, le=MAX_ID)]
 
 
 def _reaction_wait(request: HttpRequest) -> float:
     reader = reader_for_request(request)
     return budgets.reaction_wait(client_for_request(request), None if reader.is_new else reader.id)
-
-
-class EventIn(Schema):
-    type: Literal["view", "click"]
-    article: Id
-    widget: str | None = Field(default=None, max_length=32)
-    target: Id | None = None
 
 
 class EventOut(Schema):
@@ -101,40 +92,10 @@ NOT_ESTABLISHED = "no reader id from an earlier visit: load the article page aga
     throttle=[BudgetThrottle(beacon.event_wait)],
     summary="Record a page view (beacon) or a widget click",
 )
-def events(request: HttpRequest, response: HttpResponse, event: EventIn):
+def events(request: HttpRequest, response: HttpResponse, event: beacon.EventIn):
     """Answered by `beacon.BeaconMiddleware` ahead of the middleware stack where it is installed
     (as in the site's settings); here for the API's document and for any other setup."""
-    return Status(*event_record(request, response, event))
-
-
-def event_record(
-    request: HttpRequest, response: HttpResponse, event: EventIn
-) -> tuple[int, dict[str, object]]:
-    """Count a beacon's view or click: (status, body) of the answer."""
-    try:
-        return _event_count(request, response, event)
-    except services.UnknownArticle:
-        return 404, {"error": "no such article"}
-
-
-def _event_count(
-    request: HttpRequest, response: HttpResponse, event: EventIn
-) -> tuple[int, dict[str, object]]:
-    start = beacon.beacon_start(request, response)
-    if isinstance(start, beacon.Answer):
-        return start.status, start.body
-    reader, client = start
-    if event.type == "view":
-        counted = services.view_submit(reader=reader, client=client, article_id=event.article)
-        return 202, {"counted": counted}
-    if reader.is_new:
-        return 202, {"counted": False}  # clicks count for established readers only
-    if event.widget not in services.WIDGETS or event.target is None:
-        return 422, {"error": "a click needs a known widget and a target article"}
-    counted = services.click_record(
-        reader=reader, widget=event.widget, article_id=event.article, target_id=event.target
-    )
-    return 202, {"counted": counted}
+    return Status(*beacon.event_record(request, response, event))
 
 
 @api.get(

@@ -7,7 +7,7 @@ MIDDLEWARE and answers it itself: no session, CSRF, auth, page-cache or security
 middleware (a JSON answer to a beacon needs none of them), no URL resolution and no
 django-ninja dispatch; what the beacon needs it does here, the same as the API would: the
 body limit and the JSON error shape, the per-network budget with Retry-After, validation
-against the API's own `EventIn`, the origin check and bot filter, then `event_record`. The
+against `EventIn` (the API's declared body), the origin check and bot filter, then `event_record`. The
 API still declares the operation (its OpenAPI document describes this endpoint) and answers it
 through the same `event_record` where this middleware is not installed.
 """
@@ -17,15 +17,18 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from typing import Annotated, Literal
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from pydantic import ValidationError
+from ninja import Schema
+from pydantic import Field, ValidationError
 
 from masthead.api.contract import validation_message
 from masthead.api.middleware import MAX_BODY
-from masthead.engagement import budgets
+from masthead.engagement import budgets, services
 from masthead.engagement.clients import Client, client_for_request
 from masthead.engagement.readers import Reader, is_bot, reader_for_request, reader_remember
+from masthead.news.ids import MAX_ID
 
 PATH = "/api/v1/events"
 
@@ -68,13 +71,52 @@ def analytics_wait(request: HttpRequest) -> float:
     return budgets.analytics_wait(client_for_request(request))
 
 
+# A positive integer a database key can hold (larger is a 422).
+Id = Annotated[int, Field(gt=0, le=MAX_ID)]
+
+
+class EventIn(Schema):
+    type: Literal["view", "click"]
+    article: Id
+    widget: str | None = Field(default=None, max_length=32)
+    target: Id | None = None
+
+
+def event_record(
+    request: HttpRequest, response: HttpResponse, event: EventIn
+) -> tuple[int, dict[str, object]]:
+    """Count a beacon's view or click: (status, body) of the answer."""
+    try:
+        return _event_count(request, response, event)
+    except services.UnknownArticle:
+        return 404, {"error": "no such article"}
+
+
+def _event_count(
+    request: HttpRequest, response: HttpResponse, event: EventIn
+) -> tuple[int, dict[str, object]]:
+    start = beacon_start(request, response)
+    if isinstance(start, Answer):
+        return start.status, start.body
+    reader, client = start
+    if event.type == "view":
+        counted = services.view_submit(reader=reader, client=client, article_id=event.article)
+        return 202, {"counted": counted}
+    if reader.is_new:
+        return 202, {"counted": False}  # clicks count for established readers only
+    if event.widget not in services.WIDGETS or event.target is None:
+        return 422, {"error": "a click needs a known widget and a target article"}
+    counted = services.click_record(
+        reader=reader, widget=event.widget, article_id=event.article, target_id=event.target
+    )
+    return 202, {"counted": counted}
+
+
 def _error(message: str, status: int) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
 def beacon(request: HttpRequest) -> HttpResponse:
-    from masthead.api.api import EventIn, event_record  # the API module loads the whole API
-
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
