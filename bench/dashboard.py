@@ -18,6 +18,14 @@ counted views over 400 days:
 Then each admin page is requested `--runs` times in process (Django test client, an Editor
 logged in, after one warm-up) and the median and worst server times are printed, next to
 Wagtail's own admin home page measured in the same run as the baseline.
+
+`--grow-to N` (with `--database`) first copies the site into a new database and grows it to N
+articles by copying its article pages in SQL, each copy in its channel with its own path, slug
+and URL and published earlier (pages and article rows only: no revisions, tags, search rows or
+discovery rows, which the analytics pages do not read); the history is then filled for N
+articles. `masthead generate` at a million articles takes hours on a small machine; the
+analytics pages only read the page and article tables and the hourly rows, so this is the same
+load on them.
 """
 
 import argparse
@@ -46,7 +54,7 @@ with connection.cursor() as c:
     c.execute('''
       INSERT INTO engagement_articleactivity (article_id, hour, path, view_count, reaction_count)
       SELECT a.page_ptr_id, date_trunc('hour', now()) - interval '400 days'
-               + ((a.page_ptr_id * 7919) %% (390 * 24)) * interval '1 hour' + h * interval '1 hour',
+               + ((a.page_ptr_id::bigint * 7919) %% (390 * 24)) * interval '1 hour' + h * interval '1 hour',
              p.path, greatest(1, round(%s * power(0.98, h)))::int, round(%s * power(0.98, h) / 40)::int
       FROM news_articlepage a JOIN wagtailcore_page p ON p.id = a.page_ptr_id
       CROSS JOIN generate_series(0, {hours} - 1) h
@@ -93,6 +101,53 @@ search_days_refresh(now=timezone.now())
 top_seconds = time.perf_counter() - t
 _mark_set("channel_hours", timezone.now())
 print(f"FILLED {{total}} {{rows}} {{time.perf_counter() - started:.0f}} {{top_seconds:.1f}}")
+"""
+
+GROW = """
+CREATE FUNCTION pg_temp.step(n bigint) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT string_agg(substr('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+                           ((n / (36::bigint ^ (3 - i))::bigint) % 36)::int + 1, 1), '' ORDER BY i)
+  FROM generate_series(0, 3) i $$;
+TRUNCATE engagement_articleactivity, engagement_articlesourcehour, engagement_widgethour,
+         news_searchqueryhour, dashboard_channelhour, dashboard_toparticle, dashboard_widgetday,
+         dashboard_searchday, dashboard_searchqueryday, dashboard_rollupmark;
+CREATE TEMP TABLE src AS
+  SELECT p.id, substr(p.path, 1, length(p.path) - 4) AS parent,
+         row_number() OVER (PARTITION BY substr(p.path, 1, length(p.path) - 4) ORDER BY p.id) AS rn,
+         row_number() OVER (ORDER BY p.id) AS n
+  FROM wagtailcore_page p JOIN news_articlepage a ON a.page_ptr_id = p.id;
+CREATE TEMP TABLE parents AS
+  SELECT p.path, p.numchild, count(*) AS articles
+  FROM wagtailcore_page p JOIN src ON src.parent = p.path GROUP BY p.path, p.numchild;
+CREATE TEMP TABLE copies AS
+  SELECT src.id AS source_id, k,
+         (SELECT max(id) FROM wagtailcore_page) + (k - 1) * (SELECT count(*) FROM src) + src.n AS id,
+         src.parent || pg_temp.step(parents.numchild + (k - 1) * parents.articles + src.rn) AS path
+  FROM src JOIN parents ON parents.path = src.parent, generate_series(1, {copies}) k
+  WHERE (k - 1) * (SELECT count(*) FROM src) + src.n <= {missing};
+INSERT INTO wagtailcore_page (id, path, depth, numchild, title, slug, live, has_unpublished_changes,
+    url_path, seo_title, show_in_menus, search_description, go_live_at, expire_at, expired,
+    content_type_id, owner_id, locked, latest_revision_created_at, first_published_at,
+    live_revision_id, last_published_at, draft_title, locked_at, locked_by_id, translation_key,
+    locale_id, alias_of_id, latest_revision_id)
+  SELECT c.id, c.path, p.depth, 0, p.title, p.slug || '-c' || c.k, p.live, false,
+    regexp_replace(p.url_path, '/$', '-c' || c.k || '/'), p.seo_title, p.show_in_menus,
+    p.search_description, NULL, NULL, false, p.content_type_id, p.owner_id, false, NULL,
+    p.first_published_at - c.k * interval '12 days', NULL,
+    p.last_published_at - c.k * interval '12 days', p.draft_title, NULL, NULL,
+    gen_random_uuid(), p.locale_id, NULL, NULL
+  FROM copies c JOIN wagtailcore_page p ON p.id = c.source_id;
+INSERT INTO news_articlepage (page_ptr_id, dek, "column", byline, source_name, source_url,
+    is_canonical_at_source, published_at, lead_image_caption, body, lead_image_id, author_id)
+  SELECT c.id, a.dek, a."column", a.byline, a.source_name, a.source_url, a.is_canonical_at_source,
+    a.published_at - c.k * interval '12 days', a.lead_image_caption, a.body, a.lead_image_id,
+    a.author_id
+  FROM copies c JOIN news_articlepage a ON a.page_ptr_id = c.source_id;
+UPDATE wagtailcore_page p SET numchild = p.numchild + added.n
+  FROM (SELECT substr(path, 1, length(path) - 4) AS parent, count(*) AS n FROM copies GROUP BY 1) added
+  WHERE p.path = added.parent;
+SELECT setval(pg_get_serial_sequence('wagtailcore_page', 'id'), (SELECT max(id) FROM wagtailcore_page));
+ANALYZE;
 """
 
 MEASURE = """
@@ -170,6 +225,7 @@ def main() -> None:
     parser.add_argument("--hours", type=int, default=250, help="hours each article is read")
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--database", help="an existing PostgreSQL site to measure instead")
+    parser.add_argument("--grow-to", type=int, help="copy --database and grow it to N articles")
     args = parser.parse_args()
     if not reachable(5432):
         sys.exit("PostgreSQL is not reachable on 127.0.0.1:5432; this benchmark needs it.")
@@ -178,9 +234,35 @@ def main() -> None:
     var.mkdir(parents=True)
     started = time.perf_counter()
     if args.database:
-        env = environment(var, f"postgres://postgres@127.0.0.1:5432/{args.database}", "")
         count = "from masthead.news.models import ArticlePage; print(ArticlePage.objects.count())"
+        if args.grow_to:
+            grown = f"{args.database}_grown"
+            psql(f"DROP DATABASE IF EXISTS {grown}")
+            psql(f"CREATE DATABASE {grown} TEMPLATE {args.database}")
+            args.database = grown
+        env = environment(var, f"postgres://postgres@127.0.0.1:5432/{args.database}", "")
         args.articles = int(masthead(env, "shell", "-c", count).strip().splitlines()[-1])
+        if args.grow_to and args.grow_to > args.articles:
+            missing = args.grow_to - args.articles
+            grow = GROW.format(copies=-(-missing // args.articles), missing=missing)
+            subprocess.run(
+                [
+                    "psql",
+                    "-h",
+                    "127.0.0.1",
+                    "-U",
+                    "postgres",
+                    "-d",
+                    args.database,
+                    "-q",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-c",
+                    grow,
+                ],
+                check=True,
+            )
+            args.articles = int(masthead(env, "shell", "-c", count).strip().splitlines()[-1])
         masthead(env, "collectstatic", "--noinput", "-v0")
     else:
         psql(f"DROP DATABASE IF EXISTS {DATABASE}")
