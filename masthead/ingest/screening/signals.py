@@ -79,6 +79,9 @@ SHORT_WINDOW = 15  # and in a short one, for a keyword dropped in a few times cl
 MIN_REPEATS = 5  # "Blah blah blah." is a placeholder, not stuffing
 MIN_SHORT_REPEATS = 4
 COMMON_ZIPF = 5.8  # "the", "said", "with": never a stuffed keyword
+# A word of the language, not a fragment wordfreq happens to list ("chal", "aym"): "casino" 4.2,
+# "forex" 3.6, "toto" 3.2.
+COMMON_PIECE_ZIPF = 3.0
 
 
 @dataclass
@@ -118,7 +121,7 @@ def extract(*, title: str, text: str, raw_html: str = "", lexicon: Lexicon) -> S
     out = Signals()
     out.values["length"] = math.log1p(len(tokens)) / 8
     _title(out, title, text, tokens, lexicon)
-    _glued(out, title, tokens, lexicon)
+    _glued(out, title, tokens, lines, lexicon)
     _stuffing(out, title, text, lexicon)
     _navigation(out, lines)
     _links(out, raw_html, text)
@@ -140,6 +143,8 @@ def _together(v: dict[str, float]) -> None:
     # The same piece fused onto several words, capitalised against them: a keyword even when
     # the piece is a word of the language ("Forexthat", "Forexapprove").
     v["glued_repeated"] = v["glued_forms"] * v["glued_case_break"] * not_name
+    # A common word capitalised as no name is, inside a sentence, at a boundary few words have.
+    v["glued_common_strong"] = v["glued_common_capital"] * v["glued_boundary_rare"]
     v["glued_function_strong"] = v["glued_function_fused"] * v["glued_piece_unknown"] * not_name
     v["stuffing_prose"] = v["stuffing_window_share"] * (1 - v["stuffing_capitalised"])
     v["stuffing_dense"] = v["stuffing_short_share"] * max(
@@ -186,7 +191,34 @@ class _Piece:
     splits: list[Split] = field(default_factory=list)
 
 
-def _glued(out: Signals, title: str, tokens: list[str], lexicon: Lexicon) -> None:
+def _positions(lines: list[str]) -> tuple[set[str], set[str]]:
+    """Tokens that open a sentence (or a line), and capitalised words inside a sentence that
+    read as names: written so elsewhere too (lower case: "said Smith"), or after a
+    preposition of place ("in Mumbaithat", as written)."""
+    openers: set[str] = set()
+    named: set[str] = set()
+    before = ""
+    for line in lines:
+        for match in _WORD_AT.finditer(line):
+            token = match.group(2)
+            if match.group(1) is not None:
+                openers.add(token)
+            elif token[:1].isupper():
+                named.add(token.lower())
+                if before in PLACE_PREPOSITIONS:
+                    named.add(token)
+            before = token
+    return openers, named
+
+
+PLACE_PREPOSITIONS = {"in", "at", "from", "near"}
+
+
+# A word, and before it (group 1) the start of a line or a sentence's end when it opens one.
+_WORD_AT = re.compile(r"""(^['"“‘(]*|(?<=[.!?:])['"”’)]*\s+['"“‘(]*)?([^\W\d_]+)""")
+
+
+def _glued(out: Signals, title: str, tokens: list[str], lines: list[str], lexicon: Lexicon) -> None:
     title_words = {w.lower() for w in words(title)}
     tokens = [t for t in tokens if "'" not in t and "’" not in t]  # possessives: "Deutsche's"
     exact = Counter(tokens)
@@ -200,7 +232,8 @@ def _glued(out: Signals, title: str, tokens: list[str], lexicon: Lexicon) -> Non
         split = lexicon.split(token, local)
         if split is not None:
             pieces.setdefault(split.piece.lower(), _Piece(split.piece)).splits.append(split)
-    context = _Context(exact, standalone, title_words, title.lower(), after_capital)
+    openers, named = _positions(lines)
+    context = _Context(exact, standalone, title_words, title.lower(), after_capital, openers, named)
     scored = [
         (_piece_features(found, piece, context, lexicon), piece) for piece, found in pieces.items()
     ]
@@ -232,7 +265,8 @@ GLUED_FEATURES = (
     "glued_forms", "glued_piece_alone", "glued_piece_in_title", "glued_piece_unknown",
     "glued_word_common", "glued_boundary_rare", "glued_case_break", "glued_shape_break",
     "glued_function_fused", "glued_token_repeats", "glued_name_like",
-    "glued_token_in_title", "glued_piece_doubled", "glued_piece_first",
+    "glued_token_in_title", "glued_piece_doubled", "glued_piece_first", "glued_at_start",
+    "glued_piece_named", "glued_common_capital", "glued_word_opens",
 )  # fmt: skip
 
 
@@ -260,14 +294,18 @@ def _candidate_score(f: dict[str, float]) -> float:
         + f["glued_boundary_rare"]
         + 2 * f["glued_piece_unknown"]
         + f["glued_piece_doubled"]
+        + f["glued_common_capital"]
+        + f["glued_word_opens"]
         - 3 * f["glued_name_like"]
+        - 2 * f["glued_piece_named"]
         - f["glued_token_repeats"]
         - 2 * f["glued_token_in_title"]
     )
 
 
 GLUED_SUPPORT = ("glued_forms", "glued_piece_alone", "glued_piece_in_title",
-                 "glued_function_fused", "glued_piece_doubled")  # fmt: skip
+                 "glued_function_fused", "glued_piece_doubled", "glued_common_capital",
+                 "glued_word_opens", "glued_at_start")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -277,6 +315,8 @@ class _Context:
     title_words: set[str]
     title: str  # lower case
     after_capital: set[str]  # tokens that follow a capitalised word
+    openers: set[str]  # tokens that open a sentence or a line
+    named: set[str]  # words (lower case) written capitalised inside a sentence
 
 
 def _piece_features(
@@ -288,6 +328,14 @@ def _piece_features(
     splits = found.splits
     function = [lexicon.zipf(s.word) >= 6.0 and len(s.word) >= 3 and _case_break(s) for s in splits]
     unknown = not lexicon.is_known(piece)
+    at_start = [s.token in context.openers for s in splits]
+    # A name: a place, country, day or month, or a word the text capitalises inside a sentence
+    # ("said Smith"); fused onto the next word, it is a lost space ("Smithsaid", "Mondaythat").
+    named = (
+        lexicon.is_place_or_calendar_name(piece)
+        or piece in context.named
+        or any(s.token in context.named for s in splits)
+    )
     return {
         "glued_forms": min(_forms(piece, splits[0].piece_first, context, lexicon) - 1, 2) / 2,
         # A made-up piece also written on its own or in the title; a word of the language
@@ -312,6 +360,31 @@ def _piece_features(
         # "end" + "acott") are mostly names.
         "glued_piece_first": float(all(s.piece_first for s in splits)),
         "glued_token_repeats": float(any(context.exact[s.token] >= 2 for s in splits)),
+        # Where farms put the keyword: at the start of a sentence or paragraph ("Rekubitthe").
+        "glued_at_start": sum(at_start) / len(splits),
+        "glued_piece_named": float(named),
+        # A common word of the language capitalised inside a sentence, fused onto a function
+        # word, and written nowhere as a name: "… approved Casinothe budget". After a
+        # capitalised word it is a surname ("Marc Vienot", "Mark Haymore").
+        # A common word fused onto a function word only: onto a content word it is how brands
+        # are made ("Cablevision", "Autoglass").
+        "glued_common_capital": float(
+            lexicon.zipf(piece) >= COMMON_PIECE_ZIPF
+            and not named
+            and any(
+                s.piece_first and f and not first and s.token not in context.after_capital
+                for s, f, first in zip(splits, function, at_start, strict=True)
+            )
+        ),
+        # The piece put in front of a sentence's first word: the word, capitalised, opens other
+        # sentences of the text ("Rekubitthe …" beside "The …"); a lost space at a sentence's
+        # start leaves the opener in front ("Thecouncil").
+        "glued_word_opens": float(
+            any(
+                first and s.piece_first and s.word.capitalize() in context.openers
+                for s, first in zip(splits, at_start, strict=True)
+            )
+        ),
         # "Maria Kristersson": after a capitalised word, with an ending many words share.
         "glued_name_like": float(
             all(
@@ -491,6 +564,7 @@ FEATURES = (
     "glued_echoed",
     "glued_function_strong",
     "glued_repeated",
+    "glued_common_strong",
     "stuffing_prose",
     "stuffing_dense",
     "nav_lists",
