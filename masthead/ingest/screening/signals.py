@@ -437,6 +437,38 @@ def _uses(text: str, lexicon: Lexicon) -> tuple[list[str], list[bool], list[bool
     return forms, near_number, capital
 
 
+def _gaps(text: str) -> list[str]:
+    """Per token of the text, what stands between it and the token before."""
+    found = list(_TOKEN.finditer(text))
+    return [text[found[i - 1].end() : m.start()] if i else "" for i, m in enumerate(found)]
+
+
+ARTICLES = {"the", "a", "an"}
+_SENTENCE_END = re.compile(r"[.!?]")
+
+
+def _out_of_place(text: str) -> list[bool]:
+    """Per token of the text, whether it sits where no word of a sentence would: a lower-case
+    word opening a sentence (". loans The …"), or directly before an article ("… would
+    loans the …") or before a capitalised word ("… employs hawupekan The …"). A word repeated
+    because the story is about it keeps its grammar ("no choice", "download speeds of")."""
+    found = list(_TOKEN.finditer(text))
+    out = []
+    for i, match in enumerate(found):
+        written = match.group(0)
+        lower = written[:1].islower()
+        before = text[found[i - 1].end() : match.start()] if i else "."
+        after = text[match.end() : found[i + 1].start()] if i + 1 < len(found) else "."
+        following = found[i + 1].group(0) if i + 1 < len(found) else ""
+        joined = not after.strip()
+        out.append(
+            (lower and bool(_SENTENCE_END.search(before)))
+            or (joined and following.lower() in ARTICLES and following != "A")
+            or (lower and joined and following[:1].isupper())
+        )
+    return out
+
+
 def _densest(forms: list[str], counted: list[bool], size: int) -> tuple[str, int, int]:
     """The word with the most counted uses in any `size` consecutive words, how many, and
     where that passage ends."""
@@ -471,8 +503,10 @@ def _stuffing(out: Signals, title: str, text: str, lexicon: Lexicon) -> None:
     v["stuffing_total_share"] = len(places) / max(len(forms), 20)
     repeated = best_count >= MIN_REPEATS or dense
     v["stuffing_adjacent"] = adjacent / max(len(places), 1) if repeated else 0.0
+    # Back to back with nothing between ("toto toto"); "choice - choice on …" is a refrain.
+    gaps = _gaps(text) if repeated else []
     v["stuffing_doubled"] = float(
-        repeated and any(b - a == 1 for a, b in itertools.pairwise(places))
+        repeated and any(b - a == 1 and not gaps[b].strip() for a, b in itertools.pairwise(places))
     )
     v["stuffing_capitalised"] = sum(capital[i] for i in places) / max(len(places), 1)
     # A passage of mostly capitalised words is a list (a line-up, a table of names), where a
@@ -480,6 +514,8 @@ def _stuffing(out: Signals, title: str, text: str, lexicon: Lexicon) -> None:
     v["stuffing_passage_capitalised"] = sum(passage) / max(len(passage), 1)
     v["stuffing_unknown"] = float(bool(best_word) and not lexicon.is_known(best_word))
     v["stuffing_in_title"] = float(best_word in {w.lower() for w in words(title)})
+    misplaced = _out_of_place(text) if places else []
+    v["stuffing_out_of_place"] = sum(misplaced[i] for i in places) / max(len(places), 1)
     if best_word:
         out.evidence["stuffing"] = f"{best_word} ({best_count} of {size} words in one passage)"
 
@@ -554,6 +590,7 @@ FEATURES = (
     "stuffing_passage_capitalised",
     "stuffing_unknown",
     "stuffing_in_title",
+    "stuffing_out_of_place",
     "nav_labels",
     "nav_label_lines",
     "nav_short_lines",
