@@ -2,7 +2,9 @@
 
 Every signal is general, not a picture of one spam sample: how plausible the title's leading
 token is as a word and whether the text uses it the same way; tokens that read as an unknown piece
-fused onto a common word; the densest passage of one word in a sliding window; navigation labels
+(or a common word capitalised as no name is) fused onto a common word, and where they stand; the
+densest passage of one word in a sliding window and whether its uses keep a sentence's grammar;
+navigation labels
 and list-like lines found whatever the markup (paragraphs, <br>, lists, newlines or one block);
 and the share of link text.
 """
