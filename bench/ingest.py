@@ -16,10 +16,10 @@
    the labelled set in tests/ingest/spam_cases.py.
 4. Screening (`--screening` runs only this, without the generated site): recall per pattern on
    the generator's train and test splits, the share of clean items held on every clean text in
-   the shared datasets (BBC, Reuters, AG News, UCI headlines, MIND news) on its tuning quarter
-   and its held-out three quarters apart (a fixed split by a hash of each text; held examples
-   are printed for the tuning part only), recall when the patterns are injected into real BBC
-   articles, and items/s.
+   the shared datasets (BBC, Reuters, AG News, UCI headlines, MIND news) on its tuning quarter,
+   a second tuning sample (a third of the rest, by a second salted hash) and the held-out half
+   apart (held examples are printed for the tuning parts only), recall when the patterns are
+   injected into real BBC articles, and items/s.
 
     python bench/ingest.py --screening
 """
@@ -418,7 +418,7 @@ def screening() -> None:
     corpora = ev.clean_corpora()
     print("\n| clean corpus (never used in training) | part | items | held | hold rate | items/s |")
     print("|---|---|---:|---:|---:|---:|")
-    totals = {part: ev.Row("all") for part in (ev.TUNING, ev.HELD_OUT)}
+    totals = {part: ev.Row("all") for part in ev.PARTS}
     examples = []
     for name, items in corpora.items():
         for part, row in ev.corpus_hold_rate(name, items).items():
@@ -436,9 +436,9 @@ def screening() -> None:
                 f"| all | {part} | {row.items:,} | {row.held} | {row.rate:.2%} "
                 f"| {row.items / row.seconds:,.0f} |"
             )
-    # Only the tuning part's false positives are shown: the held-out part stays unread.
+    # Only the tuning parts' false positives are shown: the held-out part stays unread.
     for name, title, reason in examples:
-        print(f"  held in {name} (tuning part): {title!r}: {reason}")
+        print(f"  held in {name} (a tuning part): {title!r}: {reason}")
     if "BBC News" in corpora:
         print("\n| patterns injected into real BBC articles | items | recall |")
         print("|---|---:|---:|")

@@ -219,7 +219,34 @@ class Generator:
             name = surnames[0]
             title = f"{name} {rng.choice(['wins', 'quits', 'defends'])} {rng.choice(OBJECTS)}"
             paragraphs = [f"{p} {name} said." for p in paragraphs]
+        elif extra < 0.60:  # one word many times in a short passage, in its grammar
+            paragraphs.insert(rng.randrange(len(paragraphs) + 1), self._focused(people))
         return title, self._slips(paragraphs)
+
+    def _focused(self, people: list[str]) -> str:
+        """A passage that names one thing again and again as real copy does: a figure followed
+        sentence by sentence, or a line-up where a club stands after every name."""
+        rng = self.rng
+        kind = rng.random()
+        if kind < 0.5:
+            word = rng.choice(TOPICS)
+            sentences = [
+                f"{word.capitalize()} {rng.choice(MOVES)} {rng.randint(2, 9)} percent in "
+                f"{rng.choice(MONTHS)}.",
+                f"The fall in {word} was the {rng.choice(ORDINALS)} this year.",
+                f"Analysts had expected {word} to rise, and said lower {word} would weigh on "
+                f"the {rng.choice(NOUNS)}.",
+                f"The {rng.choice(NOUNS)} said {word} in {rng.choice(PLACES)} were steady.",
+            ]
+            return " ".join(sentences)
+        clubs = [self.pseudo_word().capitalize() for _ in range(rng.randint(2, 3))]
+        return (
+            ", ".join(
+                f"{rng.choice('ABCDEGJKLMPRST')} {rng.choice(KNOWN_LAST)} ({rng.choice(clubs)})"
+                for _ in range(rng.randint(8, 16))
+            )
+            + "."
+        )
 
     def _slips(self, paragraphs: list[str]) -> list[str]:
         """The slips real copy has: a space lost between two words ("Computerand") and a letter

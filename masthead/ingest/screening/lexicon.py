@@ -11,11 +11,13 @@ import functools
 import itertools
 import math
 import re
+import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import wordfreq
+from babel import Locale
 
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 # A fused word must be at least this common (Zipf 4 is about once per 100,000 words:
@@ -51,6 +53,19 @@ def _boundaries() -> tuple[Counter[str], Counter[str]]:
             if word[:k] in common:
                 openings[word[:k]] += 1
     return endings, openings
+
+
+@functools.cache
+def _place_and_calendar_names() -> frozenset[str]:
+    """Words that are names in any position: countries, territories, languages, days and months
+    (Unicode CLDR, shipped with babel) and the cities of the time-zone database (tzdata). A
+    capitalised "Monday" or "Nairobi" fused onto the next word is a lost space; a capitalised
+    common word ("Casino") mid-sentence is not written that way by a newsroom."""
+    english = Locale("en")
+    names = [*english.territories.values(), *english.languages.values()]
+    names += [*english.days["format"]["wide"].values(), *english.months["format"]["wide"].values()]
+    names += [key.rsplit("/", 1)[-1].replace("_", " ") for key in zoneinfo.available_timezones()]
+    return frozenset(w.lower() for name in names for w in WORD.findall(name) if len(w) >= 3)
 
 
 @dataclass(frozen=True)
@@ -91,6 +106,9 @@ class Lexicon:
             if len(self._known_cache) < 200_000:
                 self._known_cache[lower] = cached
         return cached
+
+    def is_place_or_calendar_name(self, word: str) -> bool:
+        return word.lower() in _place_and_calendar_names()
 
     def boundary_rarity(self, split: Split) -> float:
         """0 when many real words have this boundary ("-son"), towards 1 when none do."""

@@ -2,7 +2,9 @@
 
 Every signal is general, not a picture of one spam sample: how plausible the title's leading
 token is as a word and whether the text uses it the same way; tokens that read as an unknown piece
-fused onto a common word; the densest passage of one word in a sliding window; navigation labels
+(or a common word capitalised as no name is) fused onto a common word, and where they stand; the
+densest passage of one word in a sliding window and whether its uses keep a sentence's grammar;
+navigation labels
 and list-like lines found whatever the markup (paragraphs, <br>, lists, newlines or one block);
 and the share of link text.
 """
@@ -79,6 +81,9 @@ SHORT_WINDOW = 15  # and in a short one, for a keyword dropped in a few times cl
 MIN_REPEATS = 5  # "Blah blah blah." is a placeholder, not stuffing
 MIN_SHORT_REPEATS = 4
 COMMON_ZIPF = 5.8  # "the", "said", "with": never a stuffed keyword
+# A word of the language, not a fragment wordfreq happens to list ("chal", "aym"): "casino" 4.2,
+# "forex" 3.6, "toto" 3.2.
+COMMON_PIECE_ZIPF = 3.0
 
 
 @dataclass
@@ -118,7 +123,7 @@ def extract(*, title: str, text: str, raw_html: str = "", lexicon: Lexicon) -> S
     out = Signals()
     out.values["length"] = math.log1p(len(tokens)) / 8
     _title(out, title, text, tokens, lexicon)
-    _glued(out, title, tokens, lexicon)
+    _glued(out, title, tokens, lines, lexicon)
     _stuffing(out, title, text, lexicon)
     _navigation(out, lines)
     _links(out, raw_html, text)
@@ -140,6 +145,8 @@ def _together(v: dict[str, float]) -> None:
     # The same piece fused onto several words, capitalised against them: a keyword even when
     # the piece is a word of the language ("Forexthat", "Forexapprove").
     v["glued_repeated"] = v["glued_forms"] * v["glued_case_break"] * not_name
+    # A common word capitalised as no name is, inside a sentence, at a boundary few words have.
+    v["glued_common_strong"] = v["glued_common_capital"] * v["glued_boundary_rare"]
     v["glued_function_strong"] = v["glued_function_fused"] * v["glued_piece_unknown"] * not_name
     v["stuffing_prose"] = v["stuffing_window_share"] * (1 - v["stuffing_capitalised"])
     v["stuffing_dense"] = v["stuffing_short_share"] * max(
@@ -186,7 +193,34 @@ class _Piece:
     splits: list[Split] = field(default_factory=list)
 
 
-def _glued(out: Signals, title: str, tokens: list[str], lexicon: Lexicon) -> None:
+def _positions(lines: list[str]) -> tuple[set[str], set[str]]:
+    """Tokens that open a sentence (or a line), and capitalised words inside a sentence that
+    read as names: written so elsewhere too (lower case: "said Smith"), or after a
+    preposition of place ("in Mumbaithat", as written)."""
+    openers: set[str] = set()
+    named: set[str] = set()
+    before = ""
+    for line in lines:
+        for match in _WORD_AT.finditer(line):
+            token = match.group(2)
+            if match.group(1) is not None:
+                openers.add(token)
+            elif token[:1].isupper():
+                named.add(token.lower())
+                if before in PLACE_PREPOSITIONS:
+                    named.add(token)
+            before = token
+    return openers, named
+
+
+PLACE_PREPOSITIONS = {"in", "at", "from", "near"}
+
+
+# A word, and before it (group 1) the start of a line or a sentence's end when it opens one.
+_WORD_AT = re.compile(r"""(^['"“‘(]*|(?<=[.!?:])['"”’)]*\s+['"“‘(]*)?([^\W\d_]+)""")
+
+
+def _glued(out: Signals, title: str, tokens: list[str], lines: list[str], lexicon: Lexicon) -> None:
     title_words = {w.lower() for w in words(title)}
     tokens = [t for t in tokens if "'" not in t and "’" not in t]  # possessives: "Deutsche's"
     exact = Counter(tokens)
@@ -200,7 +234,8 @@ def _glued(out: Signals, title: str, tokens: list[str], lexicon: Lexicon) -> Non
         split = lexicon.split(token, local)
         if split is not None:
             pieces.setdefault(split.piece.lower(), _Piece(split.piece)).splits.append(split)
-    context = _Context(exact, standalone, title_words, title.lower(), after_capital)
+    openers, named = _positions(lines)
+    context = _Context(exact, standalone, title_words, title.lower(), after_capital, openers, named)
     scored = [
         (_piece_features(found, piece, context, lexicon), piece) for piece, found in pieces.items()
     ]
@@ -232,7 +267,8 @@ GLUED_FEATURES = (
     "glued_forms", "glued_piece_alone", "glued_piece_in_title", "glued_piece_unknown",
     "glued_word_common", "glued_boundary_rare", "glued_case_break", "glued_shape_break",
     "glued_function_fused", "glued_token_repeats", "glued_name_like",
-    "glued_token_in_title", "glued_piece_doubled", "glued_piece_first",
+    "glued_token_in_title", "glued_piece_doubled", "glued_piece_first", "glued_at_start",
+    "glued_piece_named", "glued_common_capital", "glued_word_opens",
 )  # fmt: skip
 
 
@@ -260,14 +296,18 @@ def _candidate_score(f: dict[str, float]) -> float:
         + f["glued_boundary_rare"]
         + 2 * f["glued_piece_unknown"]
         + f["glued_piece_doubled"]
+        + f["glued_common_capital"]
+        + f["glued_word_opens"]
         - 3 * f["glued_name_like"]
+        - 2 * f["glued_piece_named"]
         - f["glued_token_repeats"]
         - 2 * f["glued_token_in_title"]
     )
 
 
 GLUED_SUPPORT = ("glued_forms", "glued_piece_alone", "glued_piece_in_title",
-                 "glued_function_fused", "glued_piece_doubled")  # fmt: skip
+                 "glued_function_fused", "glued_piece_doubled", "glued_common_capital",
+                 "glued_word_opens", "glued_at_start")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -277,6 +317,8 @@ class _Context:
     title_words: set[str]
     title: str  # lower case
     after_capital: set[str]  # tokens that follow a capitalised word
+    openers: set[str]  # tokens that open a sentence or a line
+    named: set[str]  # words (lower case) written capitalised inside a sentence
 
 
 def _piece_features(
@@ -288,6 +330,14 @@ def _piece_features(
     splits = found.splits
     function = [lexicon.zipf(s.word) >= 6.0 and len(s.word) >= 3 and _case_break(s) for s in splits]
     unknown = not lexicon.is_known(piece)
+    at_start = [s.token in context.openers for s in splits]
+    # A name: a place, country, day or month, or a word the text capitalises inside a sentence
+    # ("said Smith"); fused onto the next word, it is a lost space ("Smithsaid", "Mondaythat").
+    named = (
+        lexicon.is_place_or_calendar_name(piece)
+        or piece in context.named
+        or any(s.token in context.named for s in splits)
+    )
     return {
         "glued_forms": min(_forms(piece, splits[0].piece_first, context, lexicon) - 1, 2) / 2,
         # A made-up piece also written on its own or in the title; a word of the language
@@ -312,6 +362,31 @@ def _piece_features(
         # "end" + "acott") are mostly names.
         "glued_piece_first": float(all(s.piece_first for s in splits)),
         "glued_token_repeats": float(any(context.exact[s.token] >= 2 for s in splits)),
+        # Where farms put the keyword: at the start of a sentence or paragraph ("Rekubitthe").
+        "glued_at_start": sum(at_start) / len(splits),
+        "glued_piece_named": float(named),
+        # A common word of the language capitalised inside a sentence, fused onto a function
+        # word, and written nowhere as a name: "… approved Casinothe budget". After a
+        # capitalised word it is a surname ("Marc Vienot", "Mark Haymore").
+        # A common word fused onto a function word only: onto a content word it is how brands
+        # are made ("Cablevision", "Autoglass").
+        "glued_common_capital": float(
+            lexicon.zipf(piece) >= COMMON_PIECE_ZIPF
+            and not named
+            and any(
+                s.piece_first and f and not first and s.token not in context.after_capital
+                for s, f, first in zip(splits, function, at_start, strict=True)
+            )
+        ),
+        # The piece put in front of a sentence's first word: the word, capitalised, opens other
+        # sentences of the text ("Rekubitthe …" beside "The …"); a lost space at a sentence's
+        # start leaves the opener in front ("Thecouncil").
+        "glued_word_opens": float(
+            any(
+                first and s.piece_first and s.word.capitalize() in context.openers
+                for s, first in zip(splits, at_start, strict=True)
+            )
+        ),
         # "Maria Kristersson": after a capitalised word, with an ending many words share.
         "glued_name_like": float(
             all(
@@ -364,6 +439,38 @@ def _uses(text: str, lexicon: Lexicon) -> tuple[list[str], list[bool], list[bool
     return forms, near_number, capital
 
 
+def _gaps(text: str) -> list[str]:
+    """Per token of the text, what stands between it and the token before."""
+    found = list(_TOKEN.finditer(text))
+    return [text[found[i - 1].end() : m.start()] if i else "" for i, m in enumerate(found)]
+
+
+ARTICLES = {"the", "a", "an"}
+_SENTENCE_END = re.compile(r"[.!?]")
+
+
+def _out_of_place(text: str) -> list[bool]:
+    """Per token of the text, whether it sits where no word of a sentence would: a lower-case
+    word opening a sentence (". loans The …"), or directly before an article ("… would
+    loans the …") or before a capitalised word ("… employs hawupekan The …"). A word repeated
+    because the story is about it keeps its grammar ("no choice", "download speeds of")."""
+    found = list(_TOKEN.finditer(text))
+    out = []
+    for i, match in enumerate(found):
+        written = match.group(0)
+        lower = written[:1].islower()
+        before = text[found[i - 1].end() : match.start()] if i else "."
+        after = text[match.end() : found[i + 1].start()] if i + 1 < len(found) else "."
+        following = found[i + 1].group(0) if i + 1 < len(found) else ""
+        joined = not after.strip()
+        out.append(
+            (lower and bool(_SENTENCE_END.search(before)))
+            or (joined and following.lower() in ARTICLES and following != "A")
+            or (lower and joined and following[:1].isupper())
+        )
+    return out
+
+
 def _densest(forms: list[str], counted: list[bool], size: int) -> tuple[str, int, int]:
     """The word with the most counted uses in any `size` consecutive words, how many, and
     where that passage ends."""
@@ -398,8 +505,10 @@ def _stuffing(out: Signals, title: str, text: str, lexicon: Lexicon) -> None:
     v["stuffing_total_share"] = len(places) / max(len(forms), 20)
     repeated = best_count >= MIN_REPEATS or dense
     v["stuffing_adjacent"] = adjacent / max(len(places), 1) if repeated else 0.0
+    # Back to back with nothing between ("toto toto"); "choice - choice on …" is a refrain.
+    gaps = _gaps(text) if repeated else []
     v["stuffing_doubled"] = float(
-        repeated and any(b - a == 1 for a, b in itertools.pairwise(places))
+        repeated and any(b - a == 1 and not gaps[b].strip() for a, b in itertools.pairwise(places))
     )
     v["stuffing_capitalised"] = sum(capital[i] for i in places) / max(len(places), 1)
     # A passage of mostly capitalised words is a list (a line-up, a table of names), where a
@@ -407,6 +516,8 @@ def _stuffing(out: Signals, title: str, text: str, lexicon: Lexicon) -> None:
     v["stuffing_passage_capitalised"] = sum(passage) / max(len(passage), 1)
     v["stuffing_unknown"] = float(bool(best_word) and not lexicon.is_known(best_word))
     v["stuffing_in_title"] = float(best_word in {w.lower() for w in words(title)})
+    misplaced = _out_of_place(text) if places else []
+    v["stuffing_out_of_place"] = sum(misplaced[i] for i in places) / max(len(places), 1)
     if best_word:
         out.evidence["stuffing"] = f"{best_word} ({best_count} of {size} words in one passage)"
 
@@ -481,6 +592,7 @@ FEATURES = (
     "stuffing_passage_capitalised",
     "stuffing_unknown",
     "stuffing_in_title",
+    "stuffing_out_of_place",
     "nav_labels",
     "nav_label_lines",
     "nav_short_lines",
@@ -491,6 +603,7 @@ FEATURES = (
     "glued_echoed",
     "glued_function_strong",
     "glued_repeated",
+    "glued_common_strong",
     "stuffing_prose",
     "stuffing_dense",
     "nav_lists",

@@ -8,11 +8,11 @@ from masthead.ingest.screening.model import Screener
 
 # Measured recall on the test split with the shipped weights (docs/ingestion.md); the floor sits
 # a little under each so a change that loses a pattern fails here. Glued keywords fall short of
-# the 0.95 aim: a word of the language glued on once ("Casinothe") reads like a lost space
-# ("Computerand"), which real copy has, so it is held only when fused to several words.
+# the 0.95 aim: a word of the language glued once onto a content word ("Slotpressure") reads
+# like a brand ("Cablevision") and, at a sentence's start, like a lost space ("Analystssaid").
 RECALL_FLOOR = {
     "title": 0.95,
-    "glued": 0.78,
+    "glued": 0.84,
     "stuffing": 0.95,
     "navigation": 0.95,
     "links": 0.95,

@@ -127,3 +127,58 @@ def test_a_title_prefix_written_the_same_way_in_the_text_is_a_compound(lexicon):
         lexicon=lexicon,
     )
     assert found.values["title_compound_absent"] == 0
+
+
+def test_a_common_word_capitalised_and_fused_onto_a_function_word_is_evidence(lexicon):
+    found = signals.extract(
+        title="Council agrees budget",
+        text="The council met on Monday and approved Casinothe budget for schools.",
+        lexicon=lexicon,
+    )
+    assert found.evidence["glued"] == "Casino"
+    assert found.values["glued_common_capital"] == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The minister told reporters in Mumbaithat the budget was final.",  # after "in"
+        "Officials said on Mondaythat the budget was final.",  # a day
+        "Marc Vienot said the bank would grow. Chairman Marc Vienotsaid so again.",  # a name
+        "A survey by Cablevision suggests that many men prefer to shop online.",  # a brand
+    ],
+)
+def test_names_and_brands_fused_onto_a_word_are_not_a_capitalised_common_word(lexicon, text):
+    found = signals.extract(title="Budget", text=text, lexicon=lexicon)
+    assert found.values["glued_common_capital"] == 0
+
+
+def test_a_keyword_in_front_of_a_sentence_opener_is_told_from_a_lost_space(lexicon):
+    keyword = signals.extract(
+        title="Talks",
+        text="The union met. The board agreed. Rekubitthe council voted on Monday.",
+        lexicon=lexicon,
+    )
+    lost_space = signals.extract(
+        title="Talks",
+        text="The union met. The board agreed. Thecouncil voted on Monday.",
+        lexicon=lexicon,
+    )
+    assert keyword.values["glued_word_opens"] == 1
+    assert lost_space.values["glued_word_opens"] == 0
+
+
+def test_a_stuffed_word_breaks_the_grammar_a_repeated_topic_word_keeps(lexicon):
+    refrain = (
+        '"For a government that lectures everyone on choice - choice on public service, '
+        'choice on this and choice on that - there is no choice," he said.'
+    )
+    stuffed = (
+        "The board loans met and agreed loans the plan. loans The council said loans the "
+        "vote would come loans later."
+    )
+    kept = signals.extract(title="Pensions", text=refrain, lexicon=lexicon)
+    broken = signals.extract(title="Budget", text=stuffed, lexicon=lexicon)
+    assert kept.values["stuffing_out_of_place"] == 0
+    assert kept.values["stuffing_doubled"] == 0  # "choice - choice" is not back to back
+    assert broken.values["stuffing_out_of_place"] >= 0.5
