@@ -3,8 +3,9 @@
 Every decision leaves the affected articles in an editor's grouping (`StoryGroup`), whose story
 number is below zero. The clusterer treats such stories as closed (`engine.StoryIndex.is_closed`)
 and a full rebuild restores them as they are (`services.index_rebuild`), so a decision survives
-re-clustering until an editor unlocks the story. Profiles change at once and every cached list is
-made stale, so all lists (story, Related, Like, Ranking, Recommendation) follow immediately.
+re-clustering until an editor unlocks the story. Profiles change at once, and the cached pages
+that show a member of the stories involved (their own pages, lists and listings that show them)
+are purged, so every list follows immediately and no other page is touched.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from masthead.discovery.desk_models import StoryDecision, StoryGroup, StoryGroupMember
 from masthead.discovery.models import ArticleProfile
-from masthead.news.cache import content_generation_bump
+from masthead.news.cache import SEARCH, article_key, keys_purge, lists_key
 from masthead.news.models import ArticlePage
 from masthead.news.stories import story_entries_set
 
@@ -62,9 +63,14 @@ def _decided(kind: str, story: int, *, user=None, other: int | None = None, arti
     StoryDecision.objects.create(
         kind=kind, story=story, other_story=other, article_id=article, user=user
     )
+    members: set[int] = set()
     for changed in {story} if other is None else {story, other}:
-        story_entries_set(story=changed, article_ids=story_members(story=changed))
-    transaction.on_commit(content_generation_bump)
+        found = story_members(story=changed)
+        story_entries_set(story=changed, article_ids=found)
+        members.update(found)
+    # Before and after the decision, the members of these stories are the same articles: their
+    # pages list each other, and every page showing one of them may now show it differently.
+    keys_purge({SEARCH, *(article_key(a) for a in members), *(lists_key(a) for a in members)})
 
 
 def _group_for(story: int) -> StoryGroup:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
+from django.conf import settings
 from wagtail.models import Page
 
 from masthead.discovery.models import ArticleProfile, RelatedOverride
@@ -23,9 +24,10 @@ from masthead.discovery.recommend import (
 )
 from masthead.engagement.models import ReaderView
 from masthead.engagement.readers import Reader
-from masthead.engagement.selectors import ranking_cached_top, ranking_list
+from masthead.engagement.selectors import RANKING_DEPTH, ranking_cached_top, ranking_list
 from masthead.news.cache import (
     LATEST,
+    RANKING,
     cached_with_keys,
     keys_record,
     keys_record_articles,
@@ -227,16 +229,30 @@ def ranking(
 ) -> list[DiscoveryItem]:
     """Most read now under `within`: the home page (site-wide) or a channel (with sub-channels);
     nothing `shown` already holds."""
-    is_site = is_site_wide(within)
-    reason = REASONS["trending"] if is_site else f"Trending in {within.title}"
-    extra = len(shown.ids) if shown else 0
-    ranked = ranking_list(window=window, within_path=within.path, limit=limit * 2 + extra)
-    stories = _stories([r.article.pk for r in ranked])
-    items = [DiscoveryItem(r.article, reason, r.score, stories.get(r.article.pk)) for r in ranked]
     seen = Shown(set(shown.ids), set(shown.stories), set(shown.titles)) if shown else Shown()
-    taken = seen.take(items, limit)
+    taken = seen.take(_ranking_items(within=within, window=window), limit)
     keys_record_articles(item.article for item in taken)
     return taken
+
+
+def _ranking_items(*, within: Page, window: str) -> list[DiscoveryItem]:
+    """The whole Ranking list under `within` as items, built once for every page that shows
+    it (each leaves out what it shows itself) until the periodic refresh purges RANKING or an
+    article in it changes."""
+
+    def build() -> list[DiscoveryItem]:
+        reason = REASONS["trending"] if is_site_wide(within) else f"Trending in {within.title}"
+        ranked = ranking_list(window=window, within_path=within.path, limit=RANKING_DEPTH)
+        stories = _stories([r.article.pk for r in ranked])
+        keys_record(RANKING)
+        keys_record_articles(r.article for r in ranked)
+        return [
+            DiscoveryItem(r.article, reason, r.score, stories.get(r.article.pk)) for r in ranked
+        ]
+
+    # As long as the list it is made of (the periodic refresh also purges RANKING).
+    seconds = settings.MASTHEAD_RANKING_CACHE_SECONDS
+    return cached_with_keys(f"discovery:ranking:{window}:{within.path}", build, timeout=seconds)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ while a page is being built makes that page stale too: nothing is cached from be
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -40,12 +41,17 @@ SEARCH = "search"
 # Tolerated clock difference between web nodes when comparing a purge with a build start.
 CLOCK_SKEW_SECONDS = 0.05
 PURGED_PREFIX = "purged:"
+PURGE_SEQUENCE = "purge-sequence"
+# Purge times a process keeps between purges (a few per page: bounded by the pages it serves).
+PURGE_TIMES_MAX = 200_000
 
 T = TypeVar("T")
 
 _collector: ContextVar[set[str] | None] = ContextVar("masthead_surrogate_keys", default=None)
 # Set while a volatile part is built for its own short-lived cache entry (`cached_volatile`).
 _in_volatile: ContextVar[bool] = ContextVar("masthead_in_volatile", default=False)
+# While a request checks purges against the purge times synced at its start: that start.
+_synced_at: ContextVar[float | None] = ContextVar("masthead_purges_synced_at", default=None)
 
 
 def article_key(article_id: int) -> str:
@@ -113,8 +119,72 @@ def keys_record_articles(articles: Iterable[Any]) -> None:
     keys_record(*(article_key(a if isinstance(a, int) else a.pk) for a in articles))
 
 
+class PurgeTimes:
+    """This process's copy of the shared purge times it has read, valid while the shared purge
+    sequence (bumped by every purge, after its times are written) stays the same.
+
+    A page checks dozens of surrogate keys on every request; between two purges their times
+    cannot change, so one read of the sequence replaces reading them all again.
+    """
+
+    def __init__(self) -> None:
+        self.sequence: int | None = None
+        self.times: dict[str, float] = {}
+
+    def sync(self) -> None:
+        """Forget every time read before a purge this process has not seen yet."""
+        sequence = cache.get(PURGE_SEQUENCE)
+        if sequence != self.sequence:
+            self.times = {}
+            self.sequence = sequence
+
+    def of(self, keys: Iterable[str]) -> dict[str, float]:
+        wanted = [*keys, ALL]
+        missing = [key for key in wanted if key not in self.times]
+        if missing:
+            if len(self.times) > PURGE_TIMES_MAX:
+                self.times = {}
+                missing = wanted
+            found = cache.get_many([PURGED_PREFIX + key for key in missing])
+            for key in missing:
+                self.times[key] = found.get(PURGED_PREFIX + key, 0.0)
+        return {key: self.times[key] for key in wanted}
+
+    def purged(self, keys: Iterable[str], at: float) -> None:
+        """This process's own purge counts at once, before the next sync."""
+        self.times.update(dict.fromkeys(keys, at))
+
+
+_purge_times_here = PurgeTimes()
+
+
+@contextmanager
+def purges_synced() -> Iterator[None]:
+    """Check purges once for the whole block (a request) instead of once per cached value. A
+    purge landing during the block is seen by the next one; whatever the block builds counts as
+    built at the block's start (`build_started`), so that purge makes it stale."""
+    if _synced_at.get() is not None:
+        yield
+        return
+    token = _synced_at.set(time.time())
+    _purge_times_here.sync()
+    try:
+        yield
+    finally:
+        _synced_at.reset(token)
+
+
+def build_started() -> float:
+    """The time a value built now counts as built at: now, or the start of the synced block."""
+    now = time.time()
+    synced_at = _synced_at.get()
+    return now if synced_at is None else min(now, synced_at)
+
+
 def _purge_times(keys: Iterable[str]) -> dict[str, float]:
-    return cache.get_many([PURGED_PREFIX + key for key in (*keys, ALL)])
+    if _synced_at.get() is None:
+        _purge_times_here.sync()
+    return _purge_times_here.of(keys)
 
 
 def keys_are_fresh(keys: Iterable[str], *, built_at: float) -> bool:
@@ -141,7 +211,20 @@ def keys_purge(keys: Iterable[str]) -> None:
 def _purge_now(keys: list[str]) -> None:
     now = time.time()
     cache.set_many({PURGED_PREFIX + key: now for key in keys}, timeout=None)
+    _purge_sequence_bump()
+    _purge_times_here.purged(keys, now)
     frontcache.purge(keys)
+
+
+def _purge_sequence_bump() -> None:
+    """After the purge times are written: every process drops the times it read before."""
+    try:
+        cache.incr(PURGE_SEQUENCE)
+    except ValueError:
+        # A random start, so a cache emptied and purged again never repeats a number a
+        # process remembers.
+        cache.add(PURGE_SEQUENCE, secrets.randbits(48), timeout=None)
+        cache.incr(PURGE_SEQUENCE)
 
 
 @dataclass(frozen=True)
@@ -161,7 +244,7 @@ def cached_with_keys(name: str, build: Callable[[], T], *, timeout: int) -> T:
     if isinstance(entry, Entry) and keys_are_fresh(entry.keys, built_at=entry.built_at):
         keys_record(*entry.keys)
         return entry.value
-    built_at = time.time()
+    built_at = build_started()
     with keys_collected() as keys:
         value = build()
     cache.set(name, Entry(value, frozenset(keys), built_at), timeout=timeout)

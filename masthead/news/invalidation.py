@@ -10,6 +10,7 @@ when they are missing, the listings are purged to be safe.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -28,8 +29,11 @@ from masthead.news.cache import (
     tag_key,
 )
 from masthead.news.models import ArticlePage, ArticleTag, ChannelPage
+from masthead.news.tree import home_and_channel_paths
 
 FACTS_PREFIX = "listing-facts:"
+# Ids per query when reading many articles' listing facts (SQLite's bound-variable limit).
+FACTS_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,28 @@ def listing_facts(article: ArticlePage) -> ListingFacts:
         channel_ids=_channels_above(article),
         tag_ids=tuple(sorted(tags)),
     )
+
+
+def listing_keys_many(article_ids: Iterable[int]) -> set[str]:
+    """The keys of every listing that shows (or may now show) any of the articles: their
+    channel chains, their tags, the site-wide latest and the sitemaps; three queries per
+    FACTS_BATCH articles, for regroupings that change many stories' leads at once."""
+    ids = sorted(set(article_ids))
+    if not ids:
+        return set()
+    channels = dict(ChannelPage.objects.values_list("path", "pk"))
+    keys = {LATEST, SITEMAP}
+    for start in range(0, len(ids), FACTS_BATCH):
+        batch = ids[start : start + FACTS_BATCH]
+        for path in ArticlePage.objects.filter(pk__in=batch).values_list("path", flat=True):
+            keys |= {
+                channel_key(channels[p]) for p in home_and_channel_paths(path) if p in channels
+            }
+        tags = ArticleTag.objects.filter(content_object_id__in=batch).values_list(
+            "tag_id", flat=True
+        )
+        keys |= {tag_key(t) for t in tags}
+    return keys
 
 
 def article_published(article: ArticlePage) -> None:

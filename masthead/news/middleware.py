@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import time
 from functools import partial
 
 from django.conf import settings
@@ -17,10 +16,12 @@ from masthead.news.cache import (
     ALL,
     NAV,
     Entry,
+    build_started,
     cached_for_generation,
     keys_are_fresh,
     keys_collected,
     keys_record,
+    purges_synced,
 )
 
 # Paths that are never public pages: the admin, and anything personal or per-request.
@@ -71,13 +72,17 @@ class PageCacheMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not _is_public(request):
             return self.get_response(request)
+        with purges_synced():
+            return self._serve(request)
+
+    def _serve(self, request: HttpRequest) -> HttpResponse:
         seconds = settings.MASTHEAD_PAGE_CACHE_SECONDS
         key = self._key(request) if seconds > 0 else ""
         if key:
             entry = cache.get(key)
             if isinstance(entry, Entry) and keys_are_fresh(entry.keys, built_at=entry.built_at):
                 return self._from_cache(entry)
-        built_at = time.time()
+        built_at = build_started()
         with keys_collected() as keys:
             keys_record(ALL, NAV)
             response = self.get_response(request)

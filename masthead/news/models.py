@@ -49,10 +49,17 @@ class ServedPage(Page):
 
     def get_view_restrictions(self):
         if not selectors.site_has_view_restrictions():
-            none = PageViewRestriction.objects.none()
-            none._result_cache = []  # known empty: iterating it compiles no SQL
-            return none
+            return _no_view_restrictions()
         return super().get_view_restrictions()
+
+
+@cache
+def _no_view_restrictions() -> models.QuerySet[PageViewRestriction]:
+    """One empty queryset, evaluated once: iterating it again reads its (empty) results instead
+    of compiling SQL on every request; chaining on it (`order_by`, `exists`) makes a new one."""
+    none = PageViewRestriction.objects.none()
+    len(none)
+    return none
 
 
 class HomePage(ServedPage):

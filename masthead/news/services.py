@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from masthead.news.cache import content_generation_bump
+from masthead.news.cache import article_key, keys_purge
 from masthead.news.models import ArticlePage, Author
 from masthead.news.selectors import author_for_byline
 
@@ -38,8 +38,8 @@ def author_articles_match(*, author: Author) -> int:
     matched = [pk for pk, byline in candidates if author_for_byline(byline=byline) == author]
     for start in range(0, len(matched), 500):
         ArticlePage.objects.filter(pk__in=matched[start : start + 500]).update(author=author)
-    if matched:
-        content_generation_bump()
+    # The byline turns into a link on the pages that show these articles, and nowhere else.
+    keys_purge(article_key(pk) for pk in matched)
     return len(matched)
 
 

@@ -23,8 +23,8 @@ from django.db import transaction
 from django.db.models import Q
 from wagtail.signals import page_published
 
-from masthead.news.cache import SEARCH, article_key, content_generation_bump, keys_purge
-from masthead.news.invalidation import listing_facts
+from masthead.news.cache import SEARCH, article_key, keys_purge
+from masthead.news.invalidation import listing_keys_many
 from masthead.news.models import ArticlePage, HomePage, PinnedStory, StoryEntry
 
 WRITE_BATCH = 1000
@@ -98,18 +98,27 @@ def _entries(story: int, copies: Sequence[Copy]) -> list[StoryEntry]:
 
 def story_entries_replace(*, stories: Mapping[int, Sequence[int]]) -> int:
     """Store every story's members (story id -> article ids) in place of what was stored;
-    returns the number of stories. Articles not live are left out."""
+    returns the number of stories. Articles not live are left out. Only the pages showing an
+    article whose listing entry changed (its lead or its count) are made stale."""
     copies = _copies(None)  # every live article: no id list the size of the corpus in SQL
     entries = []
     for story, members in stories.items():
         found = [copies[a] for a in members if a in copies]
         if found:
             entries.extend(_entries(story, found))
+    old = _shown_entries(StoryEntry.objects.values_list("article_id", "lead_id", "source_count"))
     with transaction.atomic():
         StoryEntry.objects.all().delete()
         StoryEntry.objects.bulk_create(entries, batch_size=WRITE_BATCH)
-    content_generation_bump()
+    new = _shown_entries((e.article_id, e.lead_id, e.source_count) for e in entries)
+    changed = {a for a in old.keys() | new.keys() if old.get(a) != new.get(a)}
+    _listings_purge(changed=changed & copies.keys(), old=old, new=new)
     return len({e.story for e in entries})
+
+
+def _shown_entries(rows: Iterable[tuple[int, int, int]]) -> dict[int, tuple[int, int]]:
+    """Article id -> (lead id, source count): what a listing shows of its story."""
+    return {article_id: (lead_id, count) for article_id, lead_id, count in rows}
 
 
 def story_entries_set(*, story: int, article_ids: Sequence[int], gone: Sequence[int] = ()) -> bool:
@@ -128,21 +137,29 @@ def story_entries_set(*, story: int, article_ids: Sequence[int], gone: Sequence[
         StoryEntry.objects.filter(article_id__in=touched).delete()
         StoryEntry.objects.filter(story=story).exclude(article_id__in=touched).delete()
         StoryEntry.objects.bulk_create(new)
-    _listings_purge(old=old, new=new)
+    _listings_purge(
+        changed={*old, *(e.article_id for e in new)},
+        old={a: (lead, count) for a, (_, lead, count) in old.items()},
+        new=_shown_entries((e.article_id, e.lead_id, e.source_count) for e in new),
+    )
     return True
 
 
-def _listings_purge(*, old: Mapping[int, tuple[int, int, int]], new: Sequence[StoryEntry]) -> None:
-    """Refresh the pages that show a member of the story (each card carries its article's key)
-    and, for a copy that has just become the lead, the listings it now enters; nothing else."""
-    keys = {SEARCH, *(article_key(a) for a in {*old, *(e.article_id for e in new)})}
-    leads_before = {lead for _, lead, _ in old.values()}
-    for entry in new:
-        if entry.is_lead and entry.article_id not in leads_before:
-            article = ArticlePage.objects.filter(pk=entry.article_id).first()
-            if article is not None:
-                keys |= listing_facts(article).keys()
-    keys_purge(keys)
+def _is_listed(article_id: int, entries: Mapping[int, tuple[int, int]]) -> bool:
+    """Whether listings show the article: the lead of its story, or in no story."""
+    entry = entries.get(article_id)
+    return entry is None or entry[0] == article_id
+
+
+def _listings_purge(
+    *, changed: set[int], old: Mapping[int, tuple[int, int]], new: Mapping[int, tuple[int, int]]
+) -> None:
+    """Refresh the pages that show a changed article (each card carries its article's key)
+    and, for one that listings show from now on, the listings it enters; nothing else."""
+    if not changed:
+        return
+    entering = {a for a in changed if _is_listed(a, new) and not _is_listed(a, old)}
+    keys_purge({SEARCH, *(article_key(a) for a in changed), *listing_keys_many(entering)})
 
 
 def story_leads_refresh(*, article_ids: Iterable[int]) -> int:

@@ -6,7 +6,6 @@ from django.test import Client
 
 from masthead.discovery import desk, interface, services
 from masthead.discovery.models import ArticleProfile, StoryDecision
-from masthead.news.cache import content_generation_bump
 from masthead.news.models import ArticlePage
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +43,7 @@ def two_single_stories() -> tuple[int, int]:
 
 
 def lists_of(article_id: int) -> interface.ArticleLists:
-    content_generation_bump()
+    """As the page would show them now: cached lists are purged precisely, never wholesale."""
     return interface.article_lists(ArticlePage.objects.get(pk=article_id))
 
 

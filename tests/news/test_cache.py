@@ -1,13 +1,19 @@
 """Cached values live until a key they recorded is purged; volatile parts record nothing."""
 
+import time
+
+from django.core.cache import cache
 from wagtail.models import PageViewRestriction
 
 from masthead.news.cache import (
+    CLOCK_SKEW_SECONDS,
+    PurgeTimes,
     cached_with_keys,
     keys_collected,
     keys_ignored,
     keys_purge,
     keys_record,
+    purges_synced,
 )
 from masthead.news.models import ArticlePage
 
@@ -36,6 +42,43 @@ def test_a_purge_that_lands_while_a_value_is_built_makes_it_stale(db):
 
     cached_with_keys("y", build, timeout=60)
     assert cached_with_keys("y", lambda: "new", timeout=60) == "new"
+
+
+def test_a_process_sees_a_purge_made_by_another_after_its_next_sync(db):
+    other_process = PurgeTimes()
+    other_process.sync()
+    assert other_process.of(["article-1"])["article-1"] == 0.0
+    keys_purge(["article-1"])  # this process; the other keeps what it read until it syncs
+    assert other_process.of(["article-1"])["article-1"] == 0.0
+    other_process.sync()
+    assert other_process.of(["article-1"])["article-1"] > 0.0
+
+
+def test_a_process_forgets_its_purge_times_when_the_cache_is_emptied(db):
+    keys_purge(["article-1"])
+    other_process = PurgeTimes()
+    other_process.sync()
+    assert other_process.of(["article-1"])["article-1"] > 0.0
+    cache.clear()
+    other_process.sync()
+    assert other_process.of(["article-1"])["article-1"] == 0.0
+
+
+def test_a_value_built_in_a_request_counts_as_built_when_the_request_started(db):
+    """A purge made elsewhere during a request is not seen by the request's checks, so what the
+    request builds from older fragments must be stale once that purge is seen."""
+    for _ in range(2):  # built, then read back: its key's purge time is read and kept
+        cached_with_keys("part", lambda: keys_record("article-1") or "old part", timeout=60)
+    with purges_synced():
+        time.sleep(CLOCK_SKEW_SECONDS * 2)
+        cache.set("purged:article-1", time.time())  # another process purges, mid-request
+        time.sleep(CLOCK_SKEW_SECONDS * 2)
+        page = cached_with_keys(
+            "page", lambda: cached_with_keys("part", lambda: "new part", timeout=60), timeout=60
+        )
+        assert page == "old part"  # one check of the purges per request
+    keys_purge(["article-2"])  # the sequence moves on: the next request sees both purges
+    assert cached_with_keys("page", lambda: "new page", timeout=60) == "new page"
 
 
 def test_a_cache_hit_records_the_keys_of_the_value_again(db):

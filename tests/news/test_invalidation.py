@@ -3,10 +3,11 @@
 import pytest
 from wagtail.models import Page
 
-from masthead.discovery import interface
+from masthead.discovery import desk, interface
 from masthead.news import selectors
 from masthead.news.cache import LATEST, article_key, channel_key, content_generation, lists_key
-from masthead.news.models import ArticlePage, ChannelPage
+from masthead.news.models import ArticlePage, ChannelPage, StoryEntry
+from masthead.news.stories import story_entries_replace
 
 
 @pytest.fixture
@@ -172,3 +173,61 @@ def test_publishing_does_not_tie_article_pages_to_the_volatile_lists(client, hom
     article = ArticlePage.objects.live().order_by("pk").first()
     keys = keys_of(client.get(article.url))
     assert LATEST not in keys  # the fresh articles in the Recommendation change on every publish
+
+
+def a_story_and_a_page_that_does_not_show_it(client) -> tuple[list[int], ArticlePage]:
+    """The members of a story with copies, and an article whose page shows none of them."""
+    for story in StoryEntry.objects.filter(source_count__gt=1).values_list("story", flat=True):
+        members = list(StoryEntry.objects.filter(story=story).values_list("article_id", flat=True))
+        member_keys = {article_key(a) for a in members}
+        for other in ArticlePage.objects.live().exclude(pk__in=members).order_by("pk"):
+            if not member_keys & keys_of(client.get(other.url)):
+                return members, other
+    raise AssertionError("no story with copies and a page apart from it")
+
+
+@pytest.mark.parametrize("decision", ["split", "lock"])
+def test_a_story_desk_decision_refreshes_the_pages_of_its_articles_and_nothing_else(
+    client, home, decision, page_cache
+):
+    members, unrelated = a_story_and_a_page_that_does_not_show_it(client)
+    pages = [ArticlePage.objects.get(pk=a).url for a in members]
+    warm(client, *pages, unrelated.url, "/")
+    before = content_generation()
+
+    if decision == "split":
+        desk.story_split(article_id=members[0])
+    else:
+        desk.story_lock(story=StoryEntry.objects.get(article_id=members[0]).story)
+
+    for path in pages:
+        assert state(client, path) == "miss", path
+    assert state(client, unrelated.url) == "hit"
+    assert content_generation() == before
+    if decision == "split":
+        html = client.get(pages[1]).content.decode()
+        assert f'data-target="{members[0]}"' not in html.split('class="sidebar"')[0]
+
+
+def test_regrouping_every_story_refreshes_only_the_pages_of_articles_whose_entry_changed(
+    client, home, page_cache
+):
+    members, unrelated = a_story_and_a_page_that_does_not_show_it(client)
+    stories: dict[int, list[int]] = {}
+    for article_id, story in StoryEntry.objects.values_list("article_id", "story"):
+        stories.setdefault(story, []).append(article_id)
+    story = StoryEntry.objects.get(article_id=members[0]).story
+    member_page = ArticlePage.objects.get(pk=members[0]).url
+    warm(client, member_page, unrelated.url, "/", "/markets/")
+
+    story_entries_replace(stories=stories)  # the same grouping: nothing changes
+
+    for path in (member_page, unrelated.url, "/", "/markets/"):
+        assert state(client, path) == "hit", path
+
+    stories[story].remove(members[0])
+    stories[max(stories) + 1] = [members[0]]
+    story_entries_replace(stories=stories)
+
+    assert state(client, member_page) == "miss"
+    assert state(client, unrelated.url) == "hit"
