@@ -181,6 +181,10 @@ class CorpusIndex:
     def article_id(self, row: int) -> int:
         return int(self._arrays["ids"][row])
 
+    def signature(self, row: int) -> np.ndarray:
+        """The row's MinHash values (uint32)."""
+        return self._arrays["signatures"][row]
+
     def channel_of(self, row: int) -> str:
         return self._columns.channels[int(self._arrays["channel"][row])]
 
@@ -380,6 +384,11 @@ class CorpusIndex:
         moved = story == old
         story[moved] = new
         self._changed(int(moved.sum()))
+
+    def stories_set(self, stories: np.ndarray) -> None:
+        """Every row's story at once (a rebuild that clustered the rows in `stories` order)."""
+        self._arrays["story"] = np.array(stories, np.int64)
+        self._changed(self._size)
 
     def story_set(self, row: int, story: int) -> None:
         self._arrays["story"] = _writable(self._get("story"))
