@@ -662,9 +662,8 @@ def _article_update(index: CorpusIndex, article_id: int) -> str:
             signature=signature.hashvalues.astype(np.uint32),
         )
         if old_row is None:
-            row.story = _story_assign(
-                index.stories, story_pins(), doc.id, signature, X, Z[0], published
-            )
+            stories = index.stories_near(row.signature, published)
+            row.story = _story_assign(stories, story_pins(), doc.id, signature, X, Z[0], published)
             story = row.story
             index.add([row])
             affected |= _merges_apply(index)
