@@ -242,10 +242,13 @@ class CorpusIndex:
             )
         return self._stories
 
-    def stories_near(self, signature: np.ndarray, published: float) -> engine.StoryIndex:
+    def stories_near(
+        self, signature: np.ndarray, published: float, candidates: np.ndarray | None = None
+    ) -> engine.StoryIndex:
         """The story index holding at least every row that can decide the story of an article
         with the MinHash values `signature` published at `published`: the rows in its time
-        window (with every member of their stories, whose sums average linkage compares), the
+        window (or only `candidates` among them, the article ids `StoryIndex.add` will be given;
+        under average linkage every member of the window's stories, whose sums it compares), the
         rows sharing a signature band with it (near-copies join from any time) and the row with
         the highest story number (new stories are numbered after it). Rows are restored on
         demand, so a worker that just opened the index pays for a window, not the corpus."""
@@ -253,10 +256,16 @@ class CorpusIndex:
         if not self._size:
             return stories
         published_at, story = self._get("published"), self._get("story")
-        near = np.abs(published_at - published) <= stories.window
-        if stories.headline_linkage == "average":
-            near |= np.isin(story, story[near])
-        rows = np.union1d(np.flatnonzero(near), self._band_rows(signature))
+        if candidates is not None and stories.headline_linkage != "average":
+            found = (self.row_of(int(a)) for a in candidates if a >= 0)
+            near = np.array([r for r in found if r is not None], np.int64)
+            near = near[np.abs(published_at[near] - published) <= stories.window]
+        else:
+            window = np.abs(published_at - published) <= stories.window
+            if stories.headline_linkage == "average":
+                window |= np.isin(story, story[window])
+            near = np.flatnonzero(window)
+        rows = np.union1d(near, self._band_rows(signature))
         rows = np.union1d(rows, [int(np.argmax(story))])
         ids, held = self._get("ids"), stories.story_of
         missing = [int(r) for r in rows if int(ids[r]) not in held]

@@ -662,8 +662,23 @@ def _article_update(index: CorpusIndex, article_id: int) -> str:
             signature=signature.hashvalues.astype(np.uint32),
         )
         if old_row is None:
-            stories = index.stories_near(row.signature, published)
-            row.story = _story_assign(stories, story_pins(), doc.id, signature, X, Z[0], published)
+            # Compared with its nearest rows in the graph, as a rebuild compares every article.
+            candidates = (
+                index.vectors.nearest_ids(Z[:1], STORY_SEARCH)[0]
+                if index.vectors.graph is not None
+                else None
+            )
+            stories = index.stories_near(row.signature, published, candidates)
+            row.story = _story_assign(
+                stories,
+                story_pins(),
+                doc.id,
+                signature,
+                X,
+                Z[0],
+                published,
+                candidates=candidates,
+            )
             story = row.story
             index.add([row])
             affected |= _merges_apply(index)
