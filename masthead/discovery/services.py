@@ -543,7 +543,7 @@ def _profiles_write(
             }
             profiles = []
             for row, article_id in zip(rows, ids, strict=True):
-                profile = _row_profile(index, row, model_id)
+                profile = _row_profile(index, row, model_id, corpus)
                 profile.related = index.related_json(row, related.items(row))
                 profile.related_floor = float(index.floors[row])
                 like, old_related, old_story = before.get(article_id, ([], None, None))
@@ -560,9 +560,12 @@ def _profiles_write(
     return changed | set(corpus.ids[members].tolist())
 
 
-def _row_profile(index: CorpusIndex, row: int, model_id: int) -> ArticleProfile:
-    """An index row as its stored profile (lists not filled in)."""
-    c = index.corpus
+def _row_profile(
+    index: CorpusIndex, row: int, model_id: int, corpus: engine.Corpus
+) -> ArticleProfile:
+    """An index row as its stored profile (lists not filled in); `corpus` is `index.corpus`,
+    passed in because assembling it costs more than the row."""
+    c = corpus
     return ArticleProfile(
         article_id=int(c.ids[row]),
         model_id=model_id,
@@ -733,7 +736,7 @@ def _lists_store(
             article = int(ids[r])
             related = index.related_json(r, items)
             if article == article_id:
-                profile = _row_profile(index, r, index.model_id)
+                profile = _row_profile(index, r, index.model_id, index.corpus)
                 profile.like = (
                     ArticleProfile.objects.filter(pk=article_id)
                     .values_list("like", flat=True)
