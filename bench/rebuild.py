@@ -20,6 +20,7 @@ import os
 import resource
 import statistics
 import sys
+import threading
 import time
 
 STARTED = time.perf_counter()
@@ -54,8 +55,20 @@ def rebuild(dump: str | None) -> dict:
 
     stages: dict[str, dict] = {}
     started = time.perf_counter()
+    # The stage under way when resident memory peaked, sampled twice a second.
+    peak: dict = {"rss_mb": 0.0, "during": "Articles listed", "current": "Articles listed"}
+
+    def sample() -> None:
+        while True:
+            now = rss_mb()
+            if now > peak["rss_mb"]:
+                peak["rss_mb"], peak["during"] = now, peak["current"]
+            time.sleep(0.5)
+
+    threading.Thread(target=sample, daemon=True).start()
 
     def progress(stage: str, done: int, total: int) -> None:
+        peak["current"] = f"after {stage} {done}/{total}"
         if done == total:
             stages[stage] = {
                 "at_s": round(time.perf_counter() - started, 1),
@@ -68,11 +81,15 @@ def rebuild(dump: str | None) -> dict:
     result = services.index_rebuild(progress=progress)
     seconds = time.perf_counter() - started
     cpu = cpu_s() - cpu
-    if dump:
-        lists = dict(ArticleProfile.objects.values_list("article_id", "related"))
+    rebuild_peak = {k: peak[k] for k in ("rss_mb", "during")}
+    if dump:  # streamed, so the dump adds nothing to the peak
+        lists = ArticleProfile.objects.values_list("article_id", "related")
         with open(dump, "w") as f:
-            json.dump({str(a): [item[0] for item in related] for a, related in lists.items()}, f)
-    return {**result, "seconds": seconds, "cpu_s": cpu, "stages": stages}
+            f.write("{")
+            for n, (article, related) in enumerate(lists.iterator(chunk_size=2000)):
+                f.write(("," if n else "") + f'"{article}": {[item[0] for item in related]}')
+            f.write("}")
+    return {**result, "seconds": seconds, "cpu_s": cpu, "stages": stages, "peak": rebuild_peak}
 
 
 def start() -> dict:
@@ -106,7 +123,7 @@ def update(count: int) -> dict:
     from masthead.news.models import ArticlePage, ChannelPage
 
     channel = ChannelPage.objects.live().filter(depth=4).first()
-    times, made = [], []
+    times, cpu, made = [], [], []
     for i in range(count):
         article = ArticlePage(
             title=f"Copper smelters cut output again, day {i} {time.time_ns()}",
@@ -117,9 +134,10 @@ def update(count: int) -> dict:
         channel.add_child(instance=article)
         article.save_revision().publish()
         made.append(article.pk)
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), cpu_s()
         services.article_update(article_id=article.pk)
         times.append(time.perf_counter() - started)
+        cpu.append(cpu_s() - started_cpu)
     for pk in made:  # leave the corpus as it was
         ArticlePage.objects.get(pk=pk).delete()
         services.article_update(article_id=pk)
@@ -127,6 +145,9 @@ def update(count: int) -> dict:
         "updates_s": [round(t, 3) for t in times],
         "median_s": statistics.median(times),
         "max_s": max(times),
+        "cpu_s": [round(t, 3) for t in cpu],
+        "median_cpu_s": statistics.median(cpu),
+        "max_cpu_s": max(cpu),
     }
 
 
