@@ -148,6 +148,14 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return keys
 
 
+def sharing_band(signatures: np.ndarray, signature: np.ndarray, *, bands: int, rows: int):
+    """Rows of `signatures` sharing at least one band with `signature`, by a scan (few rows)."""
+    if not len(signatures):
+        return np.zeros(0, np.int64)
+    keys = band_keys(signatures, bands, rows)
+    return np.flatnonzero((keys == band_keys(signature.reshape(1, -1), bands, rows)[0]).any(1))
+
+
 class SignatureBands:
     """Rows whose MinHash signature shares at least one band with a query signature."""
 

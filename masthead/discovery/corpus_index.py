@@ -28,6 +28,10 @@ from datasketch import MinHash, MinHashLSH
 from masthead.discovery import ann, engine
 
 SIMILAR_REASON = "Similar subject"
+# The bands of datasketch's MinHashLSH at the near-duplicate threshold (the story index's own).
+_LSH = MinHashLSH(threshold=engine.NEAR_DUPLICATE, num_perm=engine.NUM_PERM)
+BANDS, BAND_ROWS = _LSH.b, _LSH.r
+BAND_SCAN = 10_000  # appended rows scanned per near-copy question before the bands are re-sorted
 KEEP_SNAPSHOTS = 2  # the newest and the one before it, which a worker may still have mapped
 
 
@@ -181,6 +185,10 @@ class CorpusIndex:
     def article_id(self, row: int) -> int:
         return int(self._arrays["ids"][row])
 
+    def signature(self, row: int) -> np.ndarray:
+        """The row's MinHash values (uint32)."""
+        return self._arrays["signatures"][row]
+
     def channel_of(self, row: int) -> str:
         return self._columns.channels[int(self._arrays["channel"][row])]
 
@@ -226,22 +234,58 @@ class CorpusIndex:
 
     @property
     def stories(self) -> engine.StoryIndex:
-        """The story index, rebuilt from the rows the first time it is needed after a load."""
+        """The story index as held: every row a rebuild clustered, or after a load only the rows
+        `stories_near` restored so far."""
         if self._stories is None:
-            stories = engine.StoryIndex(**engine.story_options(self.model.embedding_dimensions))
-            X, Z = self._X.matrix, self._get("Z")
-            published, story = self._get("published"), self._get("story")
-            for row, article_id in enumerate(self._get("ids")):
+            self._stories = engine.StoryIndex(
+                **engine.story_options(self.model.embedding_dimensions)
+            )
+        return self._stories
+
+    def stories_near(
+        self, signature: np.ndarray, published: float, candidates: np.ndarray | None = None
+    ) -> engine.StoryIndex:
+        """The story index holding at least every row that can decide the story of an article
+        with the MinHash values `signature` published at `published`: the rows in its time
+        window (or only `candidates` among them, the article ids `StoryIndex.add` will be given;
+        under average linkage every member of the window's stories, whose sums it compares), the
+        rows sharing a signature band with it (near-copies join from any time) and the row with
+        the highest story number (new stories are numbered after it). Rows are restored on
+        demand, so a worker that just opened the index pays for a window, not the corpus."""
+        stories = self.stories
+        if not self._size:
+            return stories
+        published_at, story = self._get("published"), self._get("story")
+        if candidates is not None and stories.headline_linkage != "average":
+            found = (self.row_of(int(a)) for a in candidates if a >= 0)
+            near = np.array([r for r in found if r is not None], np.int64)
+            near = near[np.abs(published_at[near] - published) <= stories.window]
+        else:
+            window = np.abs(published_at - published) <= stories.window
+            if stories.headline_linkage == "average":
+                window |= np.isin(story, story[window])
+            near = np.flatnonzero(window)
+        rows = np.union1d(near, self._band_rows(signature))
+        rows = np.union1d(rows, [int(np.argmax(story))])
+        ids, held = self._get("ids"), stories.story_of
+        missing = [int(r) for r in rows if int(ids[r]) not in held]
+        if missing:
+            X, Z = self._X.matrix[missing], self._get("Z")
+            for k, row in enumerate(missing):
                 stories.restore(
-                    int(article_id),
+                    int(ids[row]),
                     int(story[row]),
                     _minhash(self._arrays["signatures"][row]),
-                    X[row],
+                    X[k],
                     Z[row],
-                    float(published[row]),
+                    float(published_at[row]),
                 )
-            self._stories = stories
-        return self._stories
+        return stories
+
+    def stories_release(self) -> None:
+        """Forget the story index (a rebuild's holds every row); `stories_near` restores what
+        later articles need."""
+        self._stories = None
 
     def story_count(self) -> int:
         return len(set(self._get("story").tolist()))
@@ -255,19 +299,30 @@ class CorpusIndex:
     def near_copy(self, signature: MinHash, *, bar: float) -> tuple[int, float] | None:
         """The indexed article whose MinHash signature is closest to `signature` at or above
         `bar` (estimated Jaccard), with that similarity."""
-        if self._bands is None:
-            lsh = MinHashLSH(threshold=engine.NEAR_DUPLICATE, num_perm=engine.NUM_PERM)
-            self._bands = ann.SignatureBands(self._get("signatures"), bands=lsh.b, rows=lsh.r)
         values = signature.hashvalues.astype(np.uint32)
-        rows = self._bands.query(values)
+        rows = self._band_rows(values)
         if not len(rows):
             return None
-        similarity = self._bands.jaccard(values, rows)
+        similarity = (self._get("signatures")[rows] == values).mean(axis=1)
         ids = self._get("ids")[rows]
         best = np.lexsort((ids, -similarity))[0]
         if similarity[best] < bar:
             return None
         return int(ids[best]), float(similarity[best])
+
+    def _band_rows(self, values: np.ndarray) -> np.ndarray:
+        """Rows whose signature shares a band with `values`: the sorted bands of the rows there
+        were when they were last built, and a scan of the rows appended since (rebuilt once
+        those outnumber them, so appends cost no re-sort of the corpus)."""
+        signatures = self._get("signatures")
+        if self._bands is None or len(signatures) - len(self._bands.signatures) > max(
+            len(self._bands.signatures), BAND_SCAN
+        ):
+            self._bands = ann.SignatureBands(signatures, bands=BANDS, rows=BAND_ROWS)
+        base = len(self._bands.signatures)
+        found = self._bands.query(values)
+        appended = ann.sharing_band(signatures[base:], values, bands=BANDS, rows=BAND_ROWS)
+        return np.concatenate([found, base + appended]) if len(appended) else found
 
     def channel_path(self, z: np.ndarray) -> str | None:
         """The channel whose articles' centroid is nearest to the LSA vector `z`."""
@@ -337,7 +392,7 @@ class CorpusIndex:
             self.vectors.build(self._get("ids"), self._get("Z"))
         else:
             self.vectors.add(ids, Z, size=self._size)
-        self._changed(n)
+        self._changed(n, appended=True)
 
     def replace(self, row: int, new: IndexRow) -> None:
         """Put new content in place of `row` (same article, same place in publication order)."""
@@ -381,6 +436,11 @@ class CorpusIndex:
         story[moved] = new
         self._changed(int(moved.sum()))
 
+    def stories_set(self, stories: np.ndarray) -> None:
+        """Every row's story at once (a rebuild that clustered the rows in `stories` order)."""
+        self._arrays["story"] = np.array(stories, np.int64)
+        self._changed(self._size)
+
     def story_set(self, row: int, story: int) -> None:
         self._arrays["story"] = _writable(self._get("story"))
         self._arrays["story"][row] = story
@@ -400,8 +460,12 @@ class CorpusIndex:
             (np.ones(len(indices), np.float32), indices, indptr), shape=(len(tags), width)
         )
 
-    def _changed(self, rows: int) -> None:
-        self._bands, self._classifier = None, None
+    def _changed(self, rows: int, *, appended: bool = False) -> None:
+        """Count changed rows and forget what they invalidate: the channel centroids, and the
+        sorted signature bands unless rows were only appended (`_band_rows` scans those)."""
+        self._classifier = None
+        if not appended:
+            self._bands = None
         self.changes += rows
 
     # -- storage -------------------------------------------------------------------------------

@@ -664,22 +664,6 @@ def covisitation(
     return out
 
 
-# Recommendation's sources are blended by `recommend.recommend_score` with `recommend.WEIGHTS`.
-def blend(sources: dict[str, dict[int, float]], weights: dict[str, float]) -> dict[int, float]:
-    """Weighted sum of per-source scores, each source scaled so its best candidate scores 1."""
-    total: dict[int, float] = {}
-    for name, scores in sources.items():
-        w = weights.get(name, 0.0)
-        if not w or not scores:
-            continue
-        top = max(scores.values())
-        if top <= 0:
-            continue
-        for item, score in scores.items():
-            total[item] = total.get(item, 0.0) + w * score / top
-    return total
-
-
 class ChannelClassifier:
     """Nearest centroid of the site's articles per channel, in the LSA space."""
 

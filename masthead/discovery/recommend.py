@@ -2,7 +2,7 @@
 evaluation (`masthead evaluate`, `evaluation/replay.py`) both call, with its constants.
 
 Each source scores candidates in [0, 1]; the blend is a weighted sum of the sources, each scaled
-so its best candidate scores 1 (`engine.blend`). The sources:
+so its best candidate scores 1 (`blend`). The sources:
 
 - like: co-visitation neighbours of what the reader read, weighted by how recently they read it;
 - content: Related neighbours of what the reader read, weighted the same way;
@@ -20,8 +20,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from masthead.discovery.engine import blend
-
 HISTORY_SIZE = 20  # most recent reads that count
 HISTORY_HALF_LIFE = 5  # a read's weight halves every this many reads back
 FRESH_HALF_LIFE_HOURS = 12
@@ -38,6 +36,23 @@ WEIGHTS: dict[str, float] = {
     "fresh": 1.0,
     "picks": 0.3,
 }
+
+
+def blend(sources: dict[str, dict[int, float]], weights: dict[str, float]) -> dict[int, float]:
+    """Weighted sum of per-source scores, each source scaled so its best candidate scores 1."""
+    total: dict[int, float] = {}
+    for name, scores in sources.items():
+        w = weights.get(name, 0.0)
+        if not w or not scores:
+            continue
+        top = max(scores.values())
+        if top <= 0:
+            continue
+        for item, score in scores.items():
+            total[item] = total.get(item, 0.0) + w * score / top
+    return total
+
+
 SOURCES = tuple(WEIGHTS)
 
 

@@ -308,20 +308,6 @@ def _terms_load(data: bytes) -> sp.csr_matrix:
     return sp.csr_matrix((values, indices, [0, n]), shape=(1, engine.N_FEATURES))
 
 
-def _profile(index: CorpusIndex, row: int, doc: Doc, signature) -> ArticleProfile:
-    c = index.corpus
-    return ArticleProfile(
-        article_id=doc.id,
-        model_id=index.model_id,
-        published_at=doc.published_at,
-        channel_path=doc.channel_path,
-        terms=_terms_bytes(c.X[row]),
-        vector=c.Z[row].tobytes(),
-        signature=engine.minhash_bytes(signature),
-        story=int(c.story[row]),
-    )
-
-
 def _story_assign(
     stories: engine.StoryIndex,
     pins: dict[int, int],
@@ -355,6 +341,9 @@ def _merges_apply(index: CorpusIndex) -> set[int]:
 
 # Rows per progress report of a rebuild's per-article stages.
 PROGRESS_CHUNK = 2000
+# Articles a rebuild reads, vectorises and signs at a time, and whose Related lists it computes
+# and writes at a time: the texts and lists of one chunk are all it holds at once.
+REBUILD_CHUNK = 5000
 # Graph neighbours offered to story clustering per article on a large corpus (those in the
 # article's window are compared). 64 matched the window scan for 96.6 % of a 40,000-article
 # demo corpus, 256 for 99.8 %, still 3x faster than the scan (docs/benchmarks.md).
@@ -370,122 +359,223 @@ def index_rebuild(
 ) -> dict:
     """Recompute every profile, story and Related list from the live articles.
 
+    Texts are read, vectorised and signed REBUILD_CHUNK articles at a time and dropped; the
+    model is fitted on a sample; Related lists are computed in chunks into arrays and written
+    chunk by chunk, so memory holds the index itself, not the corpus' texts or lists.
     `progress(stage, done, total)` is called as each stage advances (for long rebuilds).
     """
     global _index, _index_mark
     report = progress or _no_report
-    docs = live_docs()
-    report("Articles loaded", len(docs), len(docs))
+    order = _live_order()
+    report("Articles listed", len(order), len(order))
     with _lock:
-        model_row = TextModel.objects.order_by("-pk").first()
-        model = None if refit or model_row is None else text_model_load(bytes(model_row.data))
-        if model is None or model_row is None:
-            encoder = _encoder(settings.MASTHEAD_EMBEDDINGS)
-            model = engine.model_fit([d.text for d in docs], encoder=encoder)
-            model_row = TextModel.objects.create(documents=model.documents, data=model.to_bytes())
+        model_row, model = _rebuild_model(order, refit=refit, report=report)
         index = CorpusIndex(model, model_id=model_row.pk, exact_below=ann.EXACT_BELOW)
-        if docs:
-            X, Z = model.vectors([d.text for d in docs])
-        else:
-            X = sp.csr_matrix((0, engine.N_FEATURES), dtype=np.float32)
-            Z = np.zeros((0, model.dimensions), np.float32)
-        report("Text model", len(docs), len(docs))
-        signatures = []
-        for number, doc in enumerate(docs, start=1):
-            signatures.append(engine.minhash(doc.text))
-            if number % PROGRESS_CHUNK == 0 or number == len(docs):
-                report("Signatures", number, len(docs))
-        ids = np.array([d.id for d in docs], np.int64)
-        vectors = ann.VectorIndex(model.dimensions, exact_below=index.vectors.exact_below)
-        vectors.build(ids, Z)
-        report("Vector graph", len(docs), len(docs))
-        stories = []
-        pins = story_pins()
-        for start in range(0, len(docs), PROGRESS_CHUNK):
-            end = min(start + PROGRESS_CHUNK, len(docs))
-            # Above the graph's threshold, each article is compared with its nearest rows in
-            # the graph instead of every article in its window (a cost that grew with the corpus).
-            near = (
-                vectors.nearest_ids(Z[start:end], STORY_SEARCH)
-                if vectors.graph is not None
-                else None
-            )
-            for i in range(start, end):
-                d, s = docs[i], signatures[i]
-                candidates = None if near is None else near[i - start]
-                stories.append(
-                    _story_assign(
-                        index.stories,
-                        pins,
-                        d.id,
-                        s,
-                        X[i],
-                        Z[i],
-                        d.published_at.timestamp(),
-                        candidates=candidates,
-                    )
-                )
-            report("Stories", end, len(docs))
-        # Headline stories merged after some members were assigned: their final numbers.
-        stories = [index.stories.story_of.get(d.id, s) for d, s in zip(docs, stories, strict=True)]
-        index.stories.merges.clear()
+        shingles = _rows_read(index, order, report)
+        _stories_cluster(index, shingles, report)
+        related = _related_compute(index, report)
+        changed = _profiles_write(index, related, model_row.pk, report)
+        story_entries_replace(stories=_story_members(index.corpus))
+        _index_mark = _mark()
+        index.save(settings.MASTHEAD_DISCOVERY_DIR, mark=_index_mark)
+        _index = index
+    keys_purge(lists_key(a) for a in changed)
+    return {"articles": index.size, "stories": index.story_count(), "model": model_row.pk}
+
+
+def _live_order() -> np.ndarray:
+    """Ids of the live articles in publication order (the index's row order)."""
+    ids = ArticlePage.objects.live().order_by("published_at", "id").values_list("id", flat=True)
+    return np.fromiter(ids.iterator(chunk_size=WRITE_BATCH * 10), np.int64)
+
+
+def _docs_chunked(ids: np.ndarray):
+    """`live_docs` of `ids`, REBUILD_CHUNK at a time, in their order."""
+    for start in range(0, len(ids), REBUILD_CHUNK):
+        yield live_docs([int(i) for i in ids[start : start + REBUILD_CHUNK]])
+
+
+def _rebuild_model(
+    order: np.ndarray, *, refit: bool, report: Callable[[str, int, int], None]
+) -> tuple[TextModel, engine.Model]:
+    """The stored model, or a new one fitted on the articles `engine.model_fit` would sample
+    from all of them (read from the database alone, not with every other text)."""
+    model_row = TextModel.objects.order_by("-pk").first()
+    model = None if refit or model_row is None else text_model_load(bytes(model_row.data))
+    if model is not None and model_row is not None:
+        return model_row, model
+    sample = order
+    if len(order) > engine.FIT_SAMPLE:
+        rng = np.random.default_rng(0)  # model_fit's own draw, so the fit is the same
+        sample = order[np.sort(rng.choice(len(order), engine.FIT_SAMPLE, replace=False))]
+    texts = [d.text for docs in _docs_chunked(sample) for d in docs]
+    report("Fit sample read", len(texts), len(texts))
+    model = engine.model_fit(texts, encoder=_encoder(settings.MASTHEAD_EMBEDDINGS))
+    del texts
+    model_row = TextModel.objects.create(documents=model.documents, data=model.to_bytes())
+    report("Text model", 1, 1)
+    return model_row, model
+
+
+def _rows_read(
+    index: CorpusIndex, order: np.ndarray, report: Callable[[str, int, int], None]
+) -> np.ndarray:
+    """Append every live article to `index` (stories still unset), a chunk of texts at a time;
+    returns each row's shingle count (what the near-duplicate bar of short texts needs)."""
+    shingles: list[int] = []
+    for docs in _docs_chunked(order):
+        if not docs:
+            continue
+        texts = [d.text for d in docs]
+        X, Z = index.model.vectors(texts)
+        signatures = [engine.minhash(t) for t in texts]
+        shingles.extend(s.shingles for s in signatures)
         index.add_many(
-            ids=ids,
+            ids=np.array([d.id for d in docs], np.int64),
             X=X,
             Z=Z,
             published=np.array([d.published_at.timestamp() for d in docs]),
             channel_paths=[d.channel_path for d in docs],
             tags=[d.tags for d in docs],
-            stories=np.array(stories, np.int64),
-            signatures=np.array([s.hashvalues for s in signatures], np.uint32).reshape(
-                -1, engine.NUM_PERM
-            ),
+            stories=np.full(len(docs), -1, np.int64),
+            signatures=np.array([s.hashvalues for s in signatures], np.uint32),
             floors=np.zeros(len(docs), np.float32),
-            vectors=vectors,
         )
-        neighbours = index.neighbours(range(len(docs)))
-        index.floors_set(range(len(docs)), neighbours.floors)
-        report("Related", len(docs), len(docs))
-        before = {
-            a: (like, related, story)
-            for a, like, related, story in ArticleProfile.objects.values_list(
-                "article_id", "like", "related", "story"
+        report("Vectors and signatures", index.size, len(order))
+    return np.array(shingles, np.int64)
+
+
+def _stories_cluster(
+    index: CorpusIndex, shingles: np.ndarray, report: Callable[[str, int, int], None]
+) -> None:
+    """Cluster every row into stories in publication order (an editor's grouping wins)."""
+    pins = story_pins()
+    corpus = index.corpus
+    stories = np.zeros(index.size, np.int64)
+    for start in range(0, index.size, PROGRESS_CHUNK):
+        end = min(start + PROGRESS_CHUNK, index.size)
+        # Above the graph's threshold, each article is compared with its nearest rows in
+        # the graph instead of every article in its window (a cost that grew with the corpus).
+        near = (
+            index.vectors.nearest_ids(corpus.Z[start:end], STORY_SEARCH)
+            if index.vectors.graph is not None
+            else None
+        )
+        for i in range(start, end):
+            signature = engine.minhash_load(index.signature(i).tobytes())
+            signature.shingles = int(shingles[i])
+            stories[i] = _story_assign(
+                index.stories,
+                pins,
+                int(corpus.ids[i]),
+                signature,
+                corpus.X[i],
+                corpus.Z[i],
+                float(corpus.published[i]),
+                candidates=None if near is None else near[i - start],
             )
-        }
-        like = {a: values[0] for a, values in before.items()}
-        profiles = []
-        for row, (doc, signature) in enumerate(zip(docs, signatures, strict=True)):
-            profile = _profile(index, row, doc, signature)
-            profile.related = index.related_json(row, neighbours.items[row])
-            profile.related_floor = neighbours.floors[row]
-            profile.like = like.get(doc.id, [])
-            profiles.append(profile)
-            if (row + 1) % PROGRESS_CHUNK == 0 or row + 1 == len(docs):
-                report("Profiles", row + 1, len(docs))
-        with transaction.atomic():
-            ArticleProfile.objects.all().delete()
+        report("Stories", end, index.size)
+    # Headline stories merged after some members were assigned: their final numbers.
+    story_of = index.stories.story_of
+    index.stories_set(
+        np.array([story_of.get(int(a), s) for a, s in zip(corpus.ids, stories, strict=True)])
+    )
+    index.stories.merges.clear()
+
+
+@dataclass
+class _Related:
+    """Every row's Related list as arrays: candidate rows (-1 past the end) and scores."""
+
+    rows: np.ndarray
+    scores: np.ndarray
+
+    def items(self, row: int) -> list[tuple[int, float]]:
+        kept = self.rows[row] >= 0
+        return list(
+            zip(self.rows[row][kept].tolist(), self.scores[row][kept].tolist(), strict=True)
+        )
+
+
+def _related_compute(index: CorpusIndex, report: Callable[[str, int, int], None]) -> _Related:
+    related = _Related(
+        np.full((index.size, engine.RELATED_KEEP), -1, np.int32),
+        np.zeros((index.size, engine.RELATED_KEEP), np.float32),
+    )
+    for start in range(0, index.size, REBUILD_CHUNK):
+        rows = range(start, min(start + REBUILD_CHUNK, index.size))
+        neighbours = index.neighbours(rows)
+        index.floors_set(rows, neighbours.floors)
+        for row, items in zip(rows, neighbours.items, strict=True):
+            if items:
+                related.rows[row, : len(items)] = [j for j, _ in items]
+                related.scores[row, : len(items)] = [score for _, score in items]
+        report("Related", rows.stop, index.size)
+    return related
+
+
+def _profiles_write(
+    index: CorpusIndex, related: _Related, model_id: int, report: Callable[[str, int, int], None]
+) -> set[int]:
+    """Store every row's profile in place of what was stored (Like lists kept); returns the
+    articles whose cached lists are stale: those whose Related list or story changed, and every
+    member of a story whose membership changed (each member lists the others)."""
+    corpus = index.corpus
+    changed: set[int] = set()
+    stories: set[int] = set()
+    with transaction.atomic():
+        stored = np.fromiter(ArticleProfile.objects.values_list("article_id", flat=True), np.int64)
+        gone = np.setdiff1d(stored, corpus.ids)
+        for start in range(0, len(gone), WRITE_BATCH):
+            batch = [int(a) for a in gone[start : start + WRITE_BATCH]]
+            dropped = ArticleProfile.objects.filter(article_id__in=batch)
+            stories.update(dropped.values_list("story", flat=True))
+            changed.update(batch)
+            dropped.delete()
+        for start in range(0, index.size, REBUILD_CHUNK):
+            rows = range(start, min(start + REBUILD_CHUNK, index.size))
+            ids = [int(corpus.ids[r]) for r in rows]
+            before = {
+                a: (like, related_list, story)
+                for a, like, related_list, story in ArticleProfile.objects.filter(
+                    article_id__in=ids
+                ).values_list("article_id", "like", "related", "story")
+            }
+            profiles = []
+            for row, article_id in zip(rows, ids, strict=True):
+                profile = _row_profile(index, row, model_id, corpus)
+                profile.related = index.related_json(row, related.items(row))
+                profile.related_floor = float(index.floors[row])
+                like, old_related, old_story = before.get(article_id, ([], None, None))
+                profile.like = like
+                if (old_related, old_story) != (profile.related, profile.story):
+                    changed.add(article_id)
+                    stories.update(s for s in (old_story, profile.story) if s is not None)
+                profiles.append(profile)
+            ArticleProfile.objects.filter(article_id__in=ids).delete()
             ArticleProfile.objects.bulk_create(profiles, batch_size=WRITE_BATCH)
-            TextModel.objects.exclude(pk=model_row.pk).delete()
-        story_entries_replace(stories=_story_members(index.corpus))
-        _index_mark = _mark()
-        index.save(settings.MASTHEAD_DISCOVERY_DIR, mark=_index_mark)
-        _index = index
-    _lists_purge_changed(before, profiles)
-    return {"articles": len(docs), "stories": index.story_count(), "model": model_row.pk}
+            report("Profiles", rows.stop, index.size)
+        TextModel.objects.exclude(pk=model_id).delete()
+    members = np.isin(corpus.story, np.array(sorted(stories), np.int64))
+    return changed | set(corpus.ids[members].tolist())
 
 
-def _lists_purge_changed(before: dict[int, tuple], profiles: list[ArticleProfile]) -> None:
-    """Purge the cached pages of articles whose Related list or story a rebuild changed (a whole
-    story when its membership changed, since every member lists the others)."""
-    after = {p.article_id: (p.related, p.story) for p in profiles}
-    changed = {
-        a for a in before.keys() | after.keys() if before.get(a, (0, 0, 0))[1:] != after.get(a)
-    }
-    stories = {v[2] for a, v in before.items() if a in changed} | {
-        v[1] for a, v in after.items() if a in changed
-    }
-    changed |= {a for a, v in after.items() if v[1] in stories}
-    keys_purge(lists_key(a) for a in changed)
+def _row_profile(
+    index: CorpusIndex, row: int, model_id: int, corpus: engine.Corpus
+) -> ArticleProfile:
+    """An index row as its stored profile (lists not filled in); `corpus` is `index.corpus`,
+    passed in because assembling it costs more than the row."""
+    c = corpus
+    return ArticleProfile(
+        article_id=int(c.ids[row]),
+        model_id=model_id,
+        published_at=datetime.fromtimestamp(float(c.published[row]), UTC),
+        channel_path=index.channel_of(row),
+        terms=_terms_bytes(c.X[row]),
+        vector=c.Z[row].tobytes(),
+        signature=index.signature(row).tobytes(),
+        story=int(c.story[row]),
+    )
 
 
 def _story_members(corpus: engine.Corpus) -> dict[int, list[int]]:
@@ -549,7 +639,6 @@ def _article_update(index: CorpusIndex, article_id: int) -> str:
     if old_row is not None:
         # Every list holding the article had it among its candidates, so beat its floor.
         affected |= {int(ids[r]) for r in index.affected(index.corpus.Z[old_row])}
-    doc, signature = None, None
     story = int(index.corpus.story[old_row]) if old_row is not None else None
     story_before = (
         ArticleProfile.objects.filter(pk=article_id).values_list("story", flat=True).first()
@@ -576,8 +665,22 @@ def _article_update(index: CorpusIndex, article_id: int) -> str:
             signature=signature.hashvalues.astype(np.uint32),
         )
         if old_row is None:
+            # Compared with its nearest rows in the graph, as a rebuild compares every article.
+            candidates = (
+                index.vectors.nearest_ids(Z[:1], STORY_SEARCH)[0]
+                if index.vectors.graph is not None
+                else None
+            )
+            stories = index.stories_near(row.signature, published, candidates)
             row.story = _story_assign(
-                index.stories, story_pins(), doc.id, signature, X, Z[0], published
+                stories,
+                story_pins(),
+                doc.id,
+                signature,
+                X,
+                Z[0],
+                published,
+                candidates=candidates,
             )
             story = row.story
             index.add([row])
@@ -591,7 +694,7 @@ def _article_update(index: CorpusIndex, article_id: int) -> str:
         ids = index.corpus.ids
         affected |= {int(ids[r]) for r in index.affected(Z[0])}
         affected.add(article_id)
-    changed = _lists_store(index, article_id, sorted(affected), outcome, doc, signature)
+    changed = _lists_store(index, article_id, sorted(affected), outcome)
     if story is not None:
         corpus = index.corpus
         members = [int(a) for a in corpus.ids[corpus.story == story]]
@@ -610,7 +713,7 @@ def _article_update(index: CorpusIndex, article_id: int) -> str:
 
 
 def _lists_store(
-    index: CorpusIndex, article_id: int, affected: list[int], outcome: str, doc, signature
+    index: CorpusIndex, article_id: int, affected: list[int], outcome: str
 ) -> set[int]:
     """Recompute the Related lists of the affected articles and write those that changed;
     returns the articles whose lists changed (the article itself included)."""
@@ -633,7 +736,7 @@ def _lists_store(
             article = int(ids[r])
             related = index.related_json(r, items)
             if article == article_id:
-                profile = _profile(index, r, doc, signature)
+                profile = _row_profile(index, r, index.model_id, index.corpus)
                 profile.like = (
                     ArticleProfile.objects.filter(pk=article_id)
                     .values_list("like", flat=True)

@@ -217,7 +217,7 @@ def _content_neighbours(catalogue: Catalogue) -> sp.csr_matrix:
 
 
 def blend_arrays(scores: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
-    """`engine.blend` over arrays: each source scaled so its best candidate scores 1."""
+    """`recommend.blend` over arrays: each source scaled so its best candidate scores 1."""
     total = np.zeros(len(next(iter(scores.values()))))
     for name, w in weights.items():
         s = scores.get(name)

@@ -145,3 +145,32 @@ def test_with_the_graph_changes_still_equal_a_rebuild(model, tmp_path):
     assert opened.vectors._graph is None  # read only when a search needs it
     same(opened, index)
     assert opened.vectors.graph is not None
+
+
+def test_an_opened_index_restores_only_the_stories_an_article_can_join(model, tmp_path):
+    day = 86400.0
+    rows = [make_row(model, i, t) for i, t in enumerate(TEXTS)]
+    for i, row in enumerate(rows):
+        row.published = 1_700_000_000.0 + 5 * day * i  # each outside the others' windows
+    built(model, rows).save(tmp_path, mark={"last": ""})
+    opened = CorpusIndex.load(tmp_path, model)
+    copy = engine.minhash(TEXTS[0])  # a near-copy of the oldest article, published last
+    x = model.sparse([TEXTS[0]])
+    at = rows[-1].published + day
+    stories = opened.stories_near(copy.hashvalues.astype(np.uint32), at)
+    # the near-copy, the article in the window, and the highest story number (the same row)
+    assert set(stories.story_of) == {100, 109}
+    everything = engine.StoryIndex(**engine.story_options(0))
+    for r in rows:
+        everything.restore(r.article_id, r.story, engine.minhash(TEXTS[r.article_id - 100]),
+                           r.x, r.z, r.published)  # fmt: skip
+    z = model.dense(x)[0]
+    assert (
+        stories.add(200, copy, x, z, at) == everything.add(200, copy, x, z, at) == (0, "duplicate")
+    )
+    new = make_row(model, 10, "Copper smelters in Zambia cut output as prices climb", story=10)
+    new.published = at + 10
+    opened.add([new])  # appended rows are found by their bands without re-sorting them
+    again = engine.minhash("Copper smelters in Zambia cut output as prices climb")
+    assert opened.near_copy(again, bar=0.9) == (110, 1.0)
+    assert 110 in opened.stories_near(again.hashvalues.astype(np.uint32), at + 20).story_of

@@ -158,11 +158,6 @@ def test_covisitation_is_the_cosine_of_session_counts():
     assert 4 not in lists and 3 not in dict(lists[2])  # together once only: below min_count
 
 
-def test_blend_scales_each_source_to_its_best_candidate():
-    total = engine.blend({"a": {1: 10.0, 2: 5.0}, "b": {2: 0.2}}, {"a": 1.0, "b": 2.0})
-    assert total == {1: pytest.approx(1.0), 2: pytest.approx(0.5 + 2.0)}
-
-
 CHINESE = {
     "markets": [
         "上海证券交易所股票价格今天大幅上涨，投资者买入银行股票。",

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from django.utils import timezone
 
@@ -219,3 +220,42 @@ def _groups(story_of: dict[int, int]) -> set[frozenset[int]]:
     for article, story in story_of.items():
         groups.setdefault(story, set()).add(article)
     return {frozenset(members) for members in groups.values()}
+
+
+def _stored() -> dict[int, tuple]:
+    """Each profile's vectors, signature and story, and its Related list as `lists` reads it."""
+    related = lists()
+    return {
+        p.article_id: (bytes(p.terms), bytes(p.vector), bytes(p.signature), related[p.article_id])
+        for p in ArticleProfile.objects.order_by("article_id")
+    }
+
+
+def test_a_rebuild_in_small_chunks_equals_one_in_a_single_chunk(corpus, monkeypatch):
+    monkeypatch.setattr(services, "REBUILD_CHUNK", 10**6)
+    services.index_rebuild()
+    whole = _stored()
+    monkeypatch.setattr(services, "REBUILD_CHUNK", 7)
+    monkeypatch.setattr(services, "PROGRESS_CHUNK", 5)
+    services.index_rebuild()
+    assert _stored() == whole
+    services.index_forget()  # and a worker opening the stored index sees the same rows
+    index = services._current()
+    assert [int(i) for i in index.corpus.ids] == list(
+        ArticlePage.objects.live().order_by("published_at", "id").values_list("id", flat=True)
+    )
+
+
+def test_the_text_model_is_fitted_on_the_sample_model_fit_would_draw(corpus, monkeypatch):
+    """A rebuild reads only the sampled texts from the database, so it must draw the sample
+    `engine.model_fit` draws from all of them."""
+    monkeypatch.setattr(services.engine, "FIT_SAMPLE", 12)
+    services.index_rebuild()
+    stored = services.engine.Model.from_bytes(bytes(TextModel.objects.get().data))
+    expected = services.engine.model_fit([d.text for d in services.live_docs()])
+    assert stored.documents == expected.documents == 12
+    assert np.array_equal(stored.idf, expected.idf)
+    assert np.array_equal(stored.columns, expected.columns)
+    assert np.allclose(stored.components, expected.components, atol=1e-6)
+    monkeypatch.undo()
+    services.index_rebuild()  # leave the session corpus as it was

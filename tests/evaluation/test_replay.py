@@ -66,7 +66,7 @@ def test_replay_uses_only_the_past_and_scores_by_hand():
 
 
 def test_blend_arrays_matches_the_site_blend():
-    from masthead.discovery.engine import blend
+    from masthead.discovery.recommend import blend
 
     scores = {"a": np.array([10.0, 5.0, 0.0]), "b": np.array([0.0, 0.2, 0.1])}
     weights = {"a": 1.0, "b": 2.0}

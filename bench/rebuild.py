@@ -1,0 +1,219 @@
+"""Discovery at scale on an existing site: full rebuild, worker start-up, update after a publish.
+
+    python bench/rebuild.py rebuild [--dump FILE]   full rebuild: seconds and RSS per stage, peak
+    python bench/rebuild.py start                   fresh worker: first served Related list, index open
+    python bench/rebuild.py update [--count 7]      fresh worker: article_update after each publish
+    python bench/rebuild.py recall [--sample 300]   ANN recall@10 of Related against exact search
+    python bench/rebuild.py compare A B             overlap of two --dump files' Related lists
+
+Settings come from the environment (DATABASE_URL, MASTHEAD_VAR_DIR, DJANGO_SETTINGS_MODULE=
+masthead.settings), so it measures whatever site they name, e.g. one grown with
+`masthead generate --articles N --no-discovery`. Each probe prints one JSON line; run each in
+its own process so start-up and peak memory are that probe's alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import threading
+import time
+
+STARTED = time.perf_counter()
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def cpu_s() -> float:
+    """CPU seconds of this process (user and system): on a shared machine, steadier than wall
+    time."""
+    times = os.times()
+    return times.user + times.system
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def setup() -> None:
+    import django
+
+    django.setup()
+
+
+def rebuild(dump: str | None) -> dict:
+    setup()
+    from masthead.discovery import services
+    from masthead.discovery.models import ArticleProfile
+
+    stages: dict[str, dict] = {}
+    started = time.perf_counter()
+    # The stage under way when resident memory peaked, sampled twice a second.
+    peak: dict = {"rss_mb": 0.0, "during": "Articles listed", "current": "Articles listed"}
+
+    def sample() -> None:
+        while True:
+            now = rss_mb()
+            if now > peak["rss_mb"]:
+                peak["rss_mb"], peak["during"] = now, peak["current"]
+            time.sleep(0.5)
+
+    threading.Thread(target=sample, daemon=True).start()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        peak["current"] = f"after {stage} {done}/{total}"
+        if done == total:
+            stages[stage] = {
+                "at_s": round(time.perf_counter() - started, 1),
+                "cpu_s": round(cpu_s(), 1),
+                "rss_mb": round(rss_mb()),
+            }
+            print(stage, stages[stage], file=sys.stderr, flush=True)
+
+    cpu = cpu_s()
+    result = services.index_rebuild(progress=progress)
+    seconds = time.perf_counter() - started
+    cpu = cpu_s() - cpu
+    rebuild_peak = {k: peak[k] for k in ("rss_mb", "during")}
+    if dump:  # streamed, so the dump adds nothing to the peak
+        lists = ArticleProfile.objects.values_list("article_id", "related")
+        with open(dump, "w") as f:
+            f.write("{")
+            for n, (article, related) in enumerate(lists.iterator(chunk_size=2000)):
+                f.write(("," if n else "") + f'"{article}": {[item[0] for item in related]}')
+            f.write("}")
+    return {**result, "seconds": seconds, "cpu_s": cpu, "stages": stages, "peak": rebuild_peak}
+
+
+def start() -> dict:
+    """What a fresh web or task worker pays before its first Related list, then the index."""
+    setup()
+    ready = time.perf_counter() - STARTED
+    from masthead.discovery import interface
+    from masthead.news.models import ArticlePage
+
+    article = ArticlePage.objects.live().order_by("-published_at").first()
+    items = interface.related(article)
+    first_list = time.perf_counter() - STARTED
+    cpu = cpu_s()
+    opened = time.perf_counter()
+    from masthead.discovery import services
+
+    services.corpus_reader()
+    return {
+        "django_setup_s": ready,
+        "first_list_s": first_list,
+        "first_list_cpu_s": cpu,
+        "index_open_s": time.perf_counter() - opened,
+        "items": len(items),
+    }
+
+
+def update(count: int) -> dict:
+    """A fresh task worker: `count` articles published one after another, each updated."""
+    setup()
+    from masthead.discovery import services
+    from masthead.news.models import ArticlePage, ChannelPage
+
+    channel = ChannelPage.objects.live().filter(depth=4).first()
+    times, cpu, made = [], [], []
+    for i in range(count):
+        article = ArticlePage(
+            title=f"Copper smelters cut output again, day {i} {time.time_ns()}",
+            dek="Prices rose as smelters in Chile and Zambia cut output.",
+            body=[("paragraph", "<p>Copper futures climbed in London as smelters cut output.</p>")],
+            live=False,
+        )
+        channel.add_child(instance=article)
+        article.save_revision().publish()
+        made.append(article.pk)
+        started, started_cpu = time.perf_counter(), cpu_s()
+        services.article_update(article_id=article.pk)
+        times.append(time.perf_counter() - started)
+        cpu.append(cpu_s() - started_cpu)
+    for pk in made:  # leave the corpus as it was
+        ArticlePage.objects.get(pk=pk).delete()
+        services.article_update(article_id=pk)
+    return {
+        "updates_s": [round(t, 3) for t in times],
+        "median_s": statistics.median(times),
+        "max_s": max(times),
+        "cpu_s": [round(t, 3) for t in cpu],
+        "median_cpu_s": statistics.median(cpu),
+        "max_cpu_s": max(cpu),
+    }
+
+
+def recall(sample: int) -> dict:
+    setup()
+    import random
+
+    from masthead.discovery import engine, services
+
+    services.corpus_reader()
+    index = services._current()
+    assert index is not None
+    rows = sorted(random.Random(3).sample(range(index.size), min(sample, index.size)))
+    approximate = index.neighbours(rows).items
+    exact = engine.related_rows(index.corpus, rows).items
+    return {
+        "recall10": statistics.mean(
+            len({j for j, _ in a[:10]} & {j for j, _ in e[:10]}) / max(1, min(10, len(e)))
+            for a, e in zip(approximate, exact, strict=True)
+        ),
+        "graph": index.vectors.graph is not None,
+        "size": index.size,
+    }
+
+
+def compare(before: str, after: str) -> dict:
+    with open(before) as f:
+        a = json.load(f)
+    with open(after) as f:
+        b = json.load(f)
+    common = sorted(a.keys() & b.keys())
+    top10 = [
+        len(set(a[k][:10]) & set(b[k][:10])) / max(1, min(10, len(a[k]))) for k in common if a[k]
+    ]
+    identical = sum(a[k] == b[k] for k in common)
+    return {
+        "articles": len(common),
+        "only_before": len(a.keys() - b.keys()),
+        "only_after": len(b.keys() - a.keys()),
+        "identical_lists": identical,
+        "identical_share": identical / max(1, len(common)),
+        "top10_overlap_mean": statistics.mean(top10) if top10 else 1.0,
+        "top10_overlap_min": min(top10) if top10 else 1.0,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("probe", choices=["rebuild", "start", "update", "recall", "compare"])
+    parser.add_argument("files", nargs="*")
+    parser.add_argument("--dump")
+    parser.add_argument("--count", type=int, default=7)
+    parser.add_argument("--sample", type=int, default=300)
+    args = parser.parse_args()
+    if args.probe == "rebuild":
+        out = rebuild(args.dump)
+    elif args.probe == "start":
+        out = start()
+    elif args.probe == "update":
+        out = update(args.count)
+    elif args.probe == "recall":
+        out = recall(args.sample)
+    else:
+        out = compare(*args.files)
+    print(json.dumps({**out, "peak_mb": peak_mb()}))
+
+
+if __name__ == "__main__":
+    main()
