@@ -66,11 +66,75 @@ def cached_embed(encoder: embeddings.Encoder, folder: Path, *, log=print) -> Emb
                 f"encoded {len(missing):,} texts in {seconds:.0f} s ({len(missing) / seconds:.1f}/s)"
             )
             known.update(zip([k for k, _ in missing], rows, strict=True))
+            if path.exists():  # another run may have added rows meanwhile: keep them
+                with np.load(path) as f:
+                    known = {**dict(zip(f["keys"].tolist(), f["rows"], strict=True)), **known}
             folder.mkdir(parents=True, exist_ok=True)
             np.savez(path, keys=np.array(list(known)), rows=np.array(list(known.values())))
         return np.array([known[k] for k in keys], np.float32)
 
     return embed
+
+
+WINDOWS = 4  # windows of a text encoded (the first 4 x 62 word pieces: 4x the lead's cost)
+
+
+def cached_windows(encoder: embeddings.Encoder, folder: Path, *, chunks: int = WINDOWS, log=print):
+    """Each text's window vectors (`Encoder.chunk_ids`: the whole text in windows of the token
+    limit), encoded once and kept in `folder` beside the lead embeddings; the first window of a
+    text is its lead, which also fills the `cached_embed` file so that is never encoded twice.
+    At most `chunks` windows per text. Returns `windows(texts) -> list of (windows x
+    dimensions) arrays`."""
+    name = re.sub(r"\W+", "_", encoder.name).strip("_")
+    path = folder / f"{name}-{encoder.max_tokens}-windows.npz"
+    lead_path = folder / f"{name}-{encoder.max_tokens}.npz"
+
+    def load_leads() -> dict[str, np.ndarray]:
+        if not lead_path.exists():
+            return {}
+        with np.load(lead_path) as f:
+            return dict(zip(f["keys"].tolist(), f["rows"], strict=True))
+
+    def load() -> dict[str, np.ndarray]:
+        if not path.exists():
+            return {}
+        with np.load(path) as f:
+            parts = np.split(f["rows"], np.cumsum(f["counts"])[:-1])
+            return dict(zip(f["keys"].tolist(), parts, strict=True))
+
+    def windows(texts: Sequence[Text], *, chunk: int = 100) -> list[np.ndarray]:
+        docs = [embedding_text(t) for t in texts]
+        keys = [_digest(d) for d in docs]
+        known = load()
+        todo = sorted({k: d for k, d in zip(keys, docs, strict=True) if k not in known}.items())
+        for start in range(0, len(todo), chunk):  # saved as it goes: a long run can stop
+            part = todo[start : start + chunk]
+            began = time.perf_counter()
+            split = encoder.chunk_ids([d for _, d in part], chunks=chunks)
+            rows = encoder.encode_ids([w for text in split for w in text])
+            seconds = time.perf_counter() - began
+            at = 0
+            leads = load_leads()
+            for (k, _), text in zip(part, split, strict=True):
+                known[k] = rows[at : at + len(text)]
+                leads.setdefault(k, rows[at])
+                at += len(text)
+            log(
+                f"encoded {len(part):,} texts ({len(rows):,} windows) in {seconds:.0f} s "
+                f"({len(rows) / seconds:.1f} windows/s); {start + len(part):,}/{len(todo):,}"
+            )
+            folder.mkdir(parents=True, exist_ok=True)
+            known = {**load(), **known}  # another run may have added texts meanwhile
+            np.savez(
+                path,
+                keys=np.array(list(known)),
+                counts=np.array([len(v) for v in known.values()]),
+                rows=np.concatenate(list(known.values())),
+            )
+            np.savez(lead_path, keys=np.array(list(leads)), rows=np.array(list(leads.values())))
+        return [known[k][:chunks] for k in keys]
+
+    return windows
 
 
 def story_split(texts: Sequence[Text], *, seed: int = 0) -> tuple[list[Text], list[Text]]:
