@@ -12,6 +12,7 @@ benchmarks run the very code the site runs.
   closeness in time; one item per story.
 - Stories: online clustering in publication order. A MinHash/LSH near-duplicate joins its story;
   otherwise the story of the closest article within the time window, if close enough in content.
+  With embeddings, recent headline-only articles are also regrouped all at once every hour.
 - Co-visitation: item-to-item cosine over reader sessions.
 """
 

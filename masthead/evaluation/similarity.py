@@ -137,6 +137,25 @@ def cached_windows(encoder: embeddings.Encoder, folder: Path, *, chunks: int = W
     return windows
 
 
+def hash_half(t: Text) -> bool:
+    """A stable half of a corpus by each text's id (True: the part mixes may be tuned on)."""
+    return int(hashlib.sha1(t.id.encode(), usedforsecurity=False).hexdigest(), 16) % 2 == 0
+
+
+def windows_embed(windows, chunks: int = WINDOWS) -> Embed:
+    """An `Embed` reading whole texts: the normalised mean of each text's first `chunks`
+    window vectors (`cached_windows`)."""
+
+    def embed(texts: Sequence[Text]) -> np.ndarray:
+        out = []
+        for rows in windows(texts):
+            mean = rows[:chunks].sum(axis=0)
+            out.append(mean / max(float(np.linalg.norm(mean)), 1e-12))
+        return np.array(out, np.float32)
+
+    return embed
+
+
 def story_split(texts: Sequence[Text], *, seed: int = 0) -> tuple[list[Text], list[Text]]:
     """The texts of half the gold stories (for tuning) and of the other half (held out), each
     in the given order; texts without a story go with their own id."""
@@ -261,8 +280,11 @@ def embed_subsets(texts: Sequence[Text], embed: Embed) -> Embed:
     return subset
 
 
-def comparison(corpora: dict[str, list[Text]], embed: Embed | None, *, log=print) -> dict:
-    """Every measure for today's model and, given `embed`, for the embeddings in LSA's place."""
+def comparison(
+    corpora: dict[str, list[Text]], embed: Embed | None, *, windows: Embed | None = None, log=print
+) -> dict:
+    """Every measure for today's model and, given `embed`, for the embeddings in LSA's place;
+    given `windows` (whole texts read in windows, `windows_embed`), BBC's Related with those."""
     models: dict[str, Embed | None] = {"tf-idf + lsa (today)": None}
     if embed is not None:
         models["tf-idf + lsa + embedding"] = embed_subsets(corpora["uci"], embed)
@@ -287,14 +309,26 @@ def comparison(corpora: dict[str, list[Text]], embed: Embed | None, *, log=print
             "uci story f1, held-out half, engine's bar": quality.story_quality(
                 held, model, **defaults
             )["f1"],
+            "uci story f1, held-out half, no hourly regroup": quality.story_quality(
+                held, model, **{**defaults, "headline_threshold": bar, "regroup_every": 0.0}
+            )["f1"],
             "bbc duplicate-story f1": quality.story_quality(
                 corpora["bbc"], articles["bbc"], **defaults
             )["f1"],
         }
         for corpus in ("bbc", "reuters"):
-            q = quality.related_quality(corpora[corpus], embed=articles[corpus], **defaults)
+            q = quality.related_quality(
+                corpora[corpus], embed=articles[corpus], split=hash_half, **defaults
+            )
             row[f"{corpus} related p@5"] = q["precision@5"]
+            row[f"{corpus} related p@5, tuning half (id hash)"] = q["precision@5, tuning part"]
+            row[f"{corpus} related p@5, held-out half"] = q["precision@5, held-out part"]
             row[f"{corpus} related p@10"] = q["precision@10"]
+        if model is not None and windows is not None:
+            q = quality.related_quality(corpora["bbc"], embed=windows, split=hash_half, **defaults)
+            row["bbc related p@5, whole-article embedding"] = q["precision@5"]
+            row["bbc ..., tuning half"] = q["precision@5, tuning part"]
+            row["bbc ..., held-out half"] = q["precision@5, held-out part"]
         row["seconds"] = time.perf_counter() - started
         out[name] = row
     out["judged pairs (spearman)"] = judged_quality(
@@ -312,8 +346,12 @@ def _print(out: dict, corpora: dict[str, list[Text]], log) -> None:
     )
     log("| measure | " + " | ".join(names) + " |")
     log("|---|" + "---:|" * len(names))
-    for measure in out[names[0]]:
-        log(f"| {measure} | " + " | ".join(f"{out[n][measure]:.3f}" for n in names) + " |")
+    for measure in out[names[-1]]:
+        log(
+            f"| {measure} | "
+            + " | ".join(f"{out[n][measure]:.3f}" if measure in out[n] else "" for n in names)
+            + " |"
+        )
     log("\n| judged pairs: measure | pairs | Spearman |")
     log("|---|---:|---:|")
     for measure, row in out["judged pairs (spearman)"].items():
