@@ -136,21 +136,6 @@ class Encoder:
             out[rows] = self._forward([ids[r] for r in rows])
         return out
 
-    def encode_chunked(self, texts: Sequence[str], *, chunks: int = 0) -> np.ndarray:
-        """Each text as the normalised mean of its windows' vectors (the whole text read, not
-        only its lead; about one `encode` per window of cost)."""
-        windows = self.chunk_ids(texts, chunks=chunks)
-        rows = self.encode_ids([w for text in windows for w in text])
-        out = np.zeros((len(texts), self.dimensions), np.float32)
-        start = 0
-        for i, (text, text_windows) in enumerate(zip(texts, windows, strict=True)):
-            mean = rows[start : start + len(text_windows)].sum(axis=0)
-            start += len(text_windows)
-            norm = float(np.linalg.norm(mean))
-            if (text or "").strip() and norm:
-                out[i] = mean / norm
-        return out
-
     def _forward(self, ids: list[list[int]]) -> np.ndarray:
         w, n = self.w, max(len(i) for i in ids)
         tokens = np.zeros((len(ids), n), np.int64)

@@ -90,10 +90,7 @@ def test_a_whole_text_is_read_in_windows_the_first_of_which_is_its_lead(tmp_path
     assert len(encoder.chunk_ids([text], chunks=2)[0]) == 2
     rows = encoder.encode_ids(windows)
     assert np.allclose(rows[0], encoder.encode([text])[0], atol=1e-5)
-    whole = encoder.encode_chunked([text, "", "copper mine"])
-    mean = rows.sum(axis=0) / np.linalg.norm(rows.sum(axis=0))
-    assert np.allclose(whole[0], mean, atol=1e-5) and not whole[1].any()
-    assert np.allclose(whole[2], encoder.encode(["copper mine"])[0], atol=1e-5)
+    assert np.allclose(np.linalg.norm(rows, axis=1), 1, atol=1e-5)
 
 
 def test_a_model_that_is_not_there_is_a_clear_error(tmp_path):
