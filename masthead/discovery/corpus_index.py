@@ -441,6 +441,12 @@ class CorpusIndex:
         self._arrays["story"] = np.array(stories, np.int64)
         self._changed(self._size)
 
+    def story_move(self, row: int, story: int) -> None:
+        """Move one article to `story` (the clusterer regrouped it: its story index knows)."""
+        self._arrays["story"] = _writable(self._get("story"))
+        self._arrays["story"][row] = story
+        self._changed(1)
+
     def story_set(self, row: int, story: int) -> None:
         self._arrays["story"] = _writable(self._get("story"))
         self._arrays["story"][row] = story

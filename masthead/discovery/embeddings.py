@@ -88,6 +88,11 @@ class Encoder:
         max_tokens = min(max_tokens, positions)
         self.tokenizer.enable_truncation(max_length=max_tokens)
         self.max_tokens = max_tokens
+        # The whole text's word pieces, for encoding it in windows (`chunk_ids`).
+        self._whole = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        self._whole.no_padding()
+        self._whole.no_truncation()
+        self._special = tuple(int(self._whole.token_to_id(t) or 0) for t in ("[CLS]", "[SEP]"))
         self.name = name or str(directory)
 
     def encode(self, texts: Sequence[str], *, batch: int = BATCH) -> np.ndarray:
@@ -102,6 +107,33 @@ class Encoder:
             out[rows] = self._forward([ids[r] for r in rows])
         empty = np.array([not (t or "").strip() for t in texts], dtype=bool)
         out[empty] = 0
+        return out
+
+    def chunk_ids(self, texts: Sequence[str], *, chunks: int = 0) -> list[list[list[int]]]:
+        """Each text's word pieces cut into windows of `max_tokens` (the special tokens
+        included), at most `chunks` of them (0: all). The first window is exactly what `encode`
+        reads, so its vector is the text's lead embedding."""
+        cls, sep = self._special
+        width = self.max_tokens - 2
+        out = []
+        for encoding in self._whole.encode_batch(
+            [t or "" for t in texts], add_special_tokens=False
+        ):
+            pieces = encoding.ids
+            windows = [
+                [cls, *pieces[start : start + width], sep]
+                for start in range(0, max(len(pieces), 1), width)
+            ]
+            out.append(windows[:chunks] if chunks else windows)
+        return out
+
+    def encode_ids(self, ids: Sequence[list[int]], *, batch: int = BATCH) -> np.ndarray:
+        """L2-normalised rows of already split word pieces (`chunk_ids`' windows)."""
+        out = np.zeros((len(ids), self.dimensions), np.float32)
+        order = np.argsort([len(i) for i in ids], kind="stable")
+        for start in range(0, len(order), batch):
+            rows = order[start : start + batch]
+            out[rows] = self._forward([ids[r] for r in rows])
         return out
 
     def _forward(self, ids: list[list[int]]) -> np.ndarray:

@@ -12,6 +12,7 @@ benchmarks run the very code the site runs.
   closeness in time; one item per story.
 - Stories: online clustering in publication order. A MinHash/LSH near-duplicate joins its story;
   otherwise the story of the closest article within the time window, if close enough in content.
+  With embeddings, recent headline-only articles are also regrouped all at once every hour.
 - Co-visitation: item-to-item cosine over reader sessions.
 """
 
@@ -25,6 +26,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from datasketch import MinHash, MinHashLSH
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
@@ -64,6 +67,12 @@ EMBEDDING_STORY_THRESHOLD = 0.82
 # members are this close on average merge. Both tuned on half the UCI stories.
 EMBEDDING_HEADLINE_THRESHOLD = 0.27
 EMBEDDING_SHARE = 0.8
+# Headline-only articles of the last REGROUP_WINDOW clustered again all at once each time
+# publication time crosses a multiple of REGROUP_EVERY (at most the REGROUP_LIMIT latest: the
+# pairwise distances take 4 bytes x LIMIT^2 / 2). Hourly: tuned on half the UCI stories.
+REGROUP_EVERY = 3600.0
+REGROUP_WINDOW = STORY_WINDOW
+REGROUP_LIMIT = 4000
 
 _hasher = HashingVectorizer(
     analyzer=terms, n_features=N_FEATURES, alternate_sign=False, norm=None, dtype=np.float32
@@ -210,6 +219,7 @@ def story_options(embedding_dimensions: int) -> dict[str, Any]:
             "headline_threshold": EMBEDDING_HEADLINE_THRESHOLD,
             "headline_linkage": "average",
             "headline_columns": embedding_dimensions,
+            "regroup_every": REGROUP_EVERY,
         }
     return {"threshold": STORY_THRESHOLD, "headline_threshold": HEADLINE_THRESHOLD}
 
@@ -412,7 +422,8 @@ class StoryIndex:
     with any other story of headlines whose members are as close to its members on average
     (online average-link agglomeration); `merges` lists each (merged, kept) story for the
     caller to relabel. Stories holding a longer text are held to the article bar and never
-    merge this way.
+    merge this way. With `regroup_every`, the recent headlines are also clustered again all at
+    once each period (`regroup`); `moves` lists each (article, story) it changed.
     """
 
     def __init__(
@@ -424,8 +435,12 @@ class StoryIndex:
         near_duplicate: float = NEAR_DUPLICATE,
         headline_linkage: str = "single",
         headline_columns: int = 0,
+        merge_threshold: float | None = None,
+        regroup_every: float = 0.0,
     ):
         self.threshold, self.headline_threshold = threshold, headline_threshold
+        # Two headline stories merge at this mean cosine (default: the headline bar).
+        self.merge_threshold = headline_threshold if merge_threshold is None else merge_threshold
         self.window, self.near_duplicate = window, near_duplicate
         self.headline_linkage = headline_linkage
         self.headline_columns = headline_columns  # trailing columns average linkage compares
@@ -438,6 +453,9 @@ class StoryIndex:
         self._row_story: list[int] = []
         self._long = np.zeros(0, bool)  # the story has a member longer than a headline
         self.merges: list[tuple[int, int]] = []
+        self.regroup_every = regroup_every  # seconds of publication time; 0: never
+        self._period: float | None = None  # the last period an article was added in
+        self.moves: list[tuple[int, int]] = []  # (article, story) a regroup moved
         self.lsh = MinHashLSH(threshold=near_duplicate, num_perm=NUM_PERM)
         self.signatures: dict[int, MinHash] = {}
         self.story_of: dict[int, int] = {}
@@ -455,12 +473,21 @@ class StoryIndex:
         """Put back an article already assigned to `story` (loading stored state)."""
         self._remember(key, story, signature, x, z, published)
         self._next = max(self._next, story + 1)
+        if self.regroup_every:  # the next article of a later period regroups
+            period = published // self.regroup_every
+            self._period = period if self._period is None else max(self._period, period)
 
     def add(
         self, key: int, signature: MinHash, x, z, published: float, candidates=None
     ) -> tuple[int, str]:
         """Assign `key` to a story; returns (story id, how: "duplicate" | "event" | "new").
-        `candidates` (see `nearest`) limits the content comparison to those articles."""
+        `candidates` (see `nearest`) limits the content comparison to those articles. The
+        first article of a new `regroup_every` period first regroups the recent headlines."""
+        if self.regroup_every:
+            period = published // self.regroup_every
+            if self._period is not None and period > self._period:
+                self.regroup(period * self.regroup_every)
+            self._period = period if self._period is None else max(self._period, period)
         link = self.nearest(key, signature, x, z, published, candidates)
         joins = link.how == "duplicate" or (
             link.how == "event" and link.similarity >= self.bar(link.short)
@@ -493,7 +520,7 @@ class StoryIndex:
                 return story
             means = (self._sums[live] @ self._sums[row]) / (self._counts[live] * self._counts[row])
             best = int(np.argmax(means))
-            if means[best] < self.headline_threshold:
+            if means[best] < self.merge_threshold:
                 return story
             other = self._row_story[live[best]]
             keep, drop = min(story, other), max(story, other)
@@ -508,6 +535,84 @@ class StoryIndex:
             self.merges.append((drop, keep))
             story = keep
         return story
+
+    def regroup(self, now: float, *, window: float = REGROUP_WINDOW) -> list[tuple[int, int]]:
+        """Cluster again, all at once, the headline-only articles published in the `window`
+        before `now` whose stories hold only headlines (and are not an editor's): average
+        linkage over the same vectors, cut at the headline bar. Publication order costs the
+        online clustering (an early headline decides a story before its consensus exists);
+        run periodically (`regroup_every`), this repairs it. Each new group keeps the story
+        number most of its members had (largest overlaps first), the others get new numbers;
+        returns the (article, story) moves, also appended to `moves` for the caller."""
+        if self.headline_linkage != "average":
+            return []
+        m = len(self._first)
+        rows = self._story_row
+        keys = [
+            k
+            for i, k in enumerate(self.keys)
+            if now - window <= self.times[i] <= now
+            and self.rows[i].nnz < HEADLINE_TERMS
+            and not self.is_closed(self.story_of[k])
+            and not self._long[rows[self.story_of[k]]]
+        ][-REGROUP_LIMIT:]
+        if len(keys) < 2 or not m:
+            return []
+        H = np.array([self._headline_part(self.Z[self._row_of[k]]) for k in keys])
+        distances = np.clip(1 - H @ H.T, 0, None)
+        np.fill_diagonal(distances, 0)
+        tree = linkage(squareform((distances + distances.T) / 2, checks=False), "average")
+        groups = fcluster(tree, 1 - self.headline_threshold, "distance")
+        overlap: dict[tuple[int, int], int] = {}
+        for k, g in zip(keys, groups, strict=True):
+            pair = (int(g), self.story_of[k])
+            overlap[pair] = overlap.get(pair, 0) + 1
+        story_of_group: dict[int, int] = {}
+        taken: set[int] = set()
+        for (g, story), _ in sorted(overlap.items(), key=lambda o: (-o[1], o[0])):
+            if g not in story_of_group and story not in taken:
+                story_of_group[g] = story
+                taken.add(story)
+        moves = []
+        for k, g in zip(keys, groups, strict=True):
+            if int(g) not in story_of_group:
+                story_of_group[int(g)] = self._next
+                self._next += 1
+            story = story_of_group[int(g)]
+            if self.story_of[k] != story:
+                moves.append((k, story))
+        touched = {self.story_of[k] for k, _ in moves} | {s for _, s in moves}
+        for k, story in moves:
+            self.story_of[k] = story
+        self._stories_recount(touched)
+        self.moves.extend(moves)
+        return moves
+
+    def _stories_recount(self, stories: set[int]) -> None:
+        """Recompute the sums, counts, latest times and first members of `stories` from their
+        members (after a regroup moved some)."""
+        members: dict[int, list[int]] = {s: [] for s in stories}
+        for k, s in self.story_of.items():
+            if s in members:
+                members[s].append(k)
+        for story, keys in members.items():
+            row = self._story_row.get(story)
+            if row is None:
+                if not keys:
+                    continue
+                first = min(keys, key=lambda k: self._row_of[k])
+                z = self.Z[self._row_of[first]]
+                self._story_add(story, first, z, float(self.times[self._row_of[first]]), False)
+                row = self._story_row[story]
+            if not keys:  # emptied: never a candidate again
+                self._sums[row], self._counts[row], self._latest[row] = 0, 1, np.inf
+                continue
+            held = sorted(self._row_of[k] for k in keys)
+            self._sums[row] = np.sum([self._headline_part(self.Z[i]) for i in held], axis=0)
+            self._counts[row] = len(held)
+            self._latest[row] = float(self.times[held].max())
+            self._first[row] = self.keys[held[0]]
+            self._long[row] = any(self.rows[i].nnz >= HEADLINE_TERMS for i in held)
 
     @staticmethod
     def is_closed(story: int) -> bool:

@@ -325,16 +325,28 @@ def _story_assign(
 
 def _merges_apply(index: CorpusIndex) -> set[int]:
     """Relabel the members of stories the clusterer merged (headline stories that came
-    together) in the index, their profiles and the story entries; returns the articles whose
-    Related lists may change: the members and every list that can hold one (one per story)."""
+    together) and move the articles its periodic regroup moved, in the index, their profiles
+    and the story entries; returns the articles whose Related lists may change: the members and
+    every list that can hold one (one per story)."""
     rows: set[int] = set()
+    touched: set[int] = set()
+    for article_id, story in index.stories.moves:  # before the merges: they came first
+        row = index.row_of(article_id)
+        if row is None:
+            continue
+        touched |= {int(index.corpus.story[row]), story}
+        index.story_move(row, story)
+        ArticleProfile.objects.filter(pk=article_id).update(story=story, updated_at=timezone.now())
+    index.stories.moves.clear()
     for drop, keep in index.stories.merges:
         index.story_relabel(drop, keep)
-        members = np.flatnonzero(index.corpus.story == keep)
         ArticleProfile.objects.filter(story=drop).update(story=keep, updated_at=timezone.now())
-        story_entries_set(story=keep, article_ids=[int(a) for a in index.corpus.ids[members]])
-        rows.update(int(r) for r in members)
+        touched |= {drop, keep}
     index.stories.merges.clear()
+    for story in sorted(touched):
+        members = np.flatnonzero(index.corpus.story == story)
+        story_entries_set(story=story, article_ids=[int(a) for a in index.corpus.ids[members]])
+        rows.update(int(r) for r in members)
     holding = {r for row in rows for r in index.affected(index.corpus.Z[row])}
     return {int(index.corpus.ids[r]) for r in rows | holding}
 
@@ -475,12 +487,13 @@ def _stories_cluster(
                 candidates=None if near is None else near[i - start],
             )
         report("Stories", end, index.size)
-    # Headline stories merged after some members were assigned: their final numbers.
+    # Headline stories merged or regrouped after some members were assigned: final numbers.
     story_of = index.stories.story_of
     index.stories_set(
         np.array([story_of.get(int(a), s) for a, s in zip(corpus.ids, stories, strict=True)])
     )
     index.stories.merges.clear()
+    index.stories.moves.clear()
 
 
 @dataclass

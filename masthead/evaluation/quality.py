@@ -55,7 +55,8 @@ def stories(texts: Sequence[Text], embed: Embed = None, **options) -> list[int]:
 
 
 def clustered(texts, X, Z, **options) -> list[int]:
-    """Each text's story once all are in (a later merge relabels earlier texts, as on the site)."""
+    """Each text's story once all are in (a later merge or regroup relabels earlier texts, as
+    on the site)."""
     index = engine.StoryIndex(**options)
     for i, t in enumerate(texts):
         index.add(i, engine.minhash(document(t)), X[i], Z[i], t.published)
@@ -87,9 +88,15 @@ def story_quality(texts: Sequence[Text], embed: Embed = None, **options) -> dict
 
 
 def related_quality(
-    texts: Sequence[Text], ks: Sequence[int] = (5, 10), embed: Embed = None, **story_options
+    texts: Sequence[Text],
+    ks: Sequence[int] = (5, 10),
+    embed: Embed = None,
+    split: Callable[[Text], bool] | None = None,
+    **story_options,
 ) -> dict:
-    """Share of Related neighbours that share a label with the article (texts with labels only)."""
+    """Share of Related neighbours that share a label with the article (texts with labels only).
+    With `split`, also the share over the articles it holds true for ("tuning part") and the
+    others ("held-out part"); neighbours are always sought among all articles."""
     texts = [t for t in texts if t.labels]
     _, X, Z = vectors(texts, embed)
     n = len(texts)
@@ -106,4 +113,9 @@ def related_quality(
             if items
         ]
         out[f"precision@{k}"] = float(np.mean(hits))
+        if split is not None:
+            tuned = [split(texts[i]) for i, items in enumerate(neighbours.items) if items]
+            for part, wanted in (("tuning part", True), ("held-out part", False)):
+                mine = [h for h, t in zip(hits, tuned, strict=True) if t == wanted]
+                out[f"precision@{k}, {part}"] = float(np.mean(mine))
     return out

@@ -66,9 +66,92 @@ def cached_embed(encoder: embeddings.Encoder, folder: Path, *, log=print) -> Emb
                 f"encoded {len(missing):,} texts in {seconds:.0f} s ({len(missing) / seconds:.1f}/s)"
             )
             known.update(zip([k for k, _ in missing], rows, strict=True))
+            if path.exists():  # another run may have added rows meanwhile: keep them
+                with np.load(path) as f:
+                    known = {**dict(zip(f["keys"].tolist(), f["rows"], strict=True)), **known}
             folder.mkdir(parents=True, exist_ok=True)
             np.savez(path, keys=np.array(list(known)), rows=np.array(list(known.values())))
         return np.array([known[k] for k in keys], np.float32)
+
+    return embed
+
+
+WINDOWS = 4  # windows of a text encoded (the first 4 x 62 word pieces: 4x the lead's cost)
+
+
+def cached_windows(encoder: embeddings.Encoder, folder: Path, *, chunks: int = WINDOWS, log=print):
+    """Each text's window vectors (`Encoder.chunk_ids`: the whole text in windows of the token
+    limit), encoded once and kept in `folder` beside the lead embeddings; the first window of a
+    text is its lead, which also fills the `cached_embed` file so that is never encoded twice.
+    At most `chunks` windows per text. Returns `windows(texts) -> list of (windows x
+    dimensions) arrays`."""
+    name = re.sub(r"\W+", "_", encoder.name).strip("_")
+    path = folder / f"{name}-{encoder.max_tokens}-windows.npz"
+    lead_path = folder / f"{name}-{encoder.max_tokens}.npz"
+
+    def load_leads() -> dict[str, np.ndarray]:
+        if not lead_path.exists():
+            return {}
+        with np.load(lead_path) as f:
+            return dict(zip(f["keys"].tolist(), f["rows"], strict=True))
+
+    def load() -> dict[str, np.ndarray]:
+        if not path.exists():
+            return {}
+        with np.load(path) as f:
+            parts = np.split(f["rows"], np.cumsum(f["counts"])[:-1])
+            return dict(zip(f["keys"].tolist(), parts, strict=True))
+
+    def windows(texts: Sequence[Text], *, chunk: int = 100) -> list[np.ndarray]:
+        docs = [embedding_text(t) for t in texts]
+        keys = [_digest(d) for d in docs]
+        known = load()
+        todo = sorted({k: d for k, d in zip(keys, docs, strict=True) if k not in known}.items())
+        for start in range(0, len(todo), chunk):  # saved as it goes: a long run can stop
+            part = todo[start : start + chunk]
+            began = time.perf_counter()
+            split = encoder.chunk_ids([d for _, d in part], chunks=chunks)
+            rows = encoder.encode_ids([w for text in split for w in text])
+            seconds = time.perf_counter() - began
+            at = 0
+            leads = load_leads()
+            for (k, _), text in zip(part, split, strict=True):
+                known[k] = rows[at : at + len(text)]
+                leads.setdefault(k, rows[at])
+                at += len(text)
+            log(
+                f"encoded {len(part):,} texts ({len(rows):,} windows) in {seconds:.0f} s "
+                f"({len(rows) / seconds:.1f} windows/s); {start + len(part):,}/{len(todo):,}"
+            )
+            folder.mkdir(parents=True, exist_ok=True)
+            known = {**load(), **known}  # another run may have added texts meanwhile
+            np.savez(
+                path,
+                keys=np.array(list(known)),
+                counts=np.array([len(v) for v in known.values()]),
+                rows=np.concatenate(list(known.values())),
+            )
+            np.savez(lead_path, keys=np.array(list(leads)), rows=np.array(list(leads.values())))
+        return [known[k][:chunks] for k in keys]
+
+    return windows
+
+
+def hash_half(t: Text) -> bool:
+    """A stable half of a corpus by each text's id (True: the part mixes may be tuned on)."""
+    return int(hashlib.sha1(t.id.encode(), usedforsecurity=False).hexdigest(), 16) % 2 == 0
+
+
+def windows_embed(windows, chunks: int = WINDOWS) -> Embed:
+    """An `Embed` reading whole texts: the normalised mean of each text's first `chunks`
+    window vectors (`cached_windows`)."""
+
+    def embed(texts: Sequence[Text]) -> np.ndarray:
+        out = []
+        for rows in windows(texts):
+            mean = rows[:chunks].sum(axis=0)
+            out.append(mean / max(float(np.linalg.norm(mean)), 1e-12))
+        return np.array(out, np.float32)
 
     return embed
 
@@ -197,8 +280,11 @@ def embed_subsets(texts: Sequence[Text], embed: Embed) -> Embed:
     return subset
 
 
-def comparison(corpora: dict[str, list[Text]], embed: Embed | None, *, log=print) -> dict:
-    """Every measure for today's model and, given `embed`, for the embeddings in LSA's place."""
+def comparison(
+    corpora: dict[str, list[Text]], embed: Embed | None, *, windows: Embed | None = None, log=print
+) -> dict:
+    """Every measure for today's model and, given `embed`, for the embeddings in LSA's place;
+    given `windows` (whole texts read in windows, `windows_embed`), BBC's Related with those."""
     models: dict[str, Embed | None] = {"tf-idf + lsa (today)": None}
     if embed is not None:
         models["tf-idf + lsa + embedding"] = embed_subsets(corpora["uci"], embed)
@@ -223,14 +309,26 @@ def comparison(corpora: dict[str, list[Text]], embed: Embed | None, *, log=print
             "uci story f1, held-out half, engine's bar": quality.story_quality(
                 held, model, **defaults
             )["f1"],
+            "uci story f1, held-out half, no hourly regroup": quality.story_quality(
+                held, model, **{**defaults, "headline_threshold": bar, "regroup_every": 0.0}
+            )["f1"],
             "bbc duplicate-story f1": quality.story_quality(
                 corpora["bbc"], articles["bbc"], **defaults
             )["f1"],
         }
         for corpus in ("bbc", "reuters"):
-            q = quality.related_quality(corpora[corpus], embed=articles[corpus], **defaults)
+            q = quality.related_quality(
+                corpora[corpus], embed=articles[corpus], split=hash_half, **defaults
+            )
             row[f"{corpus} related p@5"] = q["precision@5"]
+            row[f"{corpus} related p@5, tuning half (id hash)"] = q["precision@5, tuning part"]
+            row[f"{corpus} related p@5, held-out half"] = q["precision@5, held-out part"]
             row[f"{corpus} related p@10"] = q["precision@10"]
+        if model is not None and windows is not None:
+            q = quality.related_quality(corpora["bbc"], embed=windows, split=hash_half, **defaults)
+            row["bbc related p@5, whole-article embedding"] = q["precision@5"]
+            row["bbc ..., tuning half"] = q["precision@5, tuning part"]
+            row["bbc ..., held-out half"] = q["precision@5, held-out part"]
         row["seconds"] = time.perf_counter() - started
         out[name] = row
     out["judged pairs (spearman)"] = judged_quality(
@@ -248,8 +346,12 @@ def _print(out: dict, corpora: dict[str, list[Text]], log) -> None:
     )
     log("| measure | " + " | ".join(names) + " |")
     log("|---|" + "---:|" * len(names))
-    for measure in out[names[0]]:
-        log(f"| {measure} | " + " | ".join(f"{out[n][measure]:.3f}" for n in names) + " |")
+    for measure in out[names[-1]]:
+        log(
+            f"| {measure} | "
+            + " | ".join(f"{out[n][measure]:.3f}" if measure in out[n] else "" for n in names)
+            + " |"
+        )
     log("\n| judged pairs: measure | pairs | Spearman |")
     log("|---|---:|---:|")
     for measure, row in out["judged pairs (spearman)"].items():

@@ -81,6 +81,18 @@ def test_texts_longer_than_the_token_limit_are_cut(tmp_path):
     assert np.allclose(rows[0], rows[1], atol=1e-5)
 
 
+def test_a_whole_text_is_read_in_windows_the_first_of_which_is_its_lead(tmp_path):
+    encoder = embeddings.encoder_load(str(tiny_model(tmp_path / "m")), max_tokens=4)
+    text = "copper mine ore metal price football goal"  # 7 words: windows of 2 (+ CLS, SEP)
+    [windows] = encoder.chunk_ids([text])
+    assert [len(w) for w in windows] == [4, 4, 4, 3]
+    assert windows[0] == encoder.tokenizer.encode(text).ids  # what `encode` reads
+    assert len(encoder.chunk_ids([text], chunks=2)[0]) == 2
+    rows = encoder.encode_ids(windows)
+    assert np.allclose(rows[0], encoder.encode([text])[0], atol=1e-5)
+    assert np.allclose(np.linalg.norm(rows, axis=1), 1, atol=1e-5)
+
+
 def test_a_model_that_is_not_there_is_a_clear_error(tmp_path):
     with pytest.raises(embeddings.EmbeddingsUnavailable, match="no model.safetensors"):
         embeddings.encoder_load(str(tmp_path))

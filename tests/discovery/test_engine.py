@@ -399,3 +399,53 @@ def test_story_candidates_limit_the_comparison_to_the_articles_offered():
     alone = not_offered.add(2, engine.minhash(retold), X[1], Z[1], 3600.0, candidates=[-1])
     assert joined == (offered.story_of[1], "event")
     assert alone[1] == "new"
+
+
+def _headline_index(**options) -> engine.StoryIndex:
+    return engine.StoryIndex(
+        threshold=0.9,
+        headline_threshold=0.5,
+        headline_linkage="average",
+        headline_columns=2,
+        **options,
+    )
+
+
+def test_a_regroup_clusters_recent_headlines_again_all_at_once():
+    index = _headline_index()
+    # In publication order: 1 (east), then 2 (north-east, 0.71 from 1: joins it), then 3 and 4
+    # (north, 0.71 from 2 but 0 from 1: 0.35 on average, a new story). All at once, 2 is
+    # closer on average to 3 and 4 (0.74) than to 1 (0.71) and moves to their story.
+    for key, dense in {1: [1, 0], 2: [1, 1], 3: [0, 1], 4: [0.1, 1]}.items():
+        x, z = _headline([key], dense)
+        index.add(key, engine.minhash(f"headline {key}"), x, z, float(key))
+    assert index.story_of[2] == index.story_of[1] != index.story_of[3] == index.story_of[4]
+    moves = index.regroup(10.0)
+    assert moves == [(2, index.story_of[3])] and index.moves == moves
+    assert index.story_of[1] != index.story_of[2] == index.story_of[3] == index.story_of[4]
+    # The stories' sums follow: a headline near 2, 3 and 4 joins their story, not 1's.
+    x, z = _headline([5], [0.5, 1])
+    assert index.add(5, engine.minhash("headline 5"), x, z, 11.0)[0] == index.story_of[3]
+
+
+def test_a_regroup_leaves_older_headlines_locked_stories_and_full_texts_alone():
+    index = _headline_index()
+    x, z = _headline([1], [1, 0])
+    index.restore(1, -5, engine.minhash("locked"), x, z, 5.0)  # an editor's story
+    x, z = _headline(list(range(100, 140)), [1, 1])  # an article, not a headline
+    index.add(2, engine.minhash("an article"), x, z, 5.0)
+    x, z = _headline([3], [1, 0.9])
+    index.add(3, engine.minhash("old headline"), x, z, 0.0)
+    before = dict(index.story_of)
+    assert index.regroup(5.0, window=2.0) == [] and index.story_of == before
+
+
+def test_the_first_article_of_a_new_period_regroups_first():
+    index = _headline_index(regroup_every=100.0)
+    for key, dense in {1: [1, 0], 2: [1, 1], 3: [0, 1], 4: [0.1, 1]}.items():
+        x, z = _headline([key], dense)
+        index.add(key, engine.minhash(f"headline {key}"), x, z, float(key))
+    assert index.moves == []  # the same period: nothing regrouped yet
+    x, z = _headline([5], [-1, 0])
+    index.add(5, engine.minhash("headline 5"), x, z, 150.0)
+    assert index.moves == [(2, index.story_of[3])]

@@ -194,6 +194,30 @@ def test_stories_the_clusterer_merges_are_relabelled_everywhere(make_article):
     assert again.corpus.story[again.row_of(football.pk)] == story[copper.pk]
 
 
+def test_articles_a_regroup_moves_change_story_everywhere(make_article):
+    copper = make_article(title="Copper smelters cut output", body=COPPER)
+    football = make_article(
+        title="Striker scores twice",
+        dek="The league leaders won again.",
+        body=[("paragraph", "<p>The striker scored twice as the league leaders won.</p>")] * 3,
+    )
+    services.index_rebuild()
+    index = services._current()
+    story = {a.pk: int(index.corpus.story[index.row_of(a.pk)]) for a in (copper, football)}
+    # As StoryIndex.regroup reports a headline moved to another story (test_engine.py).
+    index.stories.moves.append((football.pk, story[copper.pk]))
+    moved = services._merges_apply(index)
+    assert {copper.pk, football.pk} <= moved and index.stories.moves == []
+    assert index.corpus.story[index.row_of(football.pk)] == story[copper.pk]
+    assert ArticleProfile.objects.get(pk=football.pk).story == story[copper.pk]
+    entries = StoryEntry.objects.filter(article_id__in=[copper.pk, football.pk])
+    assert {e.story for e in entries} == {story[copper.pk]}
+    assert not StoryEntry.objects.filter(story=story[football.pk]).exists()
+    services.index_forget()  # another process reads the moved profile
+    again = services._current()
+    assert again.corpus.story[again.row_of(football.pk)] == story[copper.pk]
+
+
 def test_a_rebuild_on_graph_candidates_forms_the_stories_of_the_window_scan(corpus, monkeypatch):
     """Above ann.EXACT_BELOW, story clustering compares each article with its nearest rows in
     the HNSW graph instead of its whole window: on the demo corpus the stories are the same."""

@@ -221,7 +221,16 @@ class Command(BaseCommand):
         except datasets.DatasetMissing as error:
             self.stdout.write(f"skipped: {error}")
             return {}
-        out = sim.comparison(corpora, embed, log=self.stdout.write)
+        windows = (
+            sim.windows_embed(
+                sim.cached_windows(
+                    encoder, Path(settings.VAR_DIR) / "embeddings", log=self.stdout.write
+                )
+            )
+            if encoder
+            else None
+        )
+        out = sim.comparison(corpora, embed, windows=windows, log=self.stdout.write)
         if encoder:
             out["cost"] = sim.cost(encoder, corpora, log=self.stdout.write)
         return out
