@@ -154,9 +154,10 @@ class PendingCopy:
     original: PendingItem
 
 
-def _copy_record(copy: PendingCopy) -> str:
+def _copied(copy: PendingCopy) -> int | None:
+    """The article of the item `copy` copies (stored by this batch or by another worker)."""
     article_id = copy.original.record.get("article_id")
-    if article_id is None:  # another worker stored the original: point at its article
+    if article_id is None:
         article_id = (
             Item.objects.filter(
                 source=copy.original.record["source"], key=copy.original.record["key"]
@@ -164,7 +165,11 @@ def _copy_record(copy: PendingCopy) -> str:
             .values_list("article_id", flat=True)
             .first()
         )
-    return _record(copy.record, copy.status, copy.reason, article_id, copy.digest)
+    return article_id
+
+
+def _copy_record(copy: PendingCopy) -> str:
+    return _record(copy.record, copy.status, copy.reason, _copied(copy), copy.digest)
 
 
 @dataclass
@@ -207,15 +212,15 @@ class StoreBatch:
         """Store every pending item in one transaction, then the copies of them; returns the
         statuses of the items, then of the copies."""
         try:
-            statuses = _items_store(self.items, ctx)
+            statuses = _items_store(self.items, self.copies, ctx)
         except Exception:  # one bad item never stops the others: store them one by one
             logger.exception("storing a batch failed; storing its items one by one")
             statuses = [_item_store_alone(pending, ctx) for pending in self.items]
-        for pending, status in zip(self.items, statuses, strict=True):
+            statuses += [_copy_record(copy) for copy in self.copies]
+        for pending, status in zip(self.items, statuses, strict=False):
             article_id = pending.record.get("article_id")
             if status != "seen" and article_id is not None:
                 ctx.remember(pending.record["key"], pending.signature, article_id)
-        statuses += [_copy_record(copy) for copy in self.copies]
         self.items, self.copies = [], []
         self.lsh = MinHashLSH(threshold=engine.NEAR_DUPLICATE, num_perm=engine.NUM_PERM)
         return statuses
@@ -225,25 +230,23 @@ class StoreBatch:
 STORE_ATTEMPTS = 3
 
 
-def _items_store(items: list[PendingItem], ctx: Context) -> list[str]:
-    """Items and their articles in one transaction, the articles through the bulk page path.
-    An item another worker recorded meanwhile is "seen"; the batch is then tried again."""
+def _items_store(items: list[PendingItem], copies: list[PendingCopy], ctx: Context) -> list[str]:
+    """Items, their articles and the copies of them in one transaction, the articles through
+    the bulk page path; the statuses of the items, then of the copies. An item another worker
+    recorded meanwhile is "seen"; the batch is then tried again."""
     for attempt in range(STORE_ATTEMPTS):
         try:
             with transaction.atomic():
-                return _items_write(items, ctx)
+                return _items_write(items, copies, ctx)
         except IntegrityError:
             if attempt == STORE_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
 
 
-def _items_write(items: list[PendingItem], ctx: Context) -> list[str]:
-    taken = set(
-        Item.objects.filter(key__in=[p.record["key"] for p in items]).values_list(
-            "source_id", "key"
-        )
-    )
+def _items_write(items: list[PendingItem], copies: list[PendingCopy], ctx: Context) -> list[str]:
+    keys = [p.record["key"] for p in items] + [c.record["key"] for c in copies]
+    taken = set(Item.objects.filter(key__in=keys).values_list("source_id", "key"))
     fresh = [p for p in items if (p.record["source"].pk, p.record["key"]) not in taken]
     articles = [_article_build(**p.article) for p in fresh]
     by_channel: dict[int, list[int]] = defaultdict(list)
@@ -271,13 +274,22 @@ def _items_write(items: list[PendingItem], ctx: Context) -> list[str]:
     )
     for pending, article in zip(fresh, articles, strict=True):
         pending.record["article_id"] = article.pk
-    stored = {id(p) for p in fresh}
-    return [p.status if id(p) in stored else "seen" for p in items]
+    new_copies = [c for c in copies if (c.record["source"].pk, c.record["key"]) not in taken]
+    Item.objects.bulk_create(
+        [
+            Item(**c.record, status=c.status, reason=c.reason[:255], article_id=_copied(c))
+            for c in new_copies
+        ]
+    )
+    stored = {id(p) for p in fresh} | {id(c) for c in new_copies}
+    return [p.status if id(p) in stored else "seen" for p in items] + [
+        c.status if id(c) in stored else "seen" for c in copies
+    ]
 
 
 def _item_store_alone(pending: PendingItem, ctx: Context) -> str:
     try:
-        return _items_store([pending], ctx)[0]
+        return _items_store([pending], [], ctx)[0]
     except IntegrityError:
         return "seen"  # another worker took it in between
     except Exception:
@@ -461,7 +473,8 @@ def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
     if not identity and not title:
         return Item.REJECTED  # nothing to recognise it by next time: refuse, do not guess
     key = clean.digest(identity or f"{title}|{entry.published}")
-    if any(p.record["key"] == key and p.record["source"] == source for p in ctx.batch.items):
+    batched: list[PendingItem | PendingCopy] = [*ctx.batch.items, *ctx.batch.copies]
+    if any(p.record["key"] == key and p.record["source"] == source for p in batched):
         ctx.pending_store()
     if Item.objects.filter(source=source, key=key).exists():
         return "seen"

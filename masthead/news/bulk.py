@@ -1,11 +1,12 @@
-"""Bulk creation of live articles: the page tree, tags and search index in a few statements.
+"""Bulk creation of articles: the page tree, tags, revisions and search index in a few statements.
 
 `add_child` + publish costs a round trip per row and re-indexes one page at a time; here a batch
 of articles is laid into the tree by computing materialized paths directly, inserted with two
 multi-row INSERTs (wagtailcore_page, then the article table), tagged in bulk and indexed in bulk
-(news/search_index.py: Wagtail's rows, without its whole-index title-norm rescan). The cost per
-article stays flat as the corpus grows. Pages created this way have no revision
-until an editor first saves them, exactly like pages imported with Wagtail's own tools.
+from the objects just built (news/search_index.py: Wagtail's rows, without its whole-index
+title-norm rescan). The cost per article stays flat as the corpus grows. Generated pages have
+no revision until an editor first saves them, like pages imported with Wagtail's own tools;
+ingested ones (`with_history`) get what `save_revision().publish()` writes, in bulk too.
 """
 
 from __future__ import annotations
