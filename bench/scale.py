@@ -1,7 +1,8 @@
 """Every operation a newsroom runs, as one corpus grows: 10,000 -> 100,000 (-> 1,000,000) articles.
 
     nice -n 10 python bench/scale.py [--database sqlite|postgres] [--sizes 10000,100000]
-                                     [--views 1000000]
+                                     [--views 1000000] [--probes rebuild,start,...]
+                                     [--processes N] [--keep]
 
 One corpus per database (SQLite under bench/var/scale-sqlite/, or a fresh PostgreSQL database
 `masthead_scale_bench` on 127.0.0.1), grown step by step with `masthead generate` (the same
@@ -18,8 +19,15 @@ command, continuing the same corpus: seed = step). At each size, in fresh proces
 - Ranking: `--views` of history as hourly activity, decayed sums rebuilt from it, the 7-day site
   list refreshed (one indexed query) against the per-query scan it replaced, and served.
 
+`--probes` runs only the named probes after each step (creation always runs: it grows the
+corpus); a row of a probe not run reads "-". `--processes` is `masthead generate --processes`
+(text generation in that many worker processes). `--keep` continues the corpus already in the
+database (or under bench/var/) instead of starting afresh: the first size is then the size to
+grow to from the articles already there.
+
 Prints one table per database (markdown, for docs/benchmarks.md). The machine is shared: read
-ratios within one run, not absolute figures across runs.
+ratios within one run, not absolute figures across runs; the CPU seconds per article of the
+command (the database server's not included) are steadier than the rates.
 """
 
 from __future__ import annotations
@@ -34,21 +42,26 @@ import subprocess
 import sys
 import time
 
-from harness import ROOT, VAR, environment, masthead, psql
+from harness import ROOT, VAR, environment, masthead, masthead_print, psql
 
 # The PostgreSQL database the run drops and recreates (MASTHEAD_SCALE_DATABASE to use another).
 POSTGRES_NAME = os.environ.get("MASTHEAD_SCALE_DATABASE", "masthead_scale_bench")
 POSTGRES = f"postgres://postgres@127.0.0.1:5432/{POSTGRES_NAME}"
 
 
-def fresh(database: str) -> dict:
+PROBES = ("rebuild", "start", "discovery", "pages", "ingest", "ranking")
+
+
+def fresh(database: str, *, keep: bool = False) -> dict:
     var = VAR / f"scale-{database}"
-    shutil.rmtree(var, ignore_errors=True)
-    var.mkdir(parents=True)
+    if not keep:
+        shutil.rmtree(var, ignore_errors=True)
+    var.mkdir(parents=True, exist_ok=True)
     url = ""
     if database == "postgres":
-        psql(f"DROP DATABASE IF EXISTS {POSTGRES_NAME}")
-        psql(f"CREATE DATABASE {POSTGRES_NAME}")
+        if not keep:
+            psql(f"DROP DATABASE IF EXISTS {POSTGRES_NAME}")
+            psql(f"CREATE DATABASE {POSTGRES_NAME}")
         url = POSTGRES
     env = environment(var, url, PYTHONPATH=f"{ROOT / 'bench'}:{ROOT}")
     masthead(env, "migrate", "--noinput", "-v0")
@@ -61,7 +74,16 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def generate(env: dict, articles: int, seed: int) -> tuple[float, float, float]:
+def article_count(env: dict) -> int:
+    return int(
+        masthead_print(
+            env,
+            "from masthead.news.models import ArticlePage; print(ArticlePage.objects.count())",
+        )
+    )
+
+
+def generate(env: dict, articles: int, seed: int, processes: int) -> tuple[float, float, float]:
     """(seconds, database MB, CPU seconds of the command, the database server's not included)
     of one `masthead generate` run."""
     cpu = children_cpu()
@@ -74,6 +96,8 @@ def generate(env: dict, articles: int, seed: int) -> tuple[float, float, float]:
         str(seed),
         "--no-images",
         "--no-discovery",
+        "--processes",
+        str(processes),
     )
     match = re.search(r"in ([\d.]+) s .* database ([\d,.]+) MB", out)
     return float(match.group(1)), float(match.group(2).replace(",", "")), children_cpu() - cpu
@@ -92,11 +116,13 @@ def probe(env: dict, *args: str) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def step(env: dict, have: int, size: int, seed: int, views: int) -> dict:
+def step(
+    env: dict, have: int, size: int, seed: int, views: int, probes: set[str], processes: int
+) -> dict:
     grow = size - have
     tail = max(grow // 10, 1)
-    head_s, _, head_cpu = generate(env, grow - tail, seed)
-    tail_s, mb, tail_cpu = generate(env, tail, seed + 100)
+    head_s, _, head_cpu = generate(env, grow - tail, seed, processes)
+    tail_s, mb, tail_cpu = generate(env, tail, seed + 100, processes)
     print(f"{size}: generated in {head_s + tail_s:.0f} s", file=sys.stderr, flush=True)
     row: dict = {
         "size": size,
@@ -105,15 +131,23 @@ def step(env: dict, have: int, size: int, seed: int, views: int) -> dict:
         "cpu_rate": grow / (head_cpu + tail_cpu),
         "tail_cpu_rate": tail / tail_cpu,
         "kb_per_article": mb * 1000 / size,
+        "head_rate": (grow - tail) / head_s,
+        "head_cpu_ms": head_cpu * 1000 / (grow - tail),
+        "tail_cpu_ms": tail_cpu * 1000 / tail,
     }
-    started = time.perf_counter()
-    row["rebuild"] = probe(env, "rebuild")
-    row["rebuild"]["wall_s"] = time.perf_counter() - started
-    row["start"] = probe(env, "worker_start")
-    row["discovery"] = probe(env, "discovery_checks")
-    row["pages"] = probe(env, "pages")
-    row["ingest"] = probe(env, "ingest")
-    row["ranking"] = probe(env, "ranking", str(views))
+    if "rebuild" in probes:
+        started = time.perf_counter()
+        row["rebuild"] = probe(env, "rebuild")
+        row["rebuild"]["wall_s"] = time.perf_counter() - started
+    for name, key, args in (
+        ("start", "start", ["worker_start"]),
+        ("discovery", "discovery", ["discovery_checks"]),
+        ("pages", "pages", ["pages"]),
+        ("ingest", "ingest", ["ingest"]),
+        ("ranking", "ranking", ["ranking", str(views)]),
+    ):
+        if name in probes:
+            row[key] = probe(env, *args)
     print(json.dumps(row), file=sys.stderr, flush=True)
     return row
 
@@ -125,10 +159,21 @@ def table(database: str, rows: list[dict], seconds: float) -> None:
     print("|---|" + "---:|" * len(rows))
 
     def line(name: str, cell) -> None:
-        print(f"| {name} | " + " | ".join(cell(r) for r in rows) + " |")
+        def shown(row: dict) -> str:
+            try:
+                return cell(row)
+            except KeyError:  # the probe did not run
+                return "-"
+
+        print(f"| {name} | " + " | ".join(shown(r) for r in rows) + " |")
 
     line("creation, articles/s (step)", lambda r: f"{r['rate']:,.0f}")
+    line("creation, articles/s (first nine tenths)", lambda r: f"{r['head_rate']:,.0f}")
     line("creation, articles/s (last tenth)", lambda r: f"{r['tail_rate']:,.0f}")
+    line(
+        "creation, ms of command CPU per article (first nine tenths / last tenth)",
+        lambda r: f"{r['head_cpu_ms']:.2f} / {r['tail_cpu_ms']:.2f}",
+    )
     line(
         "creation, articles per CPU second of the command (step / last tenth)",
         lambda r: f"{r['cpu_rate']:,.0f} / {r['tail_cpu_rate']:,.0f}",
@@ -162,6 +207,10 @@ def table(database: str, rows: list[dict], seconds: float) -> None:
     line("corpus index open s", lambda r: f"{r['start']['index_open_s']:.2f}")
     line("ingestion end to end, items/s", lambda r: f"{r['ingest']['items_per_s']:.0f}")
     line(
+        "ingestion: queries per item; de-duplication ms per item",
+        lambda r: f"{r['ingest']['queries_per_item']:.1f}; {r['ingest']['dedup_ms']:.2f}",
+    )
+    line(
         "Ranking history: views (hourly rows)",
         lambda r: f"{r['ranking']['views']:,} ({r['ranking']['activity_rows']:,})",
     )
@@ -178,12 +227,20 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--views", type=int, default=1_000_000)
+    parser.add_argument("--probes", default=",".join(PROBES))
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
+    probes = set(filter(None, args.probes.split(",")))
+    if probes - set(PROBES):
+        parser.error(f"--probes takes some of {', '.join(PROBES)}")
     started = time.perf_counter()
-    env = fresh(args.database)
-    rows, have = [], 0
+    env = fresh(args.database, keep=args.keep)
+    rows, have = [], article_count(env) if args.keep else 0
     for seed, size in enumerate(int(s) for s in args.sizes.split(",")):
-        rows.append(step(env, have, size, seed + 1, args.views))
+        # A continued corpus keeps growing with seeds it has not used yet.
+        seed_base = (have // 1000 + 1) * 1000 if args.keep else 0
+        rows.append(step(env, have, size, seed_base + seed + 1, args.views, probes, args.processes))
         have = size
     table(args.database, rows, time.perf_counter() - started)
 

@@ -12,6 +12,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 # (slug, title, parent slug or None, desk line, vocabulary key)
 CHANNELS = [
@@ -257,6 +258,26 @@ def channels() -> list[Channel]:
     return [Channel(*row) for row in CHANNELS]
 
 
+def article_blocks(article: Article) -> list[tuple[str, Any]]:
+    """The article's body as (block type, stored value) pairs: paragraphs of rich text HTML,
+    a heading half-way through long articles, a quote after the second paragraph."""
+    body: list[tuple[str, Any]] = []
+    for position, paragraph in enumerate(article.paragraphs):
+        if position in article.headings:
+            body.append(("heading", {"text": article.headings[position], "level": "h2"}))
+        body.append(("paragraph", f"<p>{paragraph}</p>"))
+        if position == 1 and article.quote:
+            body.append(("quote", {"text": article.quote[0], "attribution": article.quote[1]}))
+    return body
+
+
+def stories_generate(job: tuple[int, datetime, int, int]) -> list[Article]:
+    """Stories [first, last) of the corpus of (seed, now): what a worker process generates."""
+    seed, now, first, last = job
+    generator = CorpusGenerator(seed=seed, now=now)
+    return [article for story in range(first, last) for article in generator.story(story)]
+
+
 class CorpusGenerator:
     """Yields articles story by story; the n-th article depends only on (seed, n's story)."""
 
@@ -270,14 +291,15 @@ class CorpusGenerator:
         produced = 0
         story = 0
         while produced < count:
-            for article in self._story(story):
+            for article in self.story(story):
                 if produced == count:
                     return
                 yield article
                 produced += 1
             story += 1
 
-    def _story(self, story: int) -> list[Article]:
+    def story(self, story: int) -> list[Article]:
+        """The articles of story number `story` (independent of every other story)."""
         rng = random.Random(f"{self.seed}:{story}")
         channel = rng.choice(self.channels)
         vocab = VOCABULARY[channel.vocabulary]

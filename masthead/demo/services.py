@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import io
+import multiprocessing
+import os
 import random
 import time
-from collections import defaultdict
-from collections.abc import Callable
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain, islice
+from itertools import count as count_from
 
 from django.core.files.images import ImageFile
 from django.db import connection
@@ -17,15 +21,21 @@ from django.utils.text import slugify
 from PIL import Image as PILImage
 from PIL import ImageDraw
 from wagtail.images import get_image_model
-from wagtail.rich_text import RichText
 
 from masthead.demo.analytics_traffic import session_analytics_record
-from masthead.demo.corpus import VOCABULARY, Article, CorpusGenerator, channels, staff_members
+from masthead.demo.corpus import (
+    VOCABULARY,
+    Article,
+    article_blocks,
+    channels,
+    staff_members,
+    stories_generate,
+)
 from masthead.demo.traffic import TrafficArticle, reader_id, traffic_sessions
 from masthead.engagement import counters, services
 from masthead.engagement.readers import Reader
 from masthead.engagement.selectors import reaction_kinds
-from masthead.news.bulk import article_bulk_create
+from masthead.news.bulk import article_body_raw, article_bulk_create
 from masthead.news.cache import content_generation_bump
 from masthead.news.models import ArticlePage, Author, ChannelPage, HomePage
 from masthead.news.search_index import TitleNorms
@@ -34,6 +44,8 @@ from masthead.news.tree import section_path
 DEMO_IMAGES = 12
 # Share of articles that carry a lead image.
 IMAGE_SHARE = 0.6
+# Stories a worker process generates at a time (about 2.2 articles each).
+STORIES_PER_JOB = 200
 
 
 @dataclass(frozen=True)
@@ -134,16 +146,31 @@ def authors_ensure(*, with_photos: bool = True) -> dict[str, Author]:
     return authors
 
 
+def corpus_prepare(*, seed: int, now: datetime, count: int, processes: int) -> Iterator[Article]:
+    """The first `count` articles of the seed's corpus, in order, generated `processes` wide."""
+    jobs = ((seed, now, first, first + STORIES_PER_JOB) for first in count_from(0, STORIES_PER_JOB))
+    if processes <= 1:
+        yield from islice(chain.from_iterable(map(stories_generate, jobs)), count)
+        return
+    # Spawned, not forked: a fork copies whatever locks this process's threads hold. The workers
+    # import only the corpus module (no Django, no database).
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        # A few jobs ahead of the writer, no more: the stories needed are not known in advance.
+        ahead = deque(
+            pool.apply_async(stories_generate, (next(jobs),)) for _ in range(2 * processes)
+        )
+        produced = 0
+        while produced < count:
+            chunk = ahead.popleft().get()
+            ahead.append(pool.apply_async(stories_generate, (next(jobs),)))
+            yield from chunk[: count - produced]
+            produced += min(len(chunk), count - produced)
+
+
 def _article_page(
     article: Article, image, rng: random.Random, authors: dict[str, Author]
 ) -> ArticlePage:
-    body = []
-    for position, paragraph in enumerate(article.paragraphs):
-        if position in article.headings:
-            body.append(("heading", {"text": article.headings[position], "level": "h2"}))
-        body.append(("paragraph", RichText(f"<p>{paragraph}</p>")))
-        if position == 1 and article.quote:
-            body.append(("quote", {"text": article.quote[0], "attribution": article.quote[1]}))
+    body, body_text = article_body_raw(article_blocks(article))
     page = ArticlePage(
         title=article.title,
         dek=article.dek,
@@ -159,7 +186,13 @@ def _article_page(
         author=authors.get(article.byline),
         body=body,
     )
+    page.__dict__["body_text"] = body_text  # what indexing reads, without building blocks
     return page
+
+
+def generate_processes() -> int:
+    """Worker processes that generate text while this one writes: one per core, at most 4."""
+    return max(1, min(os.cpu_count() or 1, 4))
 
 
 def corpus_generate(
@@ -169,21 +202,25 @@ def corpus_generate(
     now: datetime | None = None,
     batch_size: int = 2000,
     with_images: bool = True,
+    processes: int = 1,
     progress: Callable[[int, float], None] | None = None,
 ) -> GenerateReport:
-    """Add `articles` synthetic articles (deterministic for a seed) to the site's channels."""
+    """Add `articles` synthetic articles (deterministic for a seed) to the site's channels;
+    `processes` > 1 generates the text in that many worker processes."""
     started = time.perf_counter()
     home = HomePage.objects.get()
     pages = channel_tree_ensure(home=home)
     images = demo_images_ensure() if with_images else []
     authors = authors_ensure(with_photos=with_images)
     rng = random.Random(seed)
-    generator = CorpusGenerator(seed=seed, now=now or timezone.now())
     done = 0
     norms = TitleNorms()
     batch: dict[str, list[tuple[ArticlePage, list[str]]]] = defaultdict(list)
     pending = 0
-    for article in generator.articles(articles):
+    stream = corpus_prepare(
+        seed=seed, now=now or timezone.now(), count=articles, processes=processes
+    )
+    for article in stream:
         image = rng.choice(images) if images and rng.random() < IMAGE_SHARE else None
         page = _article_page(article, image, rng, authors)
         batch[article.channel].append((page, article.tags))

@@ -9,6 +9,7 @@ duplicate and never loses an item: the next run does exactly what is missing. A 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,9 +17,10 @@ from typing import Any
 import trafilatura
 from datasketch import MinHashLSH
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from lxml import html as lxml_html
+from taggit.models import Tag
 
 from masthead.discovery import engine
 from masthead.discovery import services as discovery
@@ -28,7 +30,9 @@ from masthead.ingest.models import Item, Source
 from masthead.ingest.parse import Entry, FeedError, parse
 from masthead.ingest.summary import dek_and_body
 from masthead.ingest.tagging import Tagger
+from masthead.news.bulk import article_bulk_create
 from masthead.news.models import ArticlePage, ArticleTag, ChannelPage
+from masthead.news.search_index import TitleNorms
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +78,8 @@ class Context:
     """What one run shares across items: tags, channels, near-duplicate index, vocabulary."""
 
     def __init__(self) -> None:
-        names = list(ArticleTag.objects.values_list("tag__name", flat=True).distinct()[:50_000])
+        used = Exists(ArticleTag.objects.filter(tag_id=OuterRef("pk")))
+        names = list(Tag.objects.filter(used).values_list("name", flat=True)[:50_000])
         self.tagger = Tagger(names)
         self.channels = {c.slug: c for c in ChannelPage.objects.live()}
         self.by_path = {c.path: c for c in self.channels.values()}
@@ -82,6 +87,7 @@ class Context:
         self.lsh = MinHashLSH(threshold=engine.NEAR_DUPLICATE, num_perm=engine.NUM_PERM)
         self.signatures: dict[str, tuple] = {}
         self.batch = StoreBatch()
+        self.norms = TitleNorms()
         self.stored_early: list[str] = []
 
     def known(self, word: str) -> bool:
@@ -134,7 +140,36 @@ class PendingItem:
     digest: str
     url: str
     signature: Any
-    article: dict  # keyword arguments of _article_create
+    article: dict  # keyword arguments of _article_build
+
+
+@dataclass
+class PendingCopy:
+    """An item that copies an item of the batch, recorded once that item has its article."""
+
+    record: dict
+    status: str
+    reason: str
+    digest: str
+    original: PendingItem
+
+
+def _copied(copy: PendingCopy) -> int | None:
+    """The article of the item `copy` copies (stored by this batch or by another worker)."""
+    article_id = copy.original.record.get("article_id")
+    if article_id is None:
+        article_id = (
+            Item.objects.filter(
+                source=copy.original.record["source"], key=copy.original.record["key"]
+            )
+            .values_list("article_id", flat=True)
+            .first()
+        )
+    return article_id
+
+
+def _copy_record(copy: PendingCopy) -> str:
+    return _record(copy.record, copy.status, copy.reason, _copied(copy), copy.digest)
 
 
 @dataclass
@@ -143,6 +178,7 @@ class StoreBatch:
     and the next run finds none of its items recorded and stores them again."""
 
     items: list[PendingItem] = field(default_factory=list)
+    copies: list[PendingCopy] = field(default_factory=list)
     lsh: MinHashLSH = field(
         default_factory=lambda: MinHashLSH(
             threshold=engine.NEAR_DUPLICATE, num_perm=engine.NUM_PERM
@@ -153,53 +189,112 @@ class StoreBatch:
         self.lsh.insert(item.record["key"], item.signature)
         self.items.append(item)
 
-    def holds_copy_of(self, *, digest: str, url: str, signature: Any = None) -> bool:
-        """Whether an item of the batch might be what this one duplicates: the batch must be
-        stored first, so the duplicate can point at its article."""
-        if any(p.digest == digest or (url and p.url == url) for p in self.items):
-            return True
+    def copy_in_batch(self, *, digest: str, url: str, signature: Any = None) -> PendingItem | None:
+        """The item of the batch this one copies (same text or link, or nearly the same text
+        when a signature is given), or None."""
+        for pending in self.items:
+            if pending.digest == digest or (url and pending.url == url):
+                return pending
         if signature is None:
-            return False
+            return None
         bar = engine.near_duplicate_bar(signature)
         by_key = {p.record["key"]: p for p in self.items}
-        return any(
-            signature.jaccard(by_key[key].signature) >= bar for key in self.lsh.query(signature)
-        )
+        for key in self.lsh.query(signature):
+            if signature.jaccard(by_key[key].signature) >= bar:
+                return by_key[key]
+        return None
+
+    def add_copy(self, copy: PendingCopy) -> None:
+        """A copy of an item of the batch: recorded with it, pointing at its article."""
+        self.copies.append(copy)
 
     def store(self, ctx: Context) -> list[str]:
-        """Store every pending item in one transaction; returns their statuses in order."""
-        statuses = []
-        with transaction.atomic():
-            for pending in self.items:
-                statuses.append(_pending_store(pending, ctx))
-        for pending, status in zip(self.items, statuses, strict=True):
+        """Store every pending item in one transaction, then the copies of them; returns the
+        statuses of the items, then of the copies."""
+        try:
+            statuses = _items_store(self.items, self.copies, ctx)
+        except Exception:  # one bad item never stops the others: store them one by one
+            logger.exception("storing a batch failed; storing its items one by one")
+            statuses = [_item_store_alone(pending, ctx) for pending in self.items]
+            statuses += [_copy_record(copy) for copy in self.copies]
+        for pending, status in zip(self.items, statuses, strict=False):
             article_id = pending.record.get("article_id")
             if status != "seen" and article_id is not None:
                 ctx.remember(pending.record["key"], pending.signature, article_id)
-        self.items = []
+        self.items, self.copies = [], []
         self.lsh = MinHashLSH(threshold=engine.NEAR_DUPLICATE, num_perm=engine.NUM_PERM)
         return statuses
 
 
-def _pending_store(pending: PendingItem, ctx: Context) -> str:
-    try:
-        with transaction.atomic():  # a savepoint: one item's conflict leaves the others
-            item = Item.objects.create(
-                **pending.record,
-                status=pending.status,
-                reason=pending.reason[:255],
-                content_hash=pending.digest,
+# Attempts at a batch when another worker records one of its items at the same time.
+STORE_ATTEMPTS = 3
+
+
+def _items_store(items: list[PendingItem], copies: list[PendingCopy], ctx: Context) -> list[str]:
+    """Items, their articles and the copies of them in one transaction, the articles through
+    the bulk page path; the statuses of the items, then of the copies. An item another worker
+    recorded meanwhile is "seen"; the batch is then tried again."""
+    for attempt in range(STORE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return _items_write(items, copies, ctx)
+        except IntegrityError:
+            if attempt == STORE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _items_write(items: list[PendingItem], copies: list[PendingCopy], ctx: Context) -> list[str]:
+    keys = [p.record["key"] for p in items] + [c.record["key"] for c in copies]
+    taken = set(Item.objects.filter(key__in=keys).values_list("source_id", "key"))
+    fresh = [p for p in items if (p.record["source"].pk, p.record["key"]) not in taken]
+    articles = [_article_build(**p.article) for p in fresh]
+    by_channel: dict[int, list[int]] = defaultdict(list)
+    for position, pending in enumerate(fresh):
+        by_channel[pending.article["channel"].pk].append(position)
+    for positions in by_channel.values():
+        article_bulk_create(
+            channel=fresh[positions[0]].article["channel"],
+            articles=[articles[i] for i in positions],
+            tags=[fresh[i].article["tags"] for i in positions],
+            norms=ctx.norms,
+            with_history=True,
+        )
+    Item.objects.bulk_create(
+        [
+            Item(
+                **p.record,
+                status=p.status,
+                reason=p.reason[:255],
+                content_hash=p.digest,
+                article=article,
             )
-            article = _article_create(**pending.article)
-            item.article = article
-            item.save(update_fields=["article"])
+            for p, article in zip(fresh, articles, strict=True)
+        ]
+    )
+    for pending, article in zip(fresh, articles, strict=True):
+        pending.record["article_id"] = article.pk
+    new_copies = [c for c in copies if (c.record["source"].pk, c.record["key"]) not in taken]
+    Item.objects.bulk_create(
+        [
+            Item(**c.record, status=c.status, reason=c.reason[:255], article_id=_copied(c))
+            for c in new_copies
+        ]
+    )
+    stored = {id(p) for p in fresh} | {id(c) for c in new_copies}
+    return [p.status if id(p) in stored else "seen" for p in items] + [
+        c.status if id(c) in stored else "seen" for c in copies
+    ]
+
+
+def _item_store_alone(pending: PendingItem, ctx: Context) -> str:
+    try:
+        return _items_store([pending], [], ctx)[0]
     except IntegrityError:
         return "seen"  # another worker took it in between
-    except Exception:  # one bad item never stops the others
+    except Exception:
         logger.exception("storing an item of %s failed", pending.article["source"])
         return Item.REJECTED
-    pending.record["article_id"] = article.pk
-    return pending.status
 
 
 def due_sources(now: datetime | None = None):
@@ -378,7 +473,8 @@ def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
     if not identity and not title:
         return Item.REJECTED  # nothing to recognise it by next time: refuse, do not guess
     key = clean.digest(identity or f"{title}|{entry.published}")
-    if any(p.record["key"] == key and p.record["source"] == source for p in ctx.batch.items):
+    batched: list[PendingItem | PendingCopy] = [*ctx.batch.items, *ctx.batch.copies]
+    if any(p.record["key"] == key and p.record["source"] == source for p in batched):
         ctx.pending_store()
     if Item.objects.filter(source=source, key=key).exists():
         return "seen"
@@ -404,8 +500,11 @@ def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
         return _record(record, Item.REJECTED, "no title")
 
     digest = clean.content_hash(f"{title}\n{text}")
-    if ctx.batch.holds_copy_of(digest=digest, url=url):
-        ctx.pending_store()
+    original = ctx.batch.copy_in_batch(digest=digest, url=url)
+    if original is not None:
+        reason = "same text as an item stored with it"
+        ctx.batch.add_copy(PendingCopy(record, Item.DUPLICATE, reason, digest, original))
+        return PENDING
     earlier = Item.objects.filter(content_hash=digest).exclude(article=None).first()
     if earlier is None and url:
         earlier = Item.objects.filter(url=url).exclude(article=None).first()
@@ -418,8 +517,11 @@ def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
         title=title, dek=summary, body=clean.text_of(body_html), tags=entry.categories
     )
     signature = engine.minhash(document)
-    if ctx.batch.holds_copy_of(digest=digest, url=url, signature=signature):
-        ctx.pending_store()
+    original = ctx.batch.copy_in_batch(digest=digest, url=url, signature=signature)
+    if original is not None:
+        reason = "another source of a story stored with it"
+        ctx.batch.add_copy(PendingCopy(record, Item.NEAR_DUPLICATE, reason, digest, original))
+        return PENDING
     copied = ctx.near_duplicate(signature)
     if copied is not None:
         return _record(
@@ -471,7 +573,7 @@ def _record(record: dict, status: str, reason: str, article_id=None, digest: str
     return status
 
 
-def _article_create(
+def _article_build(
     source: Source,
     entry: Entry,
     *,
@@ -483,7 +585,8 @@ def _article_create(
     tags: list[str],
     publish: bool,
 ) -> ArticlePage:
-    article = ArticlePage(
+    """The article of an item, unsaved: live when it is to be published, else a draft."""
+    return ArticlePage(
         title=title,
         dek=summary[:DEK_LENGTH],
         byline=clean.text_of(entry.author)[:200],
@@ -495,12 +598,5 @@ def _article_create(
         if entry.published and entry.published <= timezone.now()
         else None,
         body=clean.body_blocks(body_html),
-        live=False,
+        live=publish,
     )
-    channel.add_child(instance=article)
-    if tags:
-        article.tags.add(*tags)
-    revision = article.save_revision(log_action=True)
-    if publish:
-        revision.publish()
-    return article

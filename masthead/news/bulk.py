@@ -1,31 +1,62 @@
-"""Bulk creation of live articles: the page tree, tags and search index in a few statements.
+"""Bulk creation of articles: the page tree, tags, revisions and search index in a few statements.
 
 `add_child` + publish costs a round trip per row and re-indexes one page at a time; here a batch
 of articles is laid into the tree by computing materialized paths directly, inserted with two
 multi-row INSERTs (wagtailcore_page, then the article table), tagged in bulk and indexed in bulk
-(news/search_index.py: Wagtail's rows, without its whole-index title-norm rescan). The cost per
-article stays flat as the corpus grows. Pages created this way have no revision
-until an editor first saves them, exactly like pages imported with Wagtail's own tools.
+from the objects just built (news/search_index.py: Wagtail's rows, without its whole-index
+title-norm rescan). The cost per article stays flat as the corpus grows. Generated pages have
+no revision until an editor first saves them, like pages imported with Wagtail's own tools;
+ingested ones (`with_history`) get what `save_revision().publish()` writes, in bulk too.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.text import slugify
+from modelcluster.models import get_all_child_relations
 from taggit.models import Tag
-from wagtail.models import Locale, Page
+from wagtail.models import Locale, Page, PageLogEntry, Revision
+from wagtail.rich_text import get_text_for_indexing
+from wagtail.signals import page_published
 
-from masthead.news.models import ArticlePage, ArticleTag, ChannelPage
+from masthead.news import selectors
+from masthead.news.models import ArticlePage, ArticleTag, Author, ChannelPage
 from masthead.news.search_index import TitleNorms, search_index_add_bulk
 from masthead.news.tree import STEPLEN
 
 
+def article_body_raw(blocks: list[tuple[str, Any]]) -> tuple[list[dict], str]:
+    """An article body of (block type, value) pairs as StreamField's stored form, and its search
+    text (`ArticlePage.body_text`), both without building block objects. Paragraph values
+    are rich text HTML; the other values are what the block stores (a struct block's dict).
+    Assign the stored form to `body` and the text to `__dict__["body_text"]`."""
+    stream = ArticlePage._meta.get_field("body").stream_block
+    raw, texts = [], []
+    for kind, value in blocks:
+        raw.append({"type": kind, "value": value, "id": str(uuid.uuid4())})
+        if kind == "paragraph":
+            plain = value.startswith("<p>") and value.endswith("</p>") and value.count("<") == 2
+            texts.append(
+                value[3:-4].strip() if plain and "&" not in value else get_text_for_indexing(value)
+            )
+        else:
+            texts.extend(stream.child_blocks[kind].get_searchable_content(value))
+    return raw, " ".join(texts)
+
+
 def _child_paths(channel: Page, count: int) -> list[str]:
-    """Materialized paths for `count` new children after the channel's current last child."""
-    channel.refresh_from_db(fields=["numchild"])
+    """Materialized paths for `count` new children after the channel's current last child.
+    Locks the channel's row until the transaction ends, so that two writers take turns."""
+    channel.numchild = (
+        Page.objects.select_for_update().values_list("numchild", flat=True).get(pk=channel.pk)
+    )
     last = channel.get_last_child() if channel.numchild else None
     start = ArticlePage._str2int(last.path[-STEPLEN:]) + 1 if last else 1
     depth = channel.depth + 1
@@ -62,40 +93,130 @@ def article_bulk_create(
     tags: list[list[str]],
     index: bool = True,
     norms: TitleNorms | None = None,
+    with_history: bool = False,
 ) -> list[ArticlePage]:
-    """Insert `articles` as live children of `channel`, with `tags[i]` on `articles[i]`.
+    """Insert `articles` as children of `channel`, with `tags[i]` on `articles[i]`.
 
-    Each article needs title and published_at; path, slug, url_path and publication fields
+    Each article needs a title; a live one (`live` is True unless set False, which makes a
+    draft) gets published_at now when it has none. Path, slug, url_path and publication fields
     are filled in here. Pass the same `norms` to every call of one bulk run so that indexing
-    never rescans the search index. Returns the articles with their primary keys.
+    never rescans the search index. `with_history` also writes what Wagtail's
+    `save_revision().publish()` writes — a revision, the edit and publish log entries — and
+    sends `page_published` for each live article. Returns the articles with their primary keys.
     """
     if not articles:
         return []
-    content_type = ContentType.objects.get_for_model(ArticlePage)
-    locale_id = channel.locale_id or Locale.get_default().pk
+    now = timezone.now()
     with transaction.atomic():
         paths = _child_paths(channel, len(articles))
         for article, path in zip(articles, paths, strict=True):
-            suffix = path[-STEPLEN:].lower().lstrip("0") or "0"
-            article.slug = f"{slugify(article.title)[:70].strip('-') or 'article'}-{suffix}"
-            article.path = path
-            article.depth = channel.depth + 1
-            article.numchild = 0
-            article.url_path = f"{channel.url_path}{article.slug}/"
-            article.content_type = content_type
-            article.locale_id = locale_id
-            article.live = True
-            article.has_unpublished_changes = False
-            article.draft_title = article.title
-            article.first_published_at = article.first_published_at or article.published_at
-            article.last_published_at = article.last_published_at or article.published_at
+            _place(article, channel, path, now)
+        _authors_match(articles)
         _insert_rows(articles)
         ChannelPage.objects.filter(pk=channel.pk).update(numchild=channel.numchild + len(articles))
         channel.numchild += len(articles)
-        _tag_rows(articles, tags)
+        tag_rows = _tag_rows(articles, tags)
+        if with_history:
+            revisions = _history_write(articles, tag_rows, now)
     if index:
-        search_index_bulk_update(ids=[article.pk for article in articles], norms=norms)
+        _index_built(articles, tag_rows, norms or TitleNorms())
+    if with_history:
+        for article, revision in zip(articles, revisions, strict=True):
+            if article.live:
+                page_published.send(sender=ArticlePage, instance=article, revision=revision)
     return articles
+
+
+def _place(article: ArticlePage, channel: ChannelPage, path: str, now: datetime) -> None:
+    """The tree, URL and publication fields of a new child of `channel` at `path`."""
+    suffix = path[-STEPLEN:].lower().lstrip("0") or "0"
+    article.slug = f"{slugify(article.title)[:70].strip('-') or 'article'}-{suffix}"
+    article.path = path
+    article.depth = channel.depth + 1
+    article.numchild = 0
+    article.url_path = f"{channel.url_path}{article.slug}/"
+    article.content_type = ContentType.objects.get_for_model(ArticlePage)
+    article.locale_id = channel.locale_id or Locale.get_default().pk
+    article.draft_title = article.title
+    if not article.column and not article.source_name:
+        article.column = channel.column  # as ArticlePage.save: the channel's desk
+    if article.live:
+        article.published_at = article.published_at or now
+        article.has_unpublished_changes = False
+        article.first_published_at = article.first_published_at or article.published_at
+        article.last_published_at = article.last_published_at or article.published_at
+    else:
+        article.has_unpublished_changes = True
+
+
+def _authors_match(articles: list[ArticlePage]) -> None:
+    """The author page of each byline without one, as ArticlePage.save (one query per byline)."""
+    found: dict[str, Author | None] = {}
+    for article in articles:
+        if article.author_id is None and article.byline:
+            if article.byline not in found:
+                found[article.byline] = selectors.author_for_byline(byline=article.byline)
+            article.author = found[article.byline]
+
+
+def _history_write(
+    articles: list[ArticlePage], tag_rows: list[list[ArticleTag]], now: datetime
+) -> list[Revision]:
+    """One revision per article (its content as Wagtail serialises it), set as the latest
+    (and, when live, the live) revision, with Wagtail's edit and publish log entries."""
+    base_type = ContentType.objects.get_for_model(Page)
+    page_type = ContentType.objects.get_for_model(ArticlePage)
+    relations = [relation.get_accessor_name() for relation in get_all_child_relations(ArticlePage)]
+    revisions = []
+    for article, rows in zip(articles, tag_rows, strict=True):
+        # A new page has no other child rows: say so, so serialising reads none from the database.
+        article._cluster_related_objects = {name: [] for name in relations} | {"tagged_items": rows}
+        revisions.append(
+            Revision(
+                content_type=page_type,
+                base_content_type=base_type,
+                object_id=str(article.pk),
+                content=article.serializable_data(),
+                object_str=str(article),
+                created_at=now,
+            )
+        )
+        del article._cluster_related_objects
+    Revision.objects.bulk_create(revisions, batch_size=500)
+    for article, revision in zip(articles, revisions, strict=True):
+        article.latest_revision = revision
+        article.live_revision = revision if article.live else None
+    Page.objects.bulk_update(articles, ["latest_revision", "live_revision"], batch_size=500)
+    entries = []
+    for article, revision in zip(articles, revisions, strict=True):
+        actions = ["wagtail.edit", "wagtail.publish"] if article.live else ["wagtail.edit"]
+        entries += [
+            PageLogEntry(
+                content_type=page_type,
+                label=article.get_admin_display_title(),
+                action=action,
+                timestamp=now,
+                page_id=article.pk,
+                revision=revision,
+                content_changed=True,
+            )
+            for action in actions
+        ]
+    PageLogEntry.objects.bulk_create(entries, batch_size=500)
+    return revisions
+
+
+def _index_built(
+    articles: list[ArticlePage], tag_rows: list[list[ArticleTag]], norms: TitleNorms
+) -> None:
+    """Index the articles as built, their tags given in memory (no reload, no query each)."""
+    for article, rows in zip(articles, tag_rows, strict=True):
+        article._cluster_related_objects = {"tagged_items": rows}
+    try:
+        search_index_add_bulk(model=ArticlePage, objects=articles, norms=norms)
+    finally:
+        for article in articles:
+            del article._cluster_related_objects
 
 
 def _insert_rows(articles: list[ArticlePage]) -> None:
@@ -115,20 +236,22 @@ def _insert_rows(articles: list[ArticlePage]) -> None:
         )
 
 
-def _tag_rows(articles: list[ArticlePage], tags: list[list[str]]) -> None:
+def _tag_rows(articles: list[ArticlePage], tags: list[list[str]]) -> list[list[ArticleTag]]:
+    """Insert the tag rows; each article's rows, in its order."""
     by_name = _tags_by_name(name for names in tags for name in names)
-    rows = []
+    per_article = []
     for article, names in zip(articles, tags, strict=True):
-        seen = set()
+        rows: list[ArticleTag] = []
         for name in names:
             tag = by_name.get(name.strip()[:100].lower())
-            if tag and tag.pk not in seen:
-                seen.add(tag.pk)
-                rows.append(ArticleTag(tag_id=tag.pk, content_object_id=article.pk))
-    ArticleTag.objects.bulk_create(rows, batch_size=500)
+            if tag and all(row.tag_id != tag.pk for row in rows):
+                rows.append(ArticleTag(tag=tag, content_object_id=article.pk))
+        per_article.append(rows)
+    ArticleTag.objects.bulk_create([row for rows in per_article for row in rows], batch_size=2000)
+    return per_article
 
 
 def search_index_bulk_update(*, ids: list[int], norms: TitleNorms | None = None) -> None:
     """(Re)index the given articles in one pass, tags prefetched."""
-    objects = list(ArticlePage.objects.filter(pk__in=ids).prefetch_related("tags"))
+    objects = list(ArticlePage.objects.filter(pk__in=ids).prefetch_related("tagged_items__tag"))
     search_index_add_bulk(model=ArticlePage, objects=objects, norms=norms or TitleNorms())

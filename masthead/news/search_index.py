@@ -5,33 +5,42 @@ gives. What does not stay flat is the step after each batch: it recomputes the a
 length over the whole index and rewrites every row whose norm is still the default, two scans
 that grow with the corpus. `TitleNorms` keeps that average as a running sum for the length of a
 bulk run and sets the norm of the rows just written only: the same value Wagtail would have set.
-On PostgreSQL the rows are also composed here: Wagtail builds each tsvector as a tree of
-Django expressions (a few dozen field objects per article, most of the cost of creating an
-article) and reads every search field five times; `_postgres_rows` reads them once and writes
-the same SQL expression, `setweight(to_tsvector(config, text), weight)` joined with `||` in
-the same balanced order, so the stored vectors are the ones Wagtail's indexing stores.
-Other backends (OpenSearch, Elasticsearch) index through their bulk API unchanged.
+On PostgreSQL the rows are also composed here, in one statement per batch: Wagtail builds each
+tsvector as a tree of Django expressions (a few dozen field objects per article, most of the
+cost of creating an article), reads every search field five times and then rewrites each new
+row to set its title norm (a second copy of every row in four GIN indexes). `_postgres_rows`
+reads each field once through a plan made once per model, writes the same SQL expression,
+`setweight(to_tsvector(config, text), weight)` joined with `||` in the same balanced order, and
+computes the title norm inside the INSERT, so the stored rows are the ones Wagtail's indexing
+stores. Other backends (OpenSearch, Elasticsearch) index through their bulk API unchanged.
 """
 
 from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
+from operator import attrgetter
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
-from django.db.models import Count, Model, QuerySet, Sum
+from django.db.models import Count, Manager, Model, QuerySet, Sum
 from django.db.models.functions import Length
-from modelsearch.backends.database.postgres.postgres import ObjectIndexer
-from modelsearch.index import AutocompleteField, SearchField
+from django.utils.encoding import force_str
+from modelsearch.backends.database.postgres.weights import get_weight
+from modelsearch.index import AutocompleteField, RelatedFields, SearchField
 from modelsearch.utils import balanced_reduce
+from taggit.managers import TaggableManager
 from wagtail.search.backends import get_search_backend
 from wagtail.search.models import IndexEntry
 
 WEIGHTS = frozenset("ABCD")
-# Rows per INSERT statement on PostgreSQL.
-POSTGRES_ROWS = 250
+# Parameters per statement stay well under PostgreSQL's 65,535.
+POSTGRES_ROWS = 2000
 
 
 @dataclass
@@ -41,14 +50,22 @@ class TitleNorms:
     total: float | None = None
     count: int = 0
 
-    def averaged(self, entries: QuerySet) -> float:
-        """The average title length once `entries` (just written) are counted in."""
+    def start(self, *, written: QuerySet) -> None:
+        """Read the index once, leaving out the rows about to be (re)written."""
         if self.total is None:
-            self.total, self.count = _lengths(IndexEntry.objects.exclude(pk__in=entries))
-        total, count = _lengths(entries)
+            self.total, self.count = _lengths(IndexEntry.objects.exclude(pk__in=written))
+
+    def add(self, total: float, count: int) -> float:
+        """Count in a batch's title lengths; the average once they are in."""
+        assert self.total is not None, "start() first"
         self.total += total
         self.count += count
         return self.total / self.count if self.count else 1.0
+
+    def averaged(self, entries: QuerySet) -> float:
+        """The average title length once `entries` (just written) are counted in."""
+        self.start(written=entries)
+        return self.add(*_lengths(entries))
 
 
 def _lengths(entries: QuerySet) -> tuple[float, int]:
@@ -62,31 +79,104 @@ def _lengths(entries: QuerySet) -> tuple[float, int]:
 
 def search_index_add_bulk(*, model: type[Model], objects: list, norms: TitleNorms) -> None:
     """Index `objects` (of `model`) as Wagtail's backend would, in time independent of the
-    size of the index."""
+    size of the index. Objects may be fresh from a bulk insert: related values (tags) are read
+    through their managers, so give them in memory to avoid a query per object."""
     backend = get_search_backend()
     index = backend.get_index_for_model(model)
     if not hasattr(index, "_refresh_title_norms"):
         backend.add_bulk(model, objects)
         return
-    flat = copy.copy(index)
+    content_type = ContentType.objects.get_for_model(model)
     ids = [str(obj.pk) for obj in objects]
+    written = IndexEntry.objects.filter(content_type=content_type, object_id__in=ids)
+    if connection.vendor == "postgresql":
+        norms.start(written=written)
+        for start in range(0, len(objects), POSTGRES_ROWS):
+            _postgres_rows(backend, model, objects[start : start + POSTGRES_ROWS], norms)
+        return
+    flat = copy.copy(index)
 
     def refresh(full: bool = False) -> None:
-        written = IndexEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(model), object_id__in=ids, title_norm=1.0
-        )
-        average = norms.averaged(written)
-        written.annotate(title_length=Length("title")).filter(title_length__gt=0).update(
+        fresh = written.filter(title_norm=1.0)
+        average = norms.averaged(fresh)
+        fresh.annotate(title_length=Length("title")).filter(title_length__gt=0).update(
             title_norm=average / Length("title")
         )
 
-    if connection.vendor == "postgresql":
-        for start in range(0, len(objects), POSTGRES_ROWS):
-            _postgres_rows(backend, model, objects[start : start + POSTGRES_ROWS])
-        refresh()
-        return
     flat._refresh_title_norms = refresh  # the one step that scanned the whole index
     flat.add_items(model, objects)
+
+
+@dataclass(frozen=True)
+class _Field:
+    """One search field of a model: where its text goes, with which weight, how it is read;
+    a relation instead has the fields of its related objects."""
+
+    section: str  # "title", "body", "autocomplete" or "related"
+    weight: str
+    read: Callable[[Any], Any]
+    fields: tuple[_Field, ...] = ()
+
+
+@cache
+def _plan(model: type[Model]) -> tuple[_Field, ...]:
+    """What Wagtail's `ObjectIndexer.prepare_field` does for each search field, decided once."""
+    return _fields(model, model.get_search_fields())  # type: ignore[attr-defined]
+
+
+def _fields(model: type[Model], search_fields: Iterable) -> tuple[_Field, ...]:
+    plan = []
+    for field in search_fields:
+        if isinstance(field, SearchField):
+            section = "title" if field.field_name == "title" else "body"
+            plan.append(_Field(section, get_weight(field.boost), _reader(model, field)))
+        elif isinstance(field, AutocompleteField):
+            plan.append(_Field("autocomplete", "D", _reader(model, field)))
+        elif isinstance(field, RelatedFields):
+            related = model._meta.get_field(field.field_name).related_model
+            assert isinstance(related, type), f"{field.field_name} is not a relation"
+            plan.append(_Field("related", "", field.get_value, _fields(related, field.fields)))
+    return tuple(plan)
+
+
+def _reader(model: type[Model], field) -> Callable[[Any], Any]:
+    """`field.get_value`, or a plain attribute read where that is all it does."""
+    try:
+        model_field = field.get_field(model)
+    except FieldDoesNotExist:
+        return field.get_value
+    plain = not (
+        model_field.is_relation
+        or isinstance(model_field, TaggableManager)
+        or hasattr(model_field, "get_searchable_content")
+    )
+    return attrgetter(model_field.attname) if plain else field.get_value
+
+
+def _prepare(value) -> str:
+    """Wagtail's `ObjectIndexer.prepare_value`."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return ", ".join(_prepare(item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(_prepare(item) for item in value.values())
+    return force_str(value)
+
+
+def _texts(obj, plan: tuple[_Field, ...], out: dict[str, list[tuple[str, str]]]) -> None:
+    for field in plan:
+        if field.section != "related":
+            out[field.section].append((_prepare(field.read(obj)), field.weight))
+            continue
+        value = field.read(obj)
+        if value is None:
+            continue
+        related = (
+            value.all() if isinstance(value, Manager) else [value() if callable(value) else value]
+        )
+        for sub in related:
+            _texts(sub, field.fields, out)
 
 
 def _vector(texts: list[tuple[str, str]], config: str | None, params: list) -> str:
@@ -114,39 +204,51 @@ def _config(config: str | None) -> str:
     return f"'{config}'::regconfig, "
 
 
-def _postgres_rows(backend, model: type[Model], objects: list) -> None:
-    """Insert or replace the index rows of `objects`: the statement Wagtail's PostgreSQL
-    index runs, with each search field read once per object."""
+def _postgres_rows(backend, model: type[Model], objects: list, norms: TitleNorms) -> None:
+    """Insert or replace the index rows of `objects` with their title norms: what Wagtail's
+    PostgreSQL index writes, with each search field read once per object."""
     content_type_pk = ContentType.objects.get_for_model(model).pk
+    plan = _plan(model)
     rows: list[str] = []
     params: list = []
     for obj in objects:
-        indexer = ObjectIndexer(obj, backend)
-        title: list[tuple[str, str]] = []
-        body: list[tuple[str, str]] = []
-        autocomplete: list[tuple[str, str]] = []
-        for field in indexer.search_fields:
-            for current, weight, value in indexer.prepare_field(obj, field):
-                if isinstance(current, SearchField):
-                    (title if current.field_name == "title" else body).append((value, weight))
-                elif isinstance(current, AutocompleteField):
-                    autocomplete.append((value, weight))
+        texts: dict[str, list[tuple[str, str]]] = {"title": [], "body": [], "autocomplete": []}
+        _texts(obj, plan, texts)
+        title, body = texts["title"], texts["body"]
         params.extend((content_type_pk, str(obj.pk)))
-        title_sql = _vector(title, indexer.config, params)
-        autocomplete_sql = _vector(autocomplete, indexer.autocomplete_config, params)
-        body_sql = _vector(body, indexer.config, params)
+        title_sql = _vector(title, backend.config, params)
+        autocomplete_sql = _vector(texts["autocomplete"], backend.autocomplete_config, params)
+        body_sql = _vector(body, backend.config, params)
         params.append(" ".join(text.strip() for text, _ in title if text.strip()))
         params.append(" ".join(text.strip() for text, _ in body if text.strip()))
-        rows.append(f"(%s, %s, {title_sql}, {autocomplete_sql}, {body_sql}, 1.0, %s, %s)")
+        rows.append(f"(%s::integer, %s::text, {title_sql}, {autocomplete_sql}, {body_sql}, %s, %s)")
+    table = IndexEntry._meta.db_table
     with connection.cursor() as cursor:
+        # The title norm is Wagtail's: the average non-empty title length (in lexemes) over
+        # the whole index, this batch included, divided by the row's own; 1.0 for no title.
+        # Every value is a parameter; the f-string joins only SQL written here.
         cursor.execute(
-            f"""INSERT INTO {IndexEntry._meta.db_table}
-                (content_type_id, object_id, title, autocomplete, body, title_norm,
-                 title_text, body_text)
-            (VALUES {", ".join(rows)})
-            ON CONFLICT (content_type_id, object_id)
-            DO UPDATE SET title = EXCLUDED.title, title_norm = 1.0,
-                autocomplete = EXCLUDED.autocomplete, body = EXCLUDED.body,
-                title_text = EXCLUDED.title_text, body_text = EXCLUDED.body_text""",
-            params,
+            f"""WITH input (content_type_id, object_id, title, autocomplete, body,
+                            title_text, body_text) AS (VALUES {", ".join(rows)}),
+            sized AS (SELECT input.*, length(input.title) AS title_length FROM input),
+            batch AS (SELECT COALESCE(SUM(title_length) FILTER (WHERE title_length > 0), 0)
+                             AS total,
+                             COUNT(*) FILTER (WHERE title_length > 0) AS count FROM sized),
+            written AS (
+                INSERT INTO {table} (content_type_id, object_id, title, autocomplete, body,
+                                     title_norm, title_text, body_text)
+                SELECT s.content_type_id, s.object_id, s.title, s.autocomplete, s.body,
+                       CASE WHEN s.title_length > 0
+                            THEN ((%s::float8 + b.total) / (%s + b.count)) / s.title_length
+                            ELSE 1.0 END,
+                       s.title_text, s.body_text
+                FROM sized s CROSS JOIN batch b
+                ON CONFLICT (content_type_id, object_id)
+                DO UPDATE SET title = EXCLUDED.title, title_norm = EXCLUDED.title_norm,
+                    autocomplete = EXCLUDED.autocomplete, body = EXCLUDED.body,
+                    title_text = EXCLUDED.title_text, body_text = EXCLUDED.body_text)
+            SELECT total, count FROM batch""",  # noqa: S608
+            [*params, norms.total, norms.count],
         )
+        total, count = cursor.fetchone()
+    norms.add(float(total), count)

@@ -6,6 +6,7 @@ from django.core.management import call_command
 from wagtail.models import Page
 
 from masthead.demo.corpus import CorpusGenerator, channels
+from masthead.demo.services import corpus_prepare
 from masthead.news.models import ArticlePage, Author, ChannelPage
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -49,6 +50,12 @@ def test_articles_vary_in_length_and_spread_over_weeks():
     assert all(a.published_at <= NOW for a in articles)
     assert all(a.byline or a.source_name for a in articles)
     assert all(len(a.tags) >= 3 for a in articles)
+
+
+def test_worker_processes_prepare_the_same_articles_in_the_same_order():
+    alone = list(corpus_prepare(seed=8, now=NOW, count=1000, processes=1))
+    assert alone == sample(8, 1000)
+    assert list(corpus_prepare(seed=8, now=NOW, count=1000, processes=2)) == alone
 
 
 def test_generate_builds_a_valid_page_tree(db, home):

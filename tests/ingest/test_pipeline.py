@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from wagtail.models import Page
 
 from masthead.ingest import pipeline, tasks
 from masthead.ingest.models import Item, Source
@@ -135,7 +136,7 @@ def test_running_a_feed_twice_creates_nothing_twice(server, source_for):
 
 def dies_on_call(monkeypatch, n: int) -> None:
     """Make the n-th article creation kill the worker (not caught per item: the run stops)."""
-    real = pipeline._article_create
+    real = pipeline._article_build
     calls = {"n": 0}
 
     def create(*args, **kwargs):
@@ -144,7 +145,7 @@ def dies_on_call(monkeypatch, n: int) -> None:
             raise SystemExit("worker killed")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "_article_create", create)
+    monkeypatch.setattr(pipeline, "_article_build", create)
 
 
 def test_a_crash_midway_loses_nothing_and_duplicates_nothing(server, source_for, monkeypatch):
@@ -193,6 +194,58 @@ def test_a_crash_in_a_later_batch_keeps_the_stored_batches_and_redoes_the_rest(
     assert len(stored) == 7 and len({a.title for a in stored}) == 7
     assert all(a.live for a in stored)
     assert pipeline.source_poll(source).new == 0
+
+
+def test_a_crash_inside_the_bulk_write_rolls_the_whole_batch_back(server, source_for, monkeypatch):
+    server.add("/feed", many_items(7))
+    source = source_for("/feed", policy=Source.PUBLISH, full_text=False)
+    monkeypatch.setattr(pipeline, "BATCH_SIZE", 3)
+    real = pipeline.article_bulk_create
+    calls = {"n": 0}
+
+    def create(**kwargs):  # the second batch dies after its pages and revisions are written
+        calls["n"] += 1
+        created = real(**kwargs)
+        if calls["n"] == 2:
+            raise SystemExit("worker killed")
+        return created
+
+    monkeypatch.setattr(pipeline, "article_bulk_create", create)
+    with pytest.raises(SystemExit):
+        pipeline.source_poll(source)
+    assert Item.objects.filter(source=source).count() == 3
+    assert len(articles_from(source)) == 3
+    monkeypatch.undo()
+    report = pipeline.source_poll(source)
+    assert report.new == 4 and report.seen == 7
+    stored = articles_from(source)
+    assert len(stored) == 7 and len({a.title for a in stored}) == 7
+    assert Item.objects.filter(source=source).exclude(article=None).count() == 7
+    assert not any(problems for problems in Page.find_problems())
+
+
+def test_stored_articles_carry_a_revision_and_are_searchable(server, source_for):
+    server.add("/feed", many_items(4))
+    source = source_for("/feed", policy=Source.PUBLISH, full_text=False)
+    pipeline.source_poll(source)
+    stored = articles_from(source)
+    assert len(stored) == 4
+    for article in stored:
+        assert article.live and article.live_revision_id == article.latest_revision_id
+        assert article.latest_revision.as_object().title == article.title
+        assert not article.has_unpublished_changes
+    found = ArticlePage.objects.live().search("harbour")
+    assert {a.pk for a in stored} <= {a.pk for a in found}
+
+
+def test_items_for_review_are_stored_as_drafts_with_a_revision(server, source_for):
+    server.add("/feed", many_items(2))
+    source = source_for("/feed", policy=Source.DRAFT, full_text=False)
+    pipeline.source_poll(source)
+    drafts = articles_from(source)
+    assert len(drafts) == 2
+    assert all(not a.live and a.has_unpublished_changes and a.latest_revision_id for a in drafts)
+    assert all(a.first_published_at is None for a in drafts)
 
 
 def test_copies_inside_one_batch_point_at_the_article_stored_first(server, source_for):

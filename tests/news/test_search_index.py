@@ -9,7 +9,7 @@ from wagtail.models import Page
 from wagtail.search.backends import get_search_backend
 from wagtail.search.models import IndexEntry
 
-from masthead.news.bulk import article_bulk_create
+from masthead.news.bulk import article_body_raw, article_bulk_create
 from masthead.news.models import ArticlePage
 from masthead.news.search import SearchRequest, article_search
 from masthead.news.search_index import TitleNorms
@@ -28,16 +28,34 @@ TITLES = [
 ]
 
 
+# A body in every block type the generator writes, with markup and entities in the text.
+BODY = [
+    ("paragraph", "<p>Smelters cut copper output.</p>"),
+    ("heading", {"text": "What it means", "level": "h2"}),
+    ("paragraph", "<p>Prices &amp; <b>margins</b> rose<br/>sharply.</p><p>Again.</p>"),
+    ("quote", {"text": "A turning point.", "attribution": "Ana Ruiz"}),
+]
+
+
+def with_body(article: ArticlePage, blocks) -> ArticlePage:
+    """The article with a body in stored form and its precomputed search text."""
+    article.body, article.__dict__["body_text"] = article_body_raw(blocks)
+    return article
+
+
 def batches(stocks) -> list[list[int]]:
     norms = TitleNorms()
     made = []
     for b in range(2):
         articles = [
-            ArticlePage(
-                title=f"{title} {b}",
-                dek="" if i == 2 else "Bulk indexed copper story",
-                byline="Ana Ruiz" if i == 1 else "",
-                published_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=b * 10 + i),
+            with_body(
+                ArticlePage(
+                    title=f"{title} {b}",
+                    dek="" if i == 2 else "Bulk indexed copper story",
+                    byline="Ana Ruiz" if i == 1 else "",
+                    published_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=b * 10 + i),
+                ),
+                BODY[: i + 1] if i < 3 else [],
             )
             for i, title in enumerate(TITLES)
         ]
@@ -75,6 +93,17 @@ def test_bulk_index_rows_equal_wagtails_own_indexing_batch_by_batch(stocks):
     assert found and found == [
         p.pk for p in article_search(request=SearchRequest(query="copper smelters"))[0:20]
     ]
+
+
+def test_a_body_in_stored_form_gives_wagtails_blocks_and_search_text():
+    raw, text = article_body_raw(BODY)
+    page = ArticlePage(body=raw)
+    assert text == page.body_text  # Wagtail's own extraction, block by block
+    assert "Prices & margins rose sharply. Again." in text
+    assert [(block.block_type, block.id) for block in page.body] == [
+        (item["type"], item["id"]) for item in raw
+    ]
+    assert page.body[1].value["text"] == "What it means"
 
 
 def test_bulk_created_pages_leave_the_tree_without_problems(stocks):

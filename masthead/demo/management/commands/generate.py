@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from masthead.demo.services import corpus_generate
+from masthead.demo.services import corpus_generate, generate_processes
 from masthead.discovery.services import index_rebuild
 from masthead.news.models import ArticlePage
 from masthead.progress import Progress, StageProgress
@@ -20,13 +20,28 @@ class Command(BaseCommand):
         parser.add_argument("--no-images", action="store_true", help="Skip the demo lead images.")
         parser.add_argument("--batch-size", type=int, default=2000)
         parser.add_argument(
+            "--processes",
+            type=int,
+            default=generate_processes(),
+            help="Worker processes generating the text (default: one per core, at most 4).",
+        )
+        parser.add_argument(
             "--no-discovery",
             action="store_true",
             help="Skip rebuilding Related, Like and story clusters afterwards.",
         )
 
     def handle(
-        self, *args, articles, seed, if_empty, no_images, batch_size, no_discovery, **options
+        self,
+        *args,
+        articles,
+        seed,
+        if_empty,
+        no_images,
+        batch_size,
+        processes,
+        no_discovery,
+        **options,
     ):
         if articles < 1:
             raise CommandError("--articles must be at least 1.")
@@ -40,6 +55,7 @@ class Command(BaseCommand):
                 seed=seed,
                 with_images=not no_images,
                 batch_size=batch_size,
+                processes=processes,
                 progress=lambda done, seconds: progress.advance(done - progress.done),
             )
         size = f", database {report.database_bytes / 1e6:,.1f} MB" if report.database_bytes else ""
