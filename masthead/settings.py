@@ -236,6 +236,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(VAR_DIR / "masthead.sqlite3"),
+            # Kept between requests: opening one costs its pragmas and a schema read on the first
+            # query (several ms of CPU per request); a worker serves one request at a time.
+            "CONN_MAX_AGE": 600,
             "OPTIONS": {
                 # Writers wait for each other instead of failing with "database is locked";
                 # IMMEDIATE takes the write lock up front so upgrades from read to write can't deadlock.
