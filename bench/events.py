@@ -265,7 +265,9 @@ def main() -> None:
     parser.add_argument("--ranking-articles", type=int, default=100_000)
     parser.add_argument("--ranking-events", type=int, default=10_000_000)
     parser.add_argument(
-        "--skip", default="", help="comma list of parts and setups to skip: backend,http,ranking,sqlite,postgresql,redis"
+        "--skip",
+        default="",
+        help="comma list of parts and setups to skip: backend,http,ranking,sqlite,postgresql,redis",
     )
     parser.add_argument("--postgres", default=POSTGRES, help="a database the run drops and makes")
     parser.add_argument("--redis", default=REDIS, help="a Redis database the run empties")
