@@ -83,6 +83,7 @@ class ArticleSearchResults:
     def __init__(self, request: SearchRequest):
         self.request = request
         self._count: tuple[int, bool] | None = None
+        self._ids: list[int] | None = None
 
     def count(self) -> int:
         if self._count is None:
@@ -182,27 +183,35 @@ class ArticleSearchResults:
                 " ORDER BY rowid DESC LIMIT %s",
                 [terms, limit],
             )
-        # A term may hit the title and another the body; the index on (title || body) is
-        # created by news migration 0003.
-        text = " ".join(self.request.terms)
-        # "id + 0": walking the primary key backwards and testing each row's text reads every
-        # row's body vector until enough match (seconds for a rare word); the GIN bitmap
-        # visits only the matches, and sorting their ids is cheap.
-        ids = (
-            f"SELECT id FROM {entry} WHERE (title || body) @@ plainto_tsquery(%s)"  # noqa: S608
-            " ORDER BY id + 0 DESC LIMIT %s"
-        )
+        ids = self._recent_ids()[:limit]
         if not scored:
-            return ids, [text, limit]
-        # Ranked in an outer query so that ts_rank reads the chosen rows' vectors only.
+            return "SELECT id FROM unnest(%s::integer[]) AS r(id)", [ids]
+        text = " ".join(self.request.terms)
         score = (
             f"ts_rank(e.title, plainto_tsquery(%s)) * {TITLE_WEIGHT}"
             " + ts_rank(e.body, plainto_tsquery(%s))"
         )
         return (
-            f"SELECT e.id, {score} AS score FROM {entry} AS e WHERE e.id IN ({ids})",  # noqa: S608
-            [text, text, text, limit],
+            f"SELECT e.id, {score} AS score FROM {entry} AS e WHERE e.id = ANY(%s)",  # noqa: S608
+            [text, text, ids],
         )
+
+    def _recent_ids(self) -> list[int]:
+        """PostgreSQL: the ids of the RECENT_MATCHES + 1 newest matches, read once per search
+        (the GIN bitmap visits every match's row, so the count and the page share one visit)."""
+        if self._ids is None:
+            # A term may hit the title and another the body; the index on (title || body) is
+            # created by news migration 0003. "id + 0": walking the primary key backwards and
+            # testing each row's text reads every row's body vector until enough match
+            # (seconds for a rare word); the GIN bitmap visits only the matches.
+            sql = (
+                f"SELECT id FROM {IndexEntry._meta.db_table}"  # noqa: S608
+                " WHERE (title || body) @@ plainto_tsquery(%s) ORDER BY id + 0 DESC LIMIT %s"
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [" ".join(self.request.terms), RECENT_MATCHES + 1])
+                self._ids = [row[0] for row in cursor.fetchall()]
+        return self._ids
 
     def _ranked(self, candidates: int | None) -> tuple[str, list, str]:
         """A subquery of (id, score) for the best `candidates` recent matches (all when None);
