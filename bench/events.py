@@ -265,7 +265,9 @@ def main() -> None:
     parser.add_argument("--ranking-articles", type=int, default=100_000)
     parser.add_argument("--ranking-events", type=int, default=10_000_000)
     parser.add_argument(
-        "--skip", default="", help="comma list of parts to skip: backend,http,ranking"
+        "--skip",
+        default="",
+        help="comma list of parts and setups to skip: backend,http,ranking,sqlite,postgresql,redis",
     )
     parser.add_argument("--postgres", default=POSTGRES, help="a database the run drops and makes")
     parser.add_argument("--redis", default=REDIS, help="a Redis database the run empties")
@@ -276,6 +278,7 @@ def main() -> None:
         setups.append(("PostgreSQL", args.postgres, ""))
         if reachable(6379):
             setups.append(("Redis + PostgreSQL", args.postgres, args.redis))
+    setups = [s for s in setups if s[0].split()[0].lower() not in skip]
     sites = {}
     if "backend" not in skip:
         print(f"\nBackend only: {args.views:,} views from distinct readers, one process\n")

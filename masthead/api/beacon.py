@@ -116,6 +116,19 @@ def _error(message: str, status: int) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
+def _event_parse(request: HttpRequest) -> EventIn | JsonResponse:
+    """The beacon's event, or the error to answer (once its budget has been spent)."""
+    try:
+        data = json.loads(request.body)
+    except ValueError:
+        return _error("Cannot parse request body", 400)
+    try:
+        return EventIn.model_validate(data)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", "event", *e["loc"])} for e in exc.errors()]
+        return _error(validation_message(errors), 422)
+
+
 def beacon(request: HttpRequest) -> HttpResponse:
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -123,22 +136,19 @@ def beacon(request: HttpRequest) -> HttpResponse:
         return _error("bad Content-Length", 400)
     if length > MAX_BODY:
         return _error(f"body larger than {MAX_BODY} bytes", 413)
-    wait = budgets.event_wait(client_for_request(request))
-    if wait:
-        limited = _error("Too many requests.", 429)
-        limited["Retry-After"] = str(math.ceil(wait))
-        return limited
-    try:
-        data = json.loads(request.body)
-    except ValueError:
-        return _error("Cannot parse request body", 400)
-    try:
-        event = EventIn.model_validate(data)
-    except ValidationError as exc:
-        errors = [{**e, "loc": ("body", "event", *e["loc"])} for e in exc.errors()]
-        return _error(validation_message(errors), 422)
-    response = HttpResponse(content_type="application/json; charset=utf-8")
-    status, body = event_record(request, response, event)
+    # Parsed before the transaction so that no lock is held meanwhile; answered after the budget
+    # check, so a malformed beacon spends budget as a valid one does.
+    event = _event_parse(request)
+    with services.beacon_transaction():
+        wait = budgets.event_wait(client_for_request(request))
+        if wait:
+            limited = _error("Too many requests.", 429)
+            limited["Retry-After"] = str(math.ceil(wait))
+            return limited
+        if isinstance(event, JsonResponse):
+            return event
+        response = HttpResponse(content_type="application/json; charset=utf-8")
+        status, body = event_record(request, response, event)
     response.status_code = status
     response.content = json.dumps(body)
     response["Cache-Control"] = "private, no-cache"

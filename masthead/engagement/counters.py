@@ -301,7 +301,9 @@ class SqlCounters:
         window: the mark and the queued view are written in one transaction."""
         expires = event.at + timedelta(seconds=settings.MASTHEAD_VIEW_DEDUP_SECONDS)
         seen, queue = SeenEvent._meta.db_table, QueuedView._meta.db_table
-        with transaction.atomic(), connection.cursor() as cursor:
+        # No savepoint: inside a beacon's transaction (`beacon_transaction`) it would cost two
+        # statements and protect nothing the outer transaction does not.
+        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {seen} (key, expires_at) VALUES (%s, %s) "  # noqa: S608
                 f"ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at "

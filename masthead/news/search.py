@@ -5,7 +5,10 @@ publish; we only query it. Its own query builder ranks by a correlated subquery 
 text match for every matching row (seconds per query at 10,000 articles), so we issue one SQL
 statement per page of results instead: the text match, the live/channel filters and the
 ordering together, using FTS5's bm25() on SQLite and ts_rank() over the GIN-indexed tsvectors
-on PostgreSQL. Title hits weigh ten times body hits; newer articles win ties. Results are stories:
+on PostgreSQL. Title hits weigh ten times body hits; newer articles win ties. Only the
+RECENT_MATCHES most recently indexed matches are ranked (an index entry's id grows as articles
+are first indexed, that is first published; edits keep it): scoring every match of a common
+word reads tens of thousands of index rows per query. Results are stories:
 the copies of one story (news.StoryEntry) collapse into its lead copy, ranked by the best match. Other databases
 (and OpenSearch/Elasticsearch backends) go through Wagtail's backend unchanged.
 """
@@ -47,9 +50,12 @@ class SearchRequest:
         return WORD.findall(self.query.lower())[:MAX_TERMS]
 
 
-# Counting stops here: past it a search reads "more than 1,000 results" (an exact count would
-# visit every match of a common word on every request).
+# Counting stops here: past it a search reads "more than 1,000 results".
 COUNT_CAP = 1000
+# A search looks at this many matches at most, the most recently indexed: ranking (bm25 or
+# ts_rank) and grouping cost grow with the matches they visit, and a common word matches almost
+# half of a large archive. Older matches are not found ("more than N results" says so).
+RECENT_MATCHES = 1000
 # Relevance pages rank this many best-scoring matches per result wanted, then group them.
 CANDIDATES_PER_RESULT = 4
 MIN_CANDIDATES = 200
@@ -60,31 +66,47 @@ class ArticleSearchResults:
     """Live articles matching every term of a query, one per story, paged lazily (what
     Paginator needs).
 
-    A relevance page ranks the text index alone, takes the best-scoring matches as candidates
-    and only joins those to pages and stories. A story ranks by its best copy, so every story
-    with a copy among the candidates has its best copy there too, and a story without one ranks
-    below all of them: the page holds the stories a full ranking would (only stories whose best
+    Only the RECENT_MATCHES most recently indexed matches take part. A relevance page ranks
+    them in the text index alone, takes the best-scoring as candidates and only joins those to
+    pages and stories. A story ranks by its best copy, so every story with a copy among the
+    candidates has its best copy there too, and a story without one ranks below all of them:
+    the page holds the stories a ranking of every recent match would (only stories whose best
     copies score exactly the same may swap places, even across pages, as their newest copy may
-    not be a candidate). When filters or grouping leave too few stories for the page, the candidate set
-    grows until the matches run out. The count is exact up to COUNT_CAP (`is_capped` says when
-    there are more). Counts and pages (story ids) are cached until an article is published,
-    edited, unpublished, moved or regrouped (the SEARCH key), or MASTHEAD_SEARCH_CACHE_SECONDS.
+    not be a candidate). When filters or grouping leave too few stories for the page, the
+    candidate set grows until the recent matches run out. The count is the stories among the
+    recent matches, up to COUNT_CAP; `is_capped` says when there are more (past the cap, or
+    older matches left out). Counts and pages (story ids) are cached until an article is
+    published, edited, unpublished, moved or regrouped (the SEARCH key), or
+    MASTHEAD_SEARCH_CACHE_SECONDS.
     """
 
     def __init__(self, request: SearchRequest):
         self.request = request
-        self._count: int | None = None
+        self._count: tuple[int, bool] | None = None
+        self._ids: list[int] | None = None
 
     def count(self) -> int:
         if self._count is None:
-            self._count = self._cached("count", self._count_run)
-        return min(self._count, COUNT_CAP)
+            self._count = self._cached("stories", self._count_run)
+        return min(self._count[0], COUNT_CAP)
 
-    def _count_run(self) -> int:
-        sql, params = self._count_sql()
+    def _count_run(self) -> tuple[int, bool]:
+        """Stories among the recent matches (up to one past COUNT_CAP), and whether older
+        matches were left out."""
+        # The newest RECENT_MATCHES + 1 matches, read once: one more than searched says that
+        # older matches were left out.
+        recent, recent_params = self._recent(scored=False, limit=RECENT_MATCHES + 1)
+        joins, where, params = self._filters(published=False)
+        sql = (
+            f"WITH r AS ({recent}) SELECT (SELECT COUNT(*) FROM r),"  # noqa: S608
+            " (SELECT COUNT(DISTINCT COALESCE(s.lead_id, p.id))"
+            f" FROM (SELECT id FROM r ORDER BY id DESC LIMIT %s) AS m {joins} WHERE {where})"
+        )
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return min(cursor.fetchone()[0], COUNT_CAP + 1)
+            cursor.execute(sql, [*recent_params, RECENT_MATCHES, *params])
+            matches, stories = cursor.fetchone()
+        older = matches > RECENT_MATCHES
+        return min(stories, COUNT_CAP + 1), older
 
     def _cached(self, part: str, build: Callable[[], T]) -> T:
         """`build()` cached for this query, order and channel until the SEARCH key is purged."""
@@ -104,7 +126,9 @@ class ArticleSearchResults:
     @property
     def is_capped(self) -> bool:
         self.count()
-        return bool(self._count and self._count > COUNT_CAP)
+        assert self._count is not None
+        stories, older = self._count
+        return stories > COUNT_CAP or (older and stories > 0)
 
     def __len__(self) -> int:
         return self.count()
@@ -125,81 +149,93 @@ class ArticleSearchResults:
             else None
         )
         while True:
+            if candidates is not None and candidates >= RECENT_MATCHES:
+                candidates = None  # rank every recent match
             sql, params = self._sql(limit=limit, offset=offset, candidates=candidates)
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
                 ids = [row[0] for row in cursor.fetchall()]
-            # Enough stories for the page, or every match was a candidate: the page is exact.
+            # Enough stories for the page, or every recent match was a candidate: it is exact.
             if candidates is None or len(ids) == limit:
                 return ids
             if self._candidate_count(candidates) < candidates:
                 return ids
             candidates *= 4
-            if candidates > COUNT_CAP * CANDIDATES_PER_RESULT:
-                candidates = None  # rank every match
 
     def _candidate_count(self, candidates: int) -> int:
-        match, params = self._match()
-        sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM {match} LIMIT %s) AS c"  # noqa: S608
+        recent, params = self._recent(scored=False, limit=candidates)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, candidates])
+            cursor.execute(f"SELECT COUNT(*) FROM ({recent}) AS r", params)  # noqa: S608
             return cursor.fetchone()[0]
 
-    def _match(self) -> tuple[str, list]:
-        """FROM/WHERE of the bare text match over the index, and its parameters."""
+    def _recent(self, *, scored: bool, limit: int | None = None) -> tuple[str, list]:
+        """A subquery of the `limit` most recently indexed entries matching the query: (id) or
+        (id, score), and its parameters. Scores are computed for those rows only."""
         entry = IndexEntry._meta.db_table
+        limit = RECENT_MATCHES if limit is None else limit
         if connection.vendor == "sqlite":
+            # Columns of the FTS table: autocomplete, body, title. bm25() is negative. FTS5
+            # walks its index in rowid order, so ORDER BY rowid DESC LIMIT stops early.
+            score = f", bm25({entry}_fts, 0.0, 1.0, {TITLE_WEIGHT}) AS score" if scored else ""
             terms = " AND ".join(f'"{term}"' for term in self.request.terms)
-            return f"{entry}_fts WHERE {entry}_fts MATCH %s", [terms]
-        return f"{entry} AS e WHERE (e.title || e.body) @@ plainto_tsquery(%s)", [
-            " ".join(self.request.terms)
-        ]
+            return (
+                f"SELECT rowid AS id{score} FROM {entry}_fts WHERE {entry}_fts MATCH %s"  # noqa: S608
+                " ORDER BY rowid DESC LIMIT %s",
+                [terms, limit],
+            )
+        ids = self._recent_ids()[:limit]
+        if not scored:
+            return "SELECT id FROM unnest(%s::integer[]) AS r(id)", [ids]
+        text = " ".join(self.request.terms)
+        score = (
+            f"ts_rank(e.title, plainto_tsquery(%s)) * {TITLE_WEIGHT}"
+            " + ts_rank(e.body, plainto_tsquery(%s))"
+        )
+        return (
+            f"SELECT e.id, {score} AS score FROM {entry} AS e WHERE e.id = ANY(%s)",  # noqa: S608
+            [text, text, ids],
+        )
+
+    def _recent_ids(self) -> list[int]:
+        """PostgreSQL: the ids of the RECENT_MATCHES + 1 newest matches, read once per search
+        (the GIN bitmap visits every match's row, so the count and the page share one visit)."""
+        if self._ids is None:
+            # A term may hit the title and another the body; the index on (title || body) is
+            # created by news migration 0003. "id + 0": walking the primary key backwards and
+            # testing each row's text reads every row's body vector until enough match
+            # (seconds for a rare word); the GIN bitmap visits only the matches.
+            sql = (
+                f"SELECT id FROM {IndexEntry._meta.db_table}"  # noqa: S608
+                " WHERE (title || body) @@ plainto_tsquery(%s) ORDER BY id + 0 DESC LIMIT %s"
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [" ".join(self.request.terms), RECENT_MATCHES + 1])
+                self._ids = [row[0] for row in cursor.fetchall()]
+        return self._ids
 
     def _ranked(self, candidates: int | None) -> tuple[str, list, str]:
-        """A subquery of (id, score) for matching index entries, the best `candidates` of them
-        (all when None); its parameters; and the direction that puts the best first."""
-        entry = IndexEntry._meta.db_table
-        match, params = self._match()
-        if connection.vendor == "sqlite":
-            # Columns of the FTS table: autocomplete, body, title. bm25() is negative.
-            score = f"bm25({entry}_fts, 0.0, 1.0, {TITLE_WEIGHT})"
-            best_first, rowid = "ASC", "rowid"
-            text_params: list = []
-        else:
-            # A term may hit the title and another the body; the index on (title || body) is
-            # created by news migration 0003.
-            score = (
-                f"(ts_rank(e.title, plainto_tsquery(%s)) * {TITLE_WEIGHT}"
-                " + ts_rank(e.body, plainto_tsquery(%s)))"
-            )
-            best_first, rowid = "DESC", "e.id"
-            text_params = [params[0], params[0]]
-        sql = f"SELECT {rowid} AS id, {score} AS score FROM {match}"  # noqa: S608
+        """A subquery of (id, score) for the best `candidates` recent matches (all when None);
+        its parameters; and the direction that puts the best first."""
+        recent, params = self._recent(scored=True)
+        best_first = "ASC" if connection.vendor == "sqlite" else "DESC"
         if candidates is None:
-            # A LIMIT keeps SQLite from flattening the match into the grouping query, where
-            # bm25() may not run.
-            return (
-                sql + " LIMIT -1" if connection.vendor == "sqlite" else sql,
-                [
-                    *text_params,
-                    *params,
-                ],
-                best_first,
-            )
-        sql += f" ORDER BY score {best_first}, id DESC LIMIT %s"
-        return sql, [*text_params, *params, candidates], best_first
+            return recent, params, best_first
+        sql = f"SELECT id, score FROM ({recent}) AS r ORDER BY score {best_first}, id DESC LIMIT %s"  # noqa: S608
+        return sql, [*params, candidates], best_first
 
-    def _filters(self) -> tuple[str, str, list]:
-        """Joins from index entries (`e`) to live articles (`p`, `a`) and their stories (`s`),
-        and the WHERE clause with its parameters. CROSS JOIN pins SQLite's join order."""
+    def _filters(self, *, published: bool = True) -> tuple[str, str, list]:
+        """Joins from index entries (`e`) to live articles (`p`, `a` when `published` is
+        needed) and their stories (`s`), and the WHERE clause with its parameters. CROSS JOIN
+        pins SQLite's join order."""
         entry = IndexEntry._meta.db_table
         join = "CROSS JOIN" if connection.vendor == "sqlite" else "JOIN"
         joins = (
             f"{join} {entry} AS e ON e.id = m.id"
             f" {join} wagtailcore_page AS p ON p.id = CAST(e.object_id AS INTEGER)"
-            f" {join} news_articlepage AS a ON a.page_ptr_id = p.id"
-            f" LEFT JOIN {StoryEntry._meta.db_table} AS s ON s.article_id = p.id"
         )
+        if published:
+            joins += f" {join} news_articlepage AS a ON a.page_ptr_id = p.id"
+        joins += f" LEFT JOIN {StoryEntry._meta.db_table} AS s ON s.article_id = p.id"
         where = ["e.content_type_id = %s", "p.live"]
         params: list = [_article_content_type_id()]
         if self.request.channel is not None:
@@ -223,18 +259,6 @@ class ArticleSearchResults:
             f" GROUP BY {story} ORDER BY {order} LIMIT %s OFFSET %s"
         )
         return sql, [*ranked_params, *params, limit, offset]
-
-    def _count_sql(self) -> tuple[str, list]:
-        """The number of stories matching, counted up to one past COUNT_CAP."""
-        match, match_params = self._match()
-        rowid = "rowid" if connection.vendor == "sqlite" else "e.id"
-        joins, where, params = self._filters()
-        sql = (
-            f"SELECT COUNT(*) FROM (SELECT DISTINCT COALESCE(s.lead_id, p.id)"  # noqa: S608
-            f" FROM (SELECT {rowid} AS id FROM {match}) AS m {joins} WHERE {where}"
-            f" LIMIT %s) AS stories"
-        )
-        return sql, [*match_params, *params, COUNT_CAP + 1]
 
 
 def _article_content_type_id() -> int:

@@ -2,10 +2,11 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.utils import timezone
 
 from masthead.engagement import selectors, services
-from masthead.engagement.models import ReaderView, WidgetClick
+from masthead.engagement.models import QueuedView, ReaderView, SeenEvent, WidgetClick
 from masthead.engagement.readers import Reader as Identity
 from tests.engagement.conftest import BROWSER
 
@@ -178,3 +179,40 @@ def test_a_throttled_beacon_gets_a_429_with_retry_after(reader, article, setting
     assert limited.status_code == 429
     assert limited.json() == {"error": "Too many requests."}
     assert int(limited["Retry-After"]) >= 1
+
+
+def _stored_rows() -> tuple[int, int]:
+    """Rows a view beacon writes in SQL: de-duplication marks and queued views."""
+    return SeenEvent.objects.count(), QueuedView.objects.count()
+
+
+@pytest.mark.skipif(bool(django_settings.REDIS_URL), reason="the SQL counters' rows")
+def test_a_beacon_within_budget_writes_exactly_one_view(reader, article, settings, flushed):
+    settings.MASTHEAD_EVENT_RATE_IP = "1/m"
+    before = _stored_rows()
+    assert reader.view(article.pk).status_code == 202
+    assert _stored_rows() == (before[0] + 1, before[1] + 1)
+    flushed()
+    assert selectors.view_count(article_id=article.pk) == 1
+
+
+@pytest.mark.skipif(bool(django_settings.REDIS_URL), reason="the SQL counters' rows")
+def test_a_beacon_over_budget_writes_nothing(make_reader, article, make_article, settings):
+    settings.MASTHEAD_EVENT_RATE_IP = "1/m"
+    other = make_article(title="Another")
+    reader = make_reader()
+    assert reader.view(article.pk).status_code == 202
+    before = _stored_rows()
+    limited = reader.view(other.pk)
+    assert limited.status_code == 429
+    assert _stored_rows() == before
+
+
+def test_a_beacon_over_budget_counts_nothing(make_reader, article, make_article, settings, flushed):
+    settings.MASTHEAD_EVENT_RATE_IP = "1/m"
+    other = make_article(title="Another")
+    assert make_reader().view(article.pk).status_code == 202
+    assert make_reader().view(other.pk).status_code == 429
+    flushed()
+    assert selectors.view_count(article_id=article.pk) == 1
+    assert selectors.view_count(article_id=other.pk) == 0

@@ -116,3 +116,29 @@ def test_a_small_candidate_set_grows_until_the_page_is_full(
     wanted = {make_article(title=f"Match report {n}", channel=sports, body=body).pk for n in (1, 2)}
     found = results(client.get("/search/", {"q": "lynx", "channel": sports.pk, "order": order}))
     assert {a.pk for a in found} == wanted
+
+
+def test_only_the_most_recent_matches_are_searched_and_the_page_says_more_than(
+    client, make_article, monkeypatch
+):
+    from masthead.news import search
+
+    monkeypatch.setattr(search, "RECENT_MATCHES", 2)
+    oldest, *recent = [make_article(title=f"Tapir sighting {n}") for n in range(3)]
+    response = client.get("/search/", {"q": "tapir"})
+    assert {a.pk for a in results(response)} == {a.pk for a in recent}
+    assert "More than 2 results" in response.content.decode()
+    assert response.context["results"].paginator.count == 2
+
+
+def test_title_hits_rank_first_among_the_recent_matches(client, make_article, monkeypatch):
+    from masthead.news import search
+
+    monkeypatch.setattr(search, "RECENT_MATCHES", 2)
+    make_article(title="Gecko farm opens")  # older than the two recent matches: left out
+    title_hit = make_article(title="Gecko census")
+    body_hit = make_article(
+        title="Desert news", body=[("paragraph", "<p>A gecko crossed the road.</p>")]
+    )
+    found = results(client.get("/search/", {"q": "gecko"}))
+    assert [a.pk for a in found] == [title_hit.pk, body_hit.pk]
