@@ -149,17 +149,3 @@ def test_the_site_and_the_offline_evaluation_give_the_same_top_k(fixture):
 def test_blend_scales_each_source_to_its_best_candidate():
     total = recommend.blend({"a": {1: 10.0, 2: 5.0}, "b": {2: 0.2}}, {"a": 1.0, "b": 2.0})
     assert total == {1: pytest.approx(1.0), 2: pytest.approx(0.5 + 2.0)}
-
-
-CHINESE = {
-    "markets": [
-        "上海证券交易所股票价格今天大幅上涨，投资者买入银行股票。",
-        "股票市场继续上涨，银行和保险股票价格创新高，投资者信心增强。",
-        "证券交易所公布数据，股票交易量上涨，银行股票领涨。",
-    ],
-    "football": [
-        "足球比赛中前锋打进两个进球，球队赢得联赛冠军。",
-        "联赛足球比赛结束，教练称赞前锋的进球和球队的防守。",
-        "球队在足球联赛中输掉比赛，教练承认防守出现问题。",
-    ],
-}

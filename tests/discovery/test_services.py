@@ -164,7 +164,8 @@ def test_configured_embeddings_replace_lsa_and_a_change_of_setting_rebuilds(
     assert article.pk in lists()
 
 
-def test_stories_the_clusterer_merges_are_relabelled_everywhere(make_article):
+def _two_stories(make_article):
+    """A copper story and a football story, indexed; returns them, the index and their stories."""
     copper = make_article(title="Copper smelters cut output", body=COPPER)
     football = make_article(
         title="Striker scores twice",
@@ -174,6 +175,11 @@ def test_stories_the_clusterer_merges_are_relabelled_everywhere(make_article):
     services.index_rebuild()
     index = services._current()
     story = {a.pk: int(index.corpus.story[index.row_of(a.pk)]) for a in (copper, football)}
+    return copper, football, index, story
+
+
+def test_stories_the_clusterer_merges_are_relabelled_everywhere(make_article):
+    copper, football, index, story = _two_stories(make_article)
     assert story[copper.pk] != story[football.pk]
     # As StoryIndex reports a merge of two headline stories (tests/discovery/test_engine.py).
     index.stories.merges.append((story[football.pk], story[copper.pk]))
@@ -195,15 +201,7 @@ def test_stories_the_clusterer_merges_are_relabelled_everywhere(make_article):
 
 
 def test_articles_a_regroup_moves_change_story_everywhere(make_article):
-    copper = make_article(title="Copper smelters cut output", body=COPPER)
-    football = make_article(
-        title="Striker scores twice",
-        dek="The league leaders won again.",
-        body=[("paragraph", "<p>The striker scored twice as the league leaders won.</p>")] * 3,
-    )
-    services.index_rebuild()
-    index = services._current()
-    story = {a.pk: int(index.corpus.story[index.row_of(a.pk)]) for a in (copper, football)}
+    copper, football, index, story = _two_stories(make_article)
     # As StoryIndex.regroup reports a headline moved to another story (test_engine.py).
     index.stories.moves.append((football.pk, story[copper.pk]))
     moved = services._merges_apply(index)
