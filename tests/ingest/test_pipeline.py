@@ -176,6 +176,19 @@ def many_items(n: int) -> bytes:
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
 
 
+def first_batch_kept_then_the_rest_stored_once(source, monkeypatch) -> list:
+    """After a crash in the second batch of three: the first batch is stored, nothing else; a
+    second run stores the other four, each once. Returns the seven stored articles."""
+    assert Item.objects.filter(source=source).count() == 3
+    assert len(articles_from(source)) == 3
+    monkeypatch.undo()
+    report = pipeline.source_poll(source)
+    assert report.new == 4 and report.seen == 7
+    stored = articles_from(source)
+    assert len(stored) == 7 and len({a.title for a in stored}) == 7
+    return stored
+
+
 def test_a_crash_in_a_later_batch_keeps_the_stored_batches_and_redoes_the_rest(
     server, source_for, monkeypatch
 ):
@@ -185,13 +198,7 @@ def test_a_crash_in_a_later_batch_keeps_the_stored_batches_and_redoes_the_rest(
     dies_on_call(monkeypatch, 5)  # in the second batch of three
     with pytest.raises(SystemExit):
         pipeline.source_poll(source)
-    assert Item.objects.filter(source=source).count() == 3
-    assert len(articles_from(source)) == 3
-    monkeypatch.undo()
-    report = pipeline.source_poll(source)
-    assert report.new == 4 and report.seen == 7
-    stored = articles_from(source)
-    assert len(stored) == 7 and len({a.title for a in stored}) == 7
+    stored = first_batch_kept_then_the_rest_stored_once(source, monkeypatch)
     assert all(a.live for a in stored)
     assert pipeline.source_poll(source).new == 0
 
@@ -213,13 +220,7 @@ def test_a_crash_inside_the_bulk_write_rolls_the_whole_batch_back(server, source
     monkeypatch.setattr(pipeline, "article_bulk_create", create)
     with pytest.raises(SystemExit):
         pipeline.source_poll(source)
-    assert Item.objects.filter(source=source).count() == 3
-    assert len(articles_from(source)) == 3
-    monkeypatch.undo()
-    report = pipeline.source_poll(source)
-    assert report.new == 4 and report.seen == 7
-    stored = articles_from(source)
-    assert len(stored) == 7 and len({a.title for a in stored}) == 7
+    first_batch_kept_then_the_rest_stored_once(source, monkeypatch)
     assert Item.objects.filter(source=source).exclude(article=None).count() == 7
     assert not any(problems for problems in Page.find_problems())
 
