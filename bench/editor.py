@@ -19,6 +19,13 @@ import urllib.request
 
 import django
 
+TOPICS = (
+    "glacier orchard tariff harbour lithium vaccine drought pension ferry satellite opera "
+    "refinery wheat tunnel senate jazz coral bauxite monsoon locomotive vineyard quarry "
+    "cathedral avalanche bandwidth cobalt dialysis estuary falconry geyser hydrofoil "
+    "insulin jetty kiln lagoon meteor nickel oboe pier quinoa rugby saffron trawler "
+    "uranium volcano walrus yacht zinc"
+).split()
 POLL_SECONDS = 0.01
 GIVE_UP_SECONDS = 10.0
 
@@ -40,11 +47,14 @@ def watch(url: str, text: str, start: float, out: dict, name: str) -> None:
 def publish_one(front: str, channel, n: int) -> dict:
     from masthead.news.models import ArticlePage
 
-    title = f"Editor desk bulletin {n} {random.randrange(10**9)}"
+    # Each bulletin its own story: copies of one text would be grouped, and a listing shows a
+    # story once, by its lead copy, so a second copy's headline would never appear there.
+    words = random.sample(TOPICS, 12)
+    title = f"Editor desk bulletin {n}: {' '.join(words[:3])} {random.randrange(10**9)}"
     article = ArticlePage(
         title=title,
-        dek="A bulletin published while readers load the site.",
-        body=[("paragraph", "<p>Prices moved again in early trading on the exchange.</p>")],
+        dek=f"A bulletin on {words[3]} and {words[4]}, published while readers load the site.",
+        body=[("paragraph", f"<p>{' '.join(words[5:]).capitalize()} moved in early trading.</p>")],
         live=False,
     )
     channel.add_child(instance=article)
