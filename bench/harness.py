@@ -104,3 +104,20 @@ def psql(statement: str) -> None:
         ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", statement],
         check=True,
     )
+
+
+def article_published(channel, n: int):
+    """A short copper article added to `channel` and published through Wagtail's normal path
+    (revision, publish, signals), for the probes that time discovery's update after a publish.
+    Needs Django set up."""
+    from masthead.news.models import ArticlePage
+
+    article = ArticlePage(
+        title=f"Copper smelters cut output again, day {n} {time.time_ns()}",
+        dek="Prices rose as smelters in Chile and Zambia cut output.",
+        body=[("paragraph", "<p>Copper futures climbed in London as smelters cut output.</p>")],
+        live=False,
+    )
+    channel.add_child(instance=article)
+    article.save_revision().publish()
+    return article

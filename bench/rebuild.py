@@ -25,6 +25,8 @@ import time
 
 STARTED = time.perf_counter()
 
+from harness import article_published  # noqa: E402
+
 
 def rss_mb() -> float:
     with open("/proc/self/statm") as f:
@@ -125,14 +127,7 @@ def update(count: int) -> dict:
     channel = ChannelPage.objects.live().filter(depth=4).first()
     times, cpu, made = [], [], []
     for i in range(count):
-        article = ArticlePage(
-            title=f"Copper smelters cut output again, day {i} {time.time_ns()}",
-            dek="Prices rose as smelters in Chile and Zambia cut output.",
-            body=[("paragraph", "<p>Copper futures climbed in London as smelters cut output.</p>")],
-            live=False,
-        )
-        channel.add_child(instance=article)
-        article.save_revision().publish()
+        article = article_published(channel, i)
         made.append(article.pk)
         started, started_cpu = time.perf_counter(), cpu_s()
         services.article_update(article_id=article.pk)

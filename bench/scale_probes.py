@@ -23,7 +23,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-from harness import ROOT  # noqa: E402
+from harness import ROOT, article_published  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 
@@ -66,7 +66,7 @@ def discovery_checks() -> dict:
     incremental update after publishing an article (the task worker's job)."""
     from masthead.discovery import engine
     from masthead.discovery import services as discovery
-    from masthead.news.models import ArticlePage, ChannelPage
+    from masthead.news.models import ChannelPage
 
     discovery.corpus_reader()
     index = discovery._current()
@@ -81,14 +81,7 @@ def discovery_checks() -> dict:
     channel = ChannelPage.objects.live().filter(depth=4).first()
     times = []
     for i in range(5):
-        article = ArticlePage(
-            title=f"Copper smelters cut output again, day {i} {time.time_ns()}",
-            dek="Prices rose as smelters in Chile and Zambia cut output.",
-            body=[("paragraph", "<p>Copper futures climbed in London as smelters cut output.</p>")],
-            live=False,
-        )
-        channel.add_child(instance=article)
-        article.save_revision().publish()
+        article = article_published(channel, i)
         started = time.perf_counter()
         discovery.article_update(article_id=article.pk)
         times.append(time.perf_counter() - started)
