@@ -1,0 +1,122 @@
+"""Generated articles written by the bulk path equal the same articles written the ordinary way
+(Wagtail's `add_child`, `save_revision().publish()` and its own indexing)."""
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from wagtail.models import Page, Revision
+from wagtail.search.models import IndexEntry
+
+from masthead.demo.corpus import CorpusGenerator, article_blocks
+from masthead.news.bulk import article_body_raw, article_bulk_create
+from masthead.news.models import ArticlePage, ChannelPage
+from masthead.news.search_index import TitleNorms
+from masthead.news.tree import STEPLEN
+
+pytestmark = pytest.mark.django_db
+
+# What says where and when a page was written, not what was written.
+PLACED = {
+    "id",
+    "page_ptr_id",
+    "path",
+    "url_path",
+    "translation_key",
+    "latest_revision_id",
+    "live_revision_id",
+    "latest_revision_created_at",
+    "first_published_at",
+    "last_published_at",
+}
+REVISION_PLACED = PLACED | {"pk", "page_ptr", "latest_revision", "live_revision"}
+
+
+def fields(article):
+    return {
+        "title": article.title,
+        "dek": article.dek,
+        "column": article.column,
+        "byline": article.byline,
+        "source_name": article.source_name,
+        "published_at": article.published_at,
+    }
+
+
+@pytest.fixture
+def generated():
+    now = datetime(2026, 5, 1, tzinfo=UTC)
+    return list(CorpusGenerator(seed=3, now=now).articles(12))
+
+
+def channel(home, slug: str) -> ChannelPage:
+    page = ChannelPage(title=slug.title(), slug=slug)
+    home.add_child(instance=page)
+    return page
+
+
+def fast(home, generated) -> list[ArticlePage]:
+    articles = []
+    for item in generated:
+        article = ArticlePage(**fields(item))
+        article.body, article.__dict__["body_text"] = article_body_raw(article_blocks(item))
+        articles.append(article)
+    return article_bulk_create(
+        channel=channel(home, "fast"),
+        articles=articles,
+        tags=[item.tags for item in generated],
+        norms=TitleNorms(),
+        with_history=True,
+    )
+
+
+def ordinary(home, generated, slugs: list[str]) -> list[ArticlePage]:
+    parent = channel(home, "ordinary")
+    articles = []
+    for item, slug in zip(generated, slugs, strict=True):
+        article = ArticlePage(slug=slug, body=article_blocks(item), **fields(item))
+        article.tags.add(*item.tags)
+        parent.add_child(instance=article)
+        article.save_revision().publish()
+        articles.append(article)
+    return articles
+
+
+def page_row(article: ArticlePage) -> dict:
+    row = ArticlePage.objects.filter(pk=article.pk).values().get()
+    row["body"] = [(block["type"], block["value"]) for block in row["body"].raw_data]
+    return {key: value for key, value in row.items() if key not in PLACED} | {
+        "step": row["path"][-STEPLEN:]
+    }
+
+
+def revision(article: ArticlePage) -> dict:
+    content = Revision.objects.get(pk=ArticlePage.objects.get(pk=article.pk).latest_revision_id)
+    data = content.content
+    data["body"] = [(block["type"], block["value"]) for block in json.loads(data["body"])]
+    data["tagged_items"] = sorted(item["tag"] for item in data["tagged_items"])
+    return {key: value for key, value in data.items() if key not in REVISION_PLACED}
+
+
+def search_row(article: ArticlePage) -> tuple[str, str, str]:
+    entry = IndexEntry.objects.get(object_id=str(article.pk))
+    return str(entry.title), str(entry.body), str(entry.autocomplete)
+
+
+def test_bulk_written_articles_equal_ordinary_ones_in_pages_revisions_search_and_tree(
+    home, generated
+):
+    bulk = fast(home, generated)
+    plain = ordinary(home, generated, [article.slug for article in bulk])
+
+    assert [page_row(a) for a in bulk] == [page_row(a) for a in plain]
+    assert [revision(a) for a in bulk] == [revision(a) for a in plain]
+    assert [search_row(a) for a in bulk] == [search_row(a) for a in plain]
+    assert [
+        sorted(ArticlePage.objects.get(pk=a.pk).tags.values_list("name", flat=True)) for a in bulk
+    ] == [
+        sorted(ArticlePage.objects.get(pk=a.pk).tags.values_list("name", flat=True)) for a in plain
+    ]
+    parents = ChannelPage.objects.filter(slug__in=["fast", "ordinary"])
+    assert {page.numchild for page in parents} == {len(generated)}
+    assert all(not problems for problems in Page.find_problems())
