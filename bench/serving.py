@@ -344,7 +344,8 @@ def main() -> None:
     elif "stock" in parts:
         print(f"(stock Wagtail rows skipped: build it with build.sh into {args.peer})")
 
-    shutil.rmtree(var / "cache", ignore_errors=True)  # every inner cache starts cold
+    if "uncached" in parts:
+        shutil.rmtree(var / "cache", ignore_errors=True)  # every inner cache starts cold
     server, base = gunicorn(env)
     try:
         if "uncached" in parts:
@@ -366,7 +367,13 @@ def main() -> None:
     server, base = gunicorn(cache_env)
     varnish, front = start_varnish(base, work)
     cache_env["MASTHEAD_FRONT_CACHE_URLS"] = front + "/"
-    worker = subprocess.Popen([sys.executable, "-m", "masthead.cli", "db_worker"], env=cache_env)
+    with open(var / "worker.log", "w") as log:  # the worker's line per task, and any error
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "masthead.cli", "db_worker"],
+            env=cache_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     editor = subprocess.Popen(
         [
             sys.executable,
