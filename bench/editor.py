@@ -2,10 +2,15 @@
 
     python bench/editor.py FRONT_URL --every 10 --count 3
 
-Runs in the benchmark site's environment (the caller sets it). Each publish goes through
-Wagtail's normal path (revision + publish, signals, discovery update, purges); a watcher polls
-the article's channel page and the home page through the front cache from the moment the publish
-starts and records when the new headline shows on each. Prints one JSON line per publish.
+Runs in the benchmark site's environment (the caller sets it), beside a task worker. Each publish
+goes through Wagtail's normal path (revision + publish, signals, purges; the search-index,
+reference-index and discovery updates are queued for the worker, as when an editor publishes in
+the admin); a watcher polls the article's channel page and the home page through the front cache
+from the moment the publish starts and records when the new headline shows on each.
+
+A newsroom's worker has published before: the editor first publishes one bulletin unwatched and
+waits until the worker has done its tasks, prints "ready", and starts the timed publishes when a
+line arrives on its standard input. Then it prints one JSON line per publish.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 import threading
 import time
 import urllib.request
@@ -74,6 +80,19 @@ def publish_one(front: str, channel, n: int) -> dict:
     return delays
 
 
+def tasks_done(*, timeout: float = 120.0) -> None:
+    """Wait until the task worker has run every queued task."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    unfinished = (TaskResultStatus.READY, TaskResultStatus.RUNNING)
+    give_up = time.monotonic() + timeout
+    while DBTaskResult.objects.filter(status__in=unfinished).exists():
+        if time.monotonic() > give_up:
+            raise RuntimeError("the task worker did not finish its tasks")
+        time.sleep(0.2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("front")
@@ -86,6 +105,10 @@ def main() -> None:
     channels = [c for c in ChannelPage.objects.live() if c.numchild]
     random.seed(7)
     front = args.front.rstrip("/")
+    publish_one(front, random.choice(channels), -1)
+    tasks_done()
+    print("ready", flush=True)
+    sys.stdin.readline()
     next_at = time.monotonic() + args.every / 2
     for n in range(args.count):
         time.sleep(max(0.0, next_at - time.monotonic()))

@@ -344,7 +344,8 @@ def main() -> None:
     elif "stock" in parts:
         print(f"(stock Wagtail rows skipped: build it with build.sh into {args.peer})")
 
-    shutil.rmtree(var / "cache", ignore_errors=True)  # every inner cache starts cold
+    if "uncached" in parts:
+        shutil.rmtree(var / "cache", ignore_errors=True)  # every inner cache starts cold
     server, base = gunicorn(env)
     try:
         if "uncached" in parts:
@@ -366,7 +367,31 @@ def main() -> None:
     server, base = gunicorn(cache_env)
     varnish, front = start_varnish(base, work)
     cache_env["MASTHEAD_FRONT_CACHE_URLS"] = front + "/"
+    with open(var / "worker.log", "w") as log:  # the worker's line per task, and any error
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "masthead.cli", "db_worker"],
+            env=cache_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    editor = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "editor.py"),
+            front,
+            "--every",
+            str(args.publish_every),
+            "--count",
+            str(args.publishes),
+        ],
+        env=cache_env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
+        if editor.stdout.readline().strip() != "ready":
+            raise RuntimeError("the editor did not start")
         warm(front, paths)
         hit0 = varnish_hits(work)
         results["varnish quiet"] = wrk(front, d, script)
@@ -380,23 +405,8 @@ def main() -> None:
             f"{results['varnish quiet']['rps'] / results['nginx']['rps']:.0%} of nginx",
         )
         duration = round(args.publish_every * args.publishes)
-        editor = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "bench" / "editor.py"),
-                front,
-                "--every",
-                str(args.publish_every),
-                "--count",
-                str(args.publishes),
-            ],
-            env={
-                **cache_env,
-                "MASTHEAD_TASKS_BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-            },
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        editor.stdin.write("go\n")
+        editor.stdin.flush()
         hit0 = varnish_hits(work)
         results["varnish newsroom"] = wrk(front, duration, script)
         hit1 = varnish_hits(work)
@@ -420,8 +430,8 @@ def main() -> None:
             f"{max(p['publish_call'] for p in publishes) * 1000:.0f} ms at most)"
         )
     finally:
-        stop(varnish)
-        stop(server)
+        for process in (editor, worker, varnish, server):
+            stop(process)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -90,7 +90,7 @@ class HomePage(ServedPage):
         context = super().get_context(request, *args, **kwargs)
         keys_record(page_key(self.pk))
         # Callables: the template calls them only when its fragment cache misses.
-        context["top_stories"] = partial(selectors.article_list_top_stories, home=self)
+        context["top_stories"] = partial(selectors.home_list_top_stories, home=self)
         context["sections"] = partial(selectors.channel_list_sections, home=self)
         return context
 

@@ -6,7 +6,7 @@ import copy
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import partial
+from functools import cached_property, partial
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
@@ -23,9 +23,11 @@ from masthead.news.cache import (
     LATEST,
     NAV,
     cached_for_generation,
+    cached_with_keys,
     channel_key,
     content_generation,
     keys_record,
+    keys_record_articles,
     page_key,
 )
 from masthead.news.compiled import CompiledQuery
@@ -103,23 +105,73 @@ def article_list_top_stories(
 
 @dataclass(frozen=True)
 class Section:
-    channel: models.ChannelPage
-    articles: list[models.ArticlePage]
+    channel: Page
+    ids: tuple[int, ...]
+
+    @property
+    def article_ids(self) -> str:
+        """What its cached fragment varies on: the same stories render the same section."""
+        return ",".join(map(str, self.ids))
+
+    @cached_property
+    def articles(self) -> list[models.ArticlePage]:
+        """Read only when the section's fragment is rendered again."""
+        articles = article_list_stories().filter(pk__in=self.ids)
+        found = {article.pk: article for article in articles}
+        return [found[pk] for pk in self.ids if pk in found]
+
+
+# Cached listings live until a key they recorded is purged; the timeout only bounds memory.
+LISTING_CACHE_SECONDS = 6 * 3600
+
+
+def home_list_top_stories(*, home: models.HomePage) -> list[models.ArticlePage]:
+    """Top stories (`article_list_top_stories`), cached until the latest stories, the home
+    page's pins or an article shown changes."""
+
+    def build() -> list[models.ArticlePage]:
+        articles = article_list_top_stories(home=home)
+        keys_record_articles(articles)
+        return articles
+
+    found: list[models.ArticlePage] = cached_with_keys(
+        f"home-top-stories:{home.pk}", build, timeout=LISTING_CACHE_SECONDS
+    )
+    return found
+
+
+def channel_list_latest_story_ids(*, channel: Page, count: int) -> list[int]:
+    """The ids of the channel's `count` latest stories (sub-channels included), cached under
+    its own listing key: a publish in another channel leaves them cached."""
+
+    def build() -> list[int]:
+        keys_record(channel_key(channel.pk))
+        ids = list(article_list_stories(within=channel).values_list("pk", flat=True)[:count])
+        keys_record_articles(ids)
+        return ids
+
+    found: list[int] = cached_with_keys(
+        f"channel-latest-stories:{channel.pk}:{count}", build, timeout=LISTING_CACHE_SECONDS
+    )
+    return found
 
 
 def channel_list_sections(*, home: models.HomePage, size: int = SECTION_SIZE) -> list[Section]:
     """One section per top-level channel with its latest stories (sub-channels included),
-    leaving out the stories Top stories already shows."""
-    channels = list(models.ChannelPage.objects.child_of(home).live().order_by("path"))
+    leaving out the stories Top stories already shows.
+
+    Each channel's stories are cached on their own, so a publish reads again only the listing
+    of its own channel; the stories Top stories shows (at most TOP_STORIES) are left out here."""
+    channels = channel_list_children(channel=home)
     keys_record(*(channel_key(channel.pk) for channel in channels))
-    shown = [article.pk for article in article_list_top_stories(home=home)]
-    return [
-        Section(
-            channel=channel,
-            articles=list(article_list_stories(within=channel).exclude(pk__in=shown)[:size]),
+    shown = {article.pk for article in home_list_top_stories(home=home)}
+    sections = []
+    for channel in channels:
+        latest = channel_list_latest_story_ids(channel=channel, count=size + TOP_STORIES)
+        sections.append(
+            Section(channel=channel, ids=tuple(pk for pk in latest if pk not in shown)[:size])
         )
-        for channel in channels
-    ]
+    return sections
 
 
 def home_list_shown(*, home: models.HomePage) -> tuple[list[int], list[int]]:
@@ -127,8 +179,8 @@ def home_list_shown(*, home: models.HomePage) -> tuple[list[int], list[int]]:
     lists (Ranking) can leave them out; cached until the content changes."""
 
     def shown() -> tuple[list[int], list[int]]:
-        ids = [a.pk for a in article_list_top_stories(home=home)]
-        ids += [a.pk for section in channel_list_sections(home=home) for a in section.articles]
+        ids = [a.pk for a in home_list_top_stories(home=home)]
+        ids += [pk for section in channel_list_sections(home=home) for pk in section.ids]
         stories = list(
             models.StoryEntry.objects.filter(article_id__in=ids).values_list("story", flat=True)
         )
