@@ -2,7 +2,8 @@
 
     python bench/rebuild.py rebuild [--dump FILE]   full rebuild: seconds and RSS per stage, peak
     python bench/rebuild.py start                   fresh worker: first served Related list, index open
-    python bench/rebuild.py update [--count 7]      fresh worker: article_update after each publish
+    python bench/rebuild.py update [--count 7] [--warm]  fresh worker: article_update after each
+                                                    publish (--warm: after db_worker's warm-up)
     python bench/rebuild.py recall [--sample 300]   ANN recall@10 of Related against exact search
     python bench/rebuild.py compare A B             overlap of two --dump files' Related lists
 
@@ -118,12 +119,17 @@ def start() -> dict:
     }
 
 
-def update(count: int) -> dict:
-    """A fresh task worker: `count` articles published one after another, each updated."""
+def update(count: int, *, warm: bool = False) -> dict:
+    """A fresh task worker: `count` articles published one after another, each updated; with
+    `warm`, after the warm-up `masthead db_worker` does before its first task."""
     setup()
     from masthead.discovery import services
     from masthead.news.models import ArticlePage, ChannelPage
 
+    warm_cpu = cpu_s()
+    if warm:
+        services.index_warm()
+    warm_cpu = cpu_s() - warm_cpu
     channel = ChannelPage.objects.live().filter(depth=4).first()
     times, cpu, made = [], [], []
     for i in range(count):
@@ -143,6 +149,7 @@ def update(count: int) -> dict:
         "cpu_s": [round(t, 3) for t in cpu],
         "median_cpu_s": statistics.median(cpu),
         "max_cpu_s": max(cpu),
+        "warm_cpu_s": warm_cpu,
     }
 
 
@@ -195,6 +202,7 @@ def main() -> None:
     parser.add_argument("files", nargs="*")
     parser.add_argument("--dump")
     parser.add_argument("--count", type=int, default=7)
+    parser.add_argument("--warm", action="store_true", help="update: warm up as db_worker does")
     parser.add_argument("--sample", type=int, default=300)
     args = parser.parse_args()
     if args.probe == "rebuild":
@@ -202,7 +210,7 @@ def main() -> None:
     elif args.probe == "start":
         out = start()
     elif args.probe == "update":
-        out = update(args.count)
+        out = update(args.count, warm=args.warm)
     elif args.probe == "recall":
         out = recall(args.sample)
     else:

@@ -18,6 +18,7 @@ benchmarks run the very code the site runs.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from scipy.spatial.distance import squareform
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
+from sklearn.utils import murmurhash3_32
 
 from masthead.discovery.embeddings import Encoder
 from masthead.discovery.text import shingles, terms
@@ -77,6 +79,15 @@ REGROUP_LIMIT = 4000
 _hasher = HashingVectorizer(
     analyzer=terms, n_features=N_FEATURES, alternate_sign=False, norm=None, dtype=np.float32
 )
+
+
+def term_column(term: str) -> int:
+    """The column `_hasher` gives a term (scikit-learn's FeatureHasher: the absolute signed
+    32-bit MurmurHash3 of its UTF-8 bytes, seed 0, modulo the feature count)."""
+    h = murmurhash3_32(term.encode("utf-8"), seed=0)
+    if h == -(2**31):
+        return (2**31 - 1 - (N_FEATURES - 1)) % N_FEATURES
+    return abs(h) % N_FEATURES
 
 
 def dense_join(lsa: np.ndarray, embedded: np.ndarray) -> np.ndarray:
@@ -142,7 +153,9 @@ class Model:
         X = _hasher.transform(texts).tocsr()
         np.log(X.data, out=X.data)
         X.data += 1
-        X = X @ sp.diags(self.idf)
+        # Each stored value times its column's idf: what multiplying by the diagonal matrix of
+        # the idf gives, without building a 2^20-square matrix for every call.
+        X.data *= self.idf[X.indices]
         X = normalize(X, copy=False).astype(np.float32).tocsr()
         X.sort_indices()
         return X
@@ -153,9 +166,15 @@ class Model:
         return normalize(Z, copy=False)
 
     def has_seen(self, word: str) -> bool:
-        """Whether the fitted corpus had the word (idf below that of an unseen word)."""
-        X = _hasher.transform([word])
-        return bool(X.nnz) and bool(np.all(self.idf[X.indices] < self.idf.max()))
+        """Whether the fitted corpus had the word (idf below that of an unseen word). Hashes
+        the word's terms as `_hasher` does, without building a matrix: screening asks this of
+        hundreds of spellings per unknown token."""
+        columns = [term_column(t) for t in terms(word)]
+        return bool(columns) and bool(np.all(self._seen[columns]))
+
+    @functools.cached_property
+    def _seen(self) -> np.ndarray:
+        return self.idf < self.idf.max()
 
     def to_bytes(self) -> bytes:
         out = io.BytesIO()

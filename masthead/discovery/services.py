@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
@@ -35,7 +36,7 @@ from masthead.discovery.corpus_index import CorpusIndex, IndexRow
 from masthead.discovery.desk import story_pins
 from masthead.discovery.models import ArticleProfile, TextModel
 from masthead.engagement.models import ReaderView
-from masthead.news.cache import keys_purge, lists_key
+from masthead.news.cache import keys_purge, lists_key, purges_batched
 from masthead.news.models import ArticlePage, ArticleTag
 from masthead.news.stories import story_entries_replace, story_entries_set
 from masthead.news.tree import parent_path
@@ -629,6 +630,25 @@ def corpus_reader() -> CorpusReader:
         return CorpusReader(_current())
 
 
+def index_warm() -> bool:
+    """Open the index and read what the first update after a publish reads (the story rows
+    of the current time window, the graph, the text model's first vectors), so that update
+    costs what later ones do. For the task worker as it starts; False when there is no index."""
+    with _lock:
+        index = _current()
+        if index is None or not index.size:
+            return index is not None
+        X, Z = index.model.vectors(["warm"])
+        if index.vectors.graph is not None:
+            index.vectors.nearest_ids(Z[:1], STORY_SEARCH)
+        # Every row of the window, whichever of them a new article's candidates turn out to be.
+        signature = engine.minhash("warm").hashvalues.astype(np.uint32)
+        index.stories_near(signature, timezone.now().timestamp())
+        index.affected(Z[0])
+        index.neighbours([index.size - 1])
+        return True
+
+
 def article_update(*, article_id: int) -> str:
     """Bring discovery up to date with one article: published, changed or no longer live."""
     global _index_mark
@@ -642,6 +662,101 @@ def article_update(*, article_id: int) -> str:
         if index.changes >= SNAPSHOT_AFTER:
             index.save(settings.MASTHEAD_DISCOVERY_DIR, mark=_index_mark)
         return outcome
+
+
+def articles_update(*, article_ids: list[int]) -> dict[str, int]:
+    """Bring discovery up to date with many articles at once (a batch of ingested items): the
+    new live ones are added together, the others updated one by one as `article_update` does.
+    Returns how many were added, changed, removed or not indexed."""
+    global _index_mark
+    with _lock:
+        index = _current()
+        if index is None:
+            index_rebuild()
+            return {"rebuilt": len(set(article_ids))}
+        with purges_batched():
+            outcomes = _articles_update(index, sorted(set(article_ids)))
+        _index_mark = _mark()
+        if index.changes >= SNAPSHOT_AFTER:
+            index.save(settings.MASTHEAD_DISCOVERY_DIR, mark=_index_mark)
+        return dict(Counter(outcomes))
+
+
+def _articles_update(index: CorpusIndex, article_ids: list[int]) -> list[str]:
+    new = [doc for doc in live_docs(article_ids) if index.row_of(doc.id) is None]
+    _articles_add(index, new)
+    added = {doc.id for doc in new}
+    others = [_article_update(index, a) for a in article_ids if a not in added]
+    return ["added"] * len(new) + others
+
+
+def _articles_add(index: CorpusIndex, docs: list[Doc]) -> None:
+    """Add new live articles (in publication order) as one `_article_update` each would: each
+    gets its story in turn; then the lists of every article any of them enters are computed
+    once (an article a later one would enter is among them: floors only rise)."""
+    if not docs:
+        return
+    ids = [doc.id for doc in docs]
+    story_before = dict(ArticleProfile.objects.filter(pk__in=ids).values_list("pk", "story"))
+    X, Z = index.model.vectors([doc.text for doc in docs])
+    pins = story_pins()
+    affected: set[int] = set(ids)
+    for k, doc in enumerate(docs):
+        signature = engine.minhash(doc.text)
+        row = _new_row(doc, X[k], Z[k], signature)
+        candidates = (
+            index.vectors.nearest_ids(Z[k : k + 1], STORY_SEARCH)[0]
+            if index.vectors.graph is not None
+            else None
+        )
+        stories = index.stories_near(row.signature, row.published, candidates)
+        row.story = _story_assign(
+            stories,
+            pins,
+            doc.id,
+            signature,
+            X[k],
+            Z[k],
+            row.published,
+            candidates=candidates,
+        )
+        index.add([row])
+        affected |= _merges_apply(index)
+    corpus_ids = index.corpus.ids
+    for z in Z:
+        affected |= {int(corpus_ids[r]) for r in index.affected(z)}
+    changed = _lists_store(index, set(ids), sorted(affected))
+    corpus = index.corpus
+    story_after = {a: int(corpus.story[index.row_of(a)]) for a in ids}
+    for story in sorted(set(story_after.values())):
+        members = [int(a) for a in corpus.ids[corpus.story == story]]
+        story_entries_set(story=story, article_ids=members)
+    moved = {
+        s
+        for a in ids
+        if story_before.get(a) != story_after[a]
+        for s in (story_before.get(a), story_after[a])
+        if s is not None
+    }
+    if moved:  # every member of both stories lists the others
+        changed |= set(
+            ArticleProfile.objects.filter(story__in=moved).values_list("article_id", flat=True)
+        )
+    keys_purge(lists_key(a) for a in changed)
+
+
+def _new_row(doc: Doc, x: sp.csr_matrix, z: np.ndarray, signature: Any) -> IndexRow:
+    """An article's index row, before its story is known."""
+    return IndexRow(
+        article_id=doc.id,
+        x=x,
+        z=z,
+        published=doc.published_at.timestamp(),
+        channel_path=doc.channel_path,
+        tags=doc.tags,
+        story=-1,
+        signature=signature.hashvalues.astype(np.uint32),
+    )
 
 
 def _article_update(index: CorpusIndex, article_id: int) -> str:
@@ -667,16 +782,7 @@ def _article_update(index: CorpusIndex, article_id: int) -> str:
         X, Z = index.model.vectors([doc.text])
         signature = engine.minhash(doc.text)
         published = doc.published_at.timestamp()
-        row = IndexRow(
-            article_id=doc.id,
-            x=X,
-            z=Z[0],
-            published=published,
-            channel_path=doc.channel_path,
-            tags=doc.tags,
-            story=-1,
-            signature=signature.hashvalues.astype(np.uint32),
-        )
+        row = _new_row(doc, X, Z[0], signature)
         if old_row is None:
             # Compared with its nearest rows in the graph, as a rebuild compares every article.
             candidates = (
@@ -707,7 +813,8 @@ def _article_update(index: CorpusIndex, article_id: int) -> str:
         ids = index.corpus.ids
         affected |= {int(ids[r]) for r in index.affected(Z[0])}
         affected.add(article_id)
-    changed = _lists_store(index, article_id, sorted(affected), outcome)
+    removed = article_id if outcome == "removed" else None
+    changed = _lists_store(index, {article_id}, sorted(affected), removed=removed)
     if story is not None:
         corpus = index.corpus
         members = [int(a) for a in corpus.ids[corpus.story == story]]
@@ -726,11 +833,12 @@ def _article_update(index: CorpusIndex, article_id: int) -> str:
 
 
 def _lists_store(
-    index: CorpusIndex, article_id: int, affected: list[int], outcome: str
+    index: CorpusIndex, own: set[int], affected: list[int], *, removed: int | None = None
 ) -> set[int]:
-    """Recompute the Related lists of the affected articles and write those that changed;
-    returns the articles whose lists changed (the article itself included)."""
-    changed = {article_id}
+    """Recompute the Related lists of the affected articles and write those that changed, with
+    the whole profile of the articles in `own` (just added or changed) and none for `removed`;
+    returns the articles whose lists changed (those of `own` included)."""
+    changed = set(own)
     rows = sorted(r for r in (index.row_of(i) for i in affected) if r is not None)
     neighbours = index.neighbours(rows)
     index.floors_set(rows, neighbours.floors)
@@ -739,31 +847,48 @@ def _lists_store(
     stored = {
         a: (related, floor)
         for a, related, floor in ArticleProfile.objects.filter(
-            article_id__in=[int(ids[r]) for r in rows if ids[r] != article_id]
+            article_id__in=[int(ids[r]) for r in rows if int(ids[r]) not in own]
         ).values_list("article_id", "related", "related_floor")
     }
+    likes = dict(ArticleProfile.objects.filter(pk__in=own).values_list("article_id", "like"))
+    corpus = index.corpus
+    updated: list[tuple[int, list, float]] = []
     with transaction.atomic():
-        if outcome == "removed":
-            ArticleProfile.objects.filter(article_id=article_id).delete()
+        if removed is not None:
+            ArticleProfile.objects.filter(article_id=removed).delete()
         for r, items, floor in zip(rows, neighbours.items, neighbours.floors, strict=True):
             article = int(ids[r])
             related = index.related_json(r, items)
-            if article == article_id:
-                profile = _row_profile(index, r, index.model_id, index.corpus)
-                profile.like = (
-                    ArticleProfile.objects.filter(pk=article_id)
-                    .values_list("like", flat=True)
-                    .first()
-                    or []
-                )
+            if article in own:
+                profile = _row_profile(index, r, index.model_id, corpus)
+                profile.like = likes.get(article) or []
                 profile.related, profile.related_floor = related, floor
                 profile.save()
             elif article in stored and stored[article] != (related, floor):
-                ArticleProfile.objects.filter(pk=article).update(
-                    related=related, related_floor=floor, updated_at=now
-                )
+                updated.append((article, related, floor))
                 changed.add(article)
+        _lists_update(updated, now=now)
     return changed
+
+
+def _lists_update(lists: list[tuple[int, list, float]], *, now: datetime) -> None:
+    """Write (article id, Related list, floor) rows with one statement run many times: an
+    ORM update per row, or `bulk_update`'s CASE per field, costs more than computing them."""
+    table = connection.ops.quote_name(ArticleProfile._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET related = %s, related_floor = %s, updated_at = %s "  # noqa: S608
+        "WHERE article_id = %s"
+    )
+    related = models.JSONField()
+    stamp = models.DateTimeField().get_db_prep_save(now, connection)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql,
+            [
+                (related.get_db_prep_save(items, connection), float(floor), stamp, article)
+                for article, items, floor in lists
+            ],
+        )
 
 
 def reader_sessions(*, since: datetime) -> list[list[int]]:

@@ -1,25 +1,64 @@
-"""Discovery follows publishing: each publish, unpublish or deletion queues one update task."""
+"""Discovery follows publishing: each publish, unpublish or deletion queues one update task;
+inside `updates_batched`, one task for every article the block changed."""
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import transaction
 from django.db.models.signals import post_delete
 from wagtail.signals import page_published, page_unpublished
 
-from masthead.discovery.tasks import article_update_task
+from masthead.discovery.tasks import article_update_task, articles_update_task
 from masthead.news.models import ArticlePage
 
 logger = logging.getLogger(__name__)
 
+# Inside `updates_batched`: the articles changed so far.
+_batch: ContextVar[list[int] | None] = ContextVar("masthead_discovery_batch", default=None)
+
 
 def article_changed(sender, instance, **kwargs) -> None:
     article_id = instance.pk
+    batch = _batch.get()
+    if batch is not None:
+        batch.append(article_id)
+        return
 
     def enqueue():
         try:
             article_update_task.enqueue(article_id)
         except Exception:  # the page is saved; a rebuild or the next update catches up
             logger.exception("could not queue the discovery update of article %s", article_id)
+
+    transaction.on_commit(enqueue)
+
+
+@contextmanager
+def updates_batched() -> Iterator[None]:
+    """Articles published, unpublished or deleted inside the block are brought up to date by
+    one task, queued when the transaction commits (a bulk write of many articles: one index
+    update for all of them instead of one per article). Nothing is queued if the block fails."""
+    if _batch.get() is not None:  # an outer block queues them all
+        yield
+        return
+    article_ids: list[int] = []
+    token = _batch.set(article_ids)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if not article_ids:
+        return
+
+    def enqueue():
+        try:
+            articles_update_task.enqueue(sorted(set(article_ids)))
+        except Exception:  # the pages are saved; a rebuild or the next update catches up
+            logger.exception(
+                "could not queue the discovery update of %d articles", len(article_ids)
+            )
 
     transaction.on_commit(enqueue)
 

@@ -24,6 +24,11 @@ def article_update_task(article_id: int) -> str:
 
 
 @task()
+def articles_update_task(article_ids: list[int]) -> dict[str, int]:
+    return _services().articles_update(article_ids=article_ids)
+
+
+@task()
 def like_refresh_task() -> int:
     return _services().like_refresh()
 

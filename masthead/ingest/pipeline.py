@@ -24,6 +24,7 @@ from taggit.models import Tag
 
 from masthead.discovery import engine
 from masthead.discovery import services as discovery
+from masthead.discovery.signals import updates_batched
 from masthead.ingest import clean, spam
 from masthead.ingest.fetch import FetchError, fetch, url_problem
 from masthead.ingest.models import Item, Source
@@ -31,6 +32,7 @@ from masthead.ingest.parse import Entry, FeedError, parse
 from masthead.ingest.summary import dek_and_body
 from masthead.ingest.tagging import Tagger
 from masthead.news.bulk import article_bulk_create
+from masthead.news.cache import purges_batched
 from masthead.news.models import ArticlePage, ArticleTag, ChannelPage
 from masthead.news.search_index import TitleNorms
 
@@ -89,6 +91,8 @@ class Context:
         self.batch = StoreBatch()
         self.norms = TitleNorms()
         self.stored_early: list[str] = []
+        # One screener for the run: its lexicon keeps what it has looked up between items.
+        self.screener = spam.screener(known=self.known)
 
     def known(self, word: str) -> bool:
         """Whether the site's text model has seen the word (a vocabulary without a word list);
@@ -236,7 +240,8 @@ def _items_store(items: list[PendingItem], copies: list[PendingCopy], ctx: Conte
     recorded meanwhile is "seen"; the batch is then tried again."""
     for attempt in range(STORE_ATTEMPTS):
         try:
-            with transaction.atomic():
+            # One purge and one discovery update for the batch, not one per article.
+            with transaction.atomic(), purges_batched(), updates_batched():
                 return _items_write(items, copies, ctx)
         except IntegrityError:
             if attempt == STORE_ATTEMPTS - 1:
@@ -528,7 +533,7 @@ def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
             record, Item.NEAR_DUPLICATE, "another source of an existing story", copied, digest
         )
 
-    reason = spam.screen(title=title, text=text, raw_html=raw, known=ctx.known)
+    reason = ctx.screener.verdict(title=title, text=text, raw_html=raw).reason
     status = Item.HELD if reason else Item.NEW
     channel = ctx.channel_for(source, entry, document)
     if channel is None:

@@ -20,4 +20,10 @@ def screen(
     """The reason to hold an item, or "" when it looks clean. `title` as the source gave it;
     `raw_html` the item's markup before sanitizing (its line structure matters); `known(word)`:
     whether the site's own vocabulary has the word."""
-    return Screener(known).verdict(title=title, text=text, raw_html=raw_html).reason
+    return screener(known=known).verdict(title=title, text=text, raw_html=raw_html).reason
+
+
+def screener(*, known: Callable[[str], bool] | None = None) -> Screener:
+    """A screener to reuse for many items against one vocabulary (`known`, as for `screen`):
+    the words it has looked up stay looked up."""
+    return Screener(known)

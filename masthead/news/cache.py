@@ -52,6 +52,8 @@ _collector: ContextVar[set[str] | None] = ContextVar("masthead_surrogate_keys", 
 _in_volatile: ContextVar[bool] = ContextVar("masthead_in_volatile", default=False)
 # While a request checks purges against the purge times synced at its start: that start.
 _synced_at: ContextVar[float | None] = ContextVar("masthead_purges_synced_at", default=None)
+# Inside `purges_batched`: the keys to purge when the block ends.
+_batched: ContextVar[set[str] | None] = ContextVar("masthead_purges_batched", default=None)
 
 
 def article_key(article_id: int) -> str:
@@ -200,12 +202,34 @@ def keys_purged_at(keys: Iterable[str]) -> float:
 def keys_purge(keys: Iterable[str]) -> None:
     """Make every cached page and fragment showing any of `keys` stale, here and in the front
     cache: now, and again when the transaction commits, because a reader who rebuilt a page in
-    between would have cached the content from before the change."""
+    between would have cached the content from before the change. Inside `purges_batched`,
+    when the block ends."""
+    batched = _batched.get()
+    if batched is not None:
+        batched.update(keys)
+        return
     keys = sorted(set(keys))
     if keys:
         _purge_now(keys)
         if transaction.get_connection().in_atomic_block:
             transaction.on_commit(lambda: _purge_now(keys))
+
+
+@contextmanager
+def purges_batched() -> Iterator[None]:
+    """Purge what the block asks to purge once, as it ends (and again on commit, as any purge):
+    a bulk write of many articles sends one purge to the cache and the front cache, not one
+    per article."""
+    if _batched.get() is not None:  # an outer block purges it all
+        yield
+        return
+    keys: set[str] = set()
+    token = _batched.set(keys)
+    try:
+        yield
+    finally:
+        _batched.reset(token)
+        keys_purge(keys)
 
 
 def _purge_now(keys: list[str]) -> None:

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from masthead.discovery import interface, services, tasks
 from masthead.discovery.models import ArticleProfile, TextModel
+from masthead.discovery.signals import updates_batched
 from masthead.engagement.models import ReaderView
 from masthead.news.models import ArticlePage, StoryEntry
 
@@ -281,3 +282,77 @@ def test_the_text_model_is_fitted_on_the_sample_model_fit_would_draw(corpus, mon
     assert np.allclose(stored.components, expected.components, atol=1e-6)
     monkeypatch.undo()
     services.index_rebuild()  # leave the session corpus as it was
+
+
+NICKEL = [("paragraph", "<p>Nickel miners in Indonesia raised output as prices held.</p>")] * 3
+
+
+def test_articles_added_at_once_equal_a_full_rebuild(make_article):
+    services.index_rebuild()
+    articles = [
+        make_article(title="Copper smelters cut output", body=COPPER),
+        make_article(title="Copper smelters cut output again", body=COPPER),
+        make_article(title="Nickel miners raise output", body=NICKEL),
+    ]
+    outcome = services.articles_update(article_ids=[a.pk for a in reversed(articles)])
+    assert outcome == {"added": 3}
+    together = lists()
+    assert together[articles[0].pk][1] == together[articles[1].pk][1]  # one story
+    services.index_rebuild(refit=False)
+    assert lists() == together
+
+
+def test_articles_update_also_changes_and_removes(make_article):
+    services.index_rebuild()
+    kept = make_article(title="Copper smelters cut output", body=COPPER)
+    gone = make_article(title="Nickel miners raise output", body=NICKEL)
+    services.articles_update(article_ids=[kept.pk, gone.pk])
+    kept.title = "Copper smelters cut output again"
+    kept.save_revision().publish()
+    gone.unpublish()
+    added = make_article(title="Copper smelters cut output for a week", body=COPPER)
+    outcome = services.articles_update(article_ids=[kept.pk, gone.pk, added.pk])
+    assert outcome == {"added": 1, "changed": 1, "removed": 1}
+    together = lists()
+    assert gone.pk not in together
+    services.index_rebuild(refit=False)
+    assert {k: v[0] for k, v in lists().items()} == {k: v[0] for k, v in together.items()}
+
+
+def test_a_batch_queues_one_update_for_all_its_articles(
+    make_article, django_capture_on_commit_callbacks
+):
+    services.index_rebuild()
+    with django_capture_on_commit_callbacks() as callbacks, updates_batched():
+        articles = [
+            make_article(title="Copper smelters cut output", body=COPPER),
+            make_article(title="Nickel miners raise output", body=NICKEL),
+        ]
+    queued = [c for c in callbacks if c.__qualname__.endswith("enqueue")]
+    assert [c.__qualname__ for c in queued] == ["updates_batched.<locals>.enqueue"]
+    queued[0]()
+    profiles = ArticleProfile.objects.filter(pk__in=[a.pk for a in articles])
+    assert set(profiles.values_list("article_id", flat=True)) == {a.pk for a in articles}
+
+
+def test_the_vocabulary_check_hashes_words_as_the_vectoriser_does(corpus):
+    model = services._current().model
+    title = ArticlePage.objects.live().order_by("pk").values_list("title", flat=True).first()
+    words = title.split() + [title, "zzqxv", "the", "naïve", "Zürich", "北京", "", "a b"]
+    slow = [
+        bool(X.nnz) and bool(np.all(model.idf[X.indices] < model.idf.max()))
+        for X in (services.engine._hasher.transform([w]) for w in words)
+    ]
+    assert [model.has_seen(w) for w in words] == slow
+    assert any(slow) and not all(slow)
+
+
+def test_warming_opens_the_index_the_first_update_reads(corpus):
+    services.index_forget()
+    assert services.index_warm()
+    index = services._current()
+    assert services._current() is index  # kept: the first update does not open it again
+    window = np.abs(index.corpus.published - timezone.now().timestamp()) <= index.stories.window
+    restored = set(index.stories.story_of)
+    assert {int(a) for a in index.corpus.ids[window]} <= restored
+    assert restored  # at least the row with the highest story number

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 from wagtail.models import Page
 
+from masthead.discovery import signals as discovery_signals
 from masthead.ingest import pipeline, tasks
 from masthead.ingest.models import Item, Source
 from masthead.news.models import ArticlePage
@@ -223,6 +224,34 @@ def test_a_crash_inside_the_bulk_write_rolls_the_whole_batch_back(server, source
     first_batch_kept_then_the_rest_stored_once(source, monkeypatch)
     assert Item.objects.filter(source=source).exclude(article=None).count() == 7
     assert not any(problems for problems in Page.find_problems())
+
+
+def test_each_stored_batch_queues_one_discovery_update_and_a_crashed_one_none(
+    server, source_for, monkeypatch, django_capture_on_commit_callbacks
+):
+    server.add("/feed", many_items(7))
+    source = source_for("/feed", policy=Source.PUBLISH, full_text=False)
+    monkeypatch.setattr(pipeline, "BATCH_SIZE", 3)
+    queued: list[list[int]] = []
+
+    class Recorder:
+        def enqueue(self, article_ids):
+            queued.append(article_ids if isinstance(article_ids, list) else [article_ids])
+
+    monkeypatch.setattr(discovery_signals, "articles_update_task", Recorder())
+    monkeypatch.setattr(discovery_signals, "article_update_task", Recorder())
+    build = pipeline._article_build
+    dies_on_call(monkeypatch, 5)  # in the second batch of three
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(SystemExit):
+        pipeline.source_poll(source)
+    assert [len(batch) for batch in queued] == [3]
+    monkeypatch.setattr(pipeline, "_article_build", build)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert pipeline.source_poll(source).new == 4
+    assert [len(batch) for batch in queued] == [3, 3, 1]
+    stored = sorted(a.pk for a in articles_from(source))
+    assert len(stored) == 7
+    assert sorted(a for batch in queued for a in batch) == stored
 
 
 def test_stored_articles_carry_a_revision_and_are_searchable(server, source_for):
