@@ -56,6 +56,8 @@ COUNT_CAP = 1000
 # ts_rank) and grouping cost grow with the matches they visit, and a common word matches almost
 # half of a large archive. Older matches are not found ("more than N results" says so).
 RECENT_MATCHES = 1000
+# PostgreSQL reads the recent matches in windows of index-entry ids, the first this wide.
+RECENT_WINDOW = 4 * RECENT_MATCHES
 # Relevance pages rank this many best-scoring matches per result wanted, then group them.
 CANDIDATES_PER_RESULT = 4
 MIN_CANDIDATES = 200
@@ -169,19 +171,23 @@ class ArticleSearchResults:
             return cursor.fetchone()[0]
 
     def _recent(self, *, scored: bool, limit: int | None = None) -> tuple[str, list]:
-        """A subquery of the `limit` most recently indexed entries matching the query: (id) or
-        (id, score), and its parameters. Scores are computed for those rows only."""
+        """A subquery of the `limit` most recently indexed entries matching the query (in the
+        channel, when one is asked for): (id) or (id, score), and its parameters. Scores are
+        computed for those rows only."""
         entry = IndexEntry._meta.db_table
         limit = RECENT_MATCHES if limit is None else limit
         if connection.vendor == "sqlite":
             # Columns of the FTS table: autocomplete, body, title. bm25() is negative. FTS5
-            # walks its index in rowid order, so ORDER BY rowid DESC LIMIT stops early.
-            score = f", bm25({entry}_fts, 0.0, 1.0, {TITLE_WEIGHT}) AS score" if scored else ""
+            # walks its index in rowid order, so ORDER BY rowid DESC LIMIT stops early; the
+            # channel filter is tested on the way, row by row, before the limit counts it.
+            fts = f"{entry}_fts"  # FTS5 takes no alias in MATCH
+            score = f", bm25({fts}, 0.0, 1.0, {TITLE_WEIGHT}) AS score" if scored else ""
             terms = " AND ".join(f'"{term}"' for term in self.request.terms)
+            joins, params = self._in_channel(fts)
             return (
-                f"SELECT rowid AS id{score} FROM {entry}_fts WHERE {entry}_fts MATCH %s"  # noqa: S608
-                " ORDER BY rowid DESC LIMIT %s",
-                [terms, limit],
+                f"SELECT {fts}.rowid AS id{score} FROM {fts} {joins}"  # noqa: S608
+                f" WHERE {fts} MATCH %s ORDER BY {fts}.rowid DESC LIMIT %s",
+                [*params, terms, limit],
             )
         ids = self._recent_ids()[:limit]
         if not scored:
@@ -196,22 +202,56 @@ class ArticleSearchResults:
             [text, text, ids],
         )
 
+    def _in_channel(self, match: str) -> tuple[str, list]:
+        """Joins from the text match (the table or alias `match`) to its page that keep only the articles under the
+        channel asked for (nothing without one), and their parameters. The filter goes before
+        the limit, so a channel's older matches are not crowded out by newer ones elsewhere."""
+        if self.request.channel is None:
+            return "", []
+        joins, entry, join = "", match, "JOIN"
+        if connection.vendor == "sqlite":  # the FTS table: its index entry is a join away
+            join = "CROSS JOIN"  # pins the order: text match first
+            joins = f"{join} {IndexEntry._meta.db_table} AS ce ON ce.id = {match}.rowid "
+            entry = "ce"
+        joins += (
+            f"{join} wagtailcore_page AS cp ON cp.id = CAST({entry}.object_id AS INTEGER)"
+            f" AND {entry}.content_type_id = %s AND cp.path LIKE %s"
+        )
+        return joins, [_article_content_type_id(), f"{self.request.channel.path}%"]
+
     def _recent_ids(self) -> list[int]:
         """PostgreSQL: the ids of the RECENT_MATCHES + 1 newest matches, read once per search
-        (the GIN bitmap visits every match's row, so the count and the page share one visit)."""
-        if self._ids is None:
-            # A term may hit the title and another the body; the index on (title || body) is
-            # created by news migration 0003. "id + 0": walking the primary key backwards and
-            # testing each row's text reads every row's body vector until enough match
-            # (seconds for a rare word); the GIN bitmap visits only the matches.
-            sql = (
-                f"SELECT id FROM {IndexEntry._meta.db_table}"  # noqa: S608
-                " WHERE (title || body) @@ plainto_tsquery(%s) ORDER BY id + 0 DESC LIMIT %s"
-            )
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [" ".join(self.request.terms), RECENT_MATCHES + 1])
-                self._ids = [row[0] for row in cursor.fetchall()]
-        return self._ids
+        (the count and the page share it).
+
+        The GIN index lists every match, but learning a match's id (and its channel) means
+        visiting its row, and a common word matches half the archive. So the matches are read
+        in windows of ids from the newest down, each window growing fourfold, until enough are
+        found: each window is the GIN bitmap ANDed with a primary-key range, and only the rows
+        in both are visited."""
+        if self._ids is not None:
+            return self._ids
+        entry = IndexEntry._meta.db_table
+        joins, params = self._in_channel("f")
+        # A term may hit the title and another the body; the index on (title || body) is
+        # created by news migration 0003.
+        sql = (
+            f"SELECT f.id FROM {entry} AS f {joins}"  # noqa: S608
+            " WHERE (f.title || f.body) @@ plainto_tsquery(%s) AND f.id > %s AND f.id <= %s"
+            " ORDER BY f.id DESC LIMIT %s"
+        )
+        wanted = RECENT_MATCHES + 1
+        ids: list[int] = []
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {entry}")  # noqa: S608
+            high = cursor.fetchone()[0]
+            width = RECENT_WINDOW
+            while high > 0 and len(ids) < wanted:
+                low = max(0, high - width)
+                cursor.execute(sql, [*params, " ".join(self.request.terms), low, high, wanted])
+                ids += [row[0] for row in cursor.fetchall()][: wanted - len(ids)]
+                high, width = low, width * 4
+        self._ids = ids
+        return ids
 
     def _ranked(self, candidates: int | None) -> tuple[str, list, str]:
         """A subquery of (id, score) for the best `candidates` recent matches (all when None);
@@ -238,9 +278,6 @@ class ArticleSearchResults:
         joins += f" LEFT JOIN {StoryEntry._meta.db_table} AS s ON s.article_id = p.id"
         where = ["e.content_type_id = %s", "p.live"]
         params: list = [_article_content_type_id()]
-        if self.request.channel is not None:
-            where.append("p.path LIKE %s")
-            params.append(f"{self.request.channel.path}%")
         return joins, " AND ".join(where), params
 
     def _sql(self, *, limit: int, offset: int, candidates: int | None = None) -> tuple[str, list]:

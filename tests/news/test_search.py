@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 
 from masthead.news.models import ArticlePage, ChannelPage
 
@@ -142,3 +143,52 @@ def test_title_hits_rank_first_among_the_recent_matches(client, make_article, mo
     )
     found = results(client.get("/search/", {"q": "gecko"}))
     assert [a.pk for a in found] == [title_hit.pk, body_hit.pk]
+
+
+def test_a_channel_search_finds_the_channels_older_matches(client, make_article, monkeypatch):
+    """Newer matches in other channels fill the recent set site-wide; the channel's own
+    older match must still be found, and nothing older is left out."""
+    from masthead.news import search
+
+    monkeypatch.setattr(search, "RECENT_MATCHES", 2)
+    sports = ChannelPage.objects.get(slug="sports")
+    older = make_article(title="Marmot derby", channel=sports)
+    for n in range(3):
+        make_article(title=f"Marmot market {n}")
+    response = client.get("/search/", {"q": "marmot", "channel": sports.pk})
+    assert [a.pk for a in results(response)] == [older.pk]
+    assert "1 result for" in response.content.decode()
+
+
+def test_a_channel_search_says_more_than_when_the_channel_has_older_matches(
+    client, make_article, monkeypatch
+):
+    from masthead.news import search
+
+    monkeypatch.setattr(search, "RECENT_MATCHES", 2)
+    sports = ChannelPage.objects.get(slug="sports")
+    oldest, *recent = [make_article(title=f"Civet derby {n}", channel=sports) for n in range(3)]
+    make_article(title="Civet market")
+    response = client.get("/search/", {"q": "civet", "channel": sports.pk})
+    assert {a.pk for a in results(response)} == {a.pk for a in recent}
+    assert "More than 2 results" in response.content.decode()
+
+
+@pytest.mark.parametrize("window", [1, 3])
+def test_recent_matches_read_in_narrow_windows_are_the_same(
+    client, make_article, monkeypatch, window
+):
+    """PostgreSQL reads the newest matches window by window; however narrow the first
+    window, the matches found are the same newest ones (other databases ignore it)."""
+    from masthead.news import search
+
+    monkeypatch.setattr(search, "RECENT_MATCHES", 3)
+    made = [make_article(title=f"Dingo sighting {n}") for n in range(5)]
+    for n in range(4):
+        make_article(title=f"Harbour news {n}")  # ids between and after the matches
+    trail = make_article(title="Dingo trail")
+    wide = {a.pk for a in results(client.get("/search/", {"q": "dingo"}))}
+    cache.clear()
+    monkeypatch.setattr(search, "RECENT_WINDOW", window)
+    narrow = {a.pk for a in results(client.get("/search/", {"q": "dingo"}))}
+    assert wide == narrow == {made[3].pk, made[4].pk, trail.pk}
