@@ -98,11 +98,11 @@ def related_quality(
     With `split`, also the share over the articles it holds true for ("tuning part") and the
     others ("held-out part"); neighbours are always sought among all articles."""
     texts = [t for t in texts if t.labels]
-    _, X, Z = vectors(texts, embed)
+    model, X, Z = vectors(texts, embed)
     n = len(texts)
     published = np.array([t.published for t in texts])
     corpus = engine.untagged_corpus(
-        X, Z, published, np.array(clustered(texts, X, Z, **story_options))
+        X, Z, published, np.array(clustered(texts, X, Z, **story_options)), topics=model.topics
     )
     neighbours = engine.related_rows(corpus, range(n), keep=max(ks))
     out: dict[str, float] = {"items": n}
