@@ -10,7 +10,7 @@ benchmarks run the very code the site runs.
   (docs/evaluation.md has the figures).
 - Related: LSA candidates by exact blocked matrix products, re-scored with TF-IDF, tag overlap,
   closeness in time and topic agreement (the share of the model's k-means partitions of the LSA
-  space that put both articles in one topic); one item per story.
+  space that put both articles in one topic, lifting their content score); one item per story.
 - Stories: online clustering in publication order. A MinHash/LSH near-duplicate joins its story;
   otherwise the story of the closest article within the time window, if close enough in content.
   With embeddings, recent headline-only articles are also regrouped all at once every hour.
@@ -49,12 +49,13 @@ BLOCK_CELLS = 2**26
 TIME_WEIGHT = 0.2
 TIME_HALF_LIFE = 30 * 86400.0
 TAG_WEIGHT = 0.15
-# ... + TOPIC_WEIGHT * the share of these k-means partitions of the LSA space (4 topics, 8, ...)
-# that put both articles in one topic: a broad subject shared is evidence a close word match
-# across subjects lacks. Several sizes, so no single number of topics has to suit every site;
-# chosen on the tuning half of BBC (docs/evaluation.md).
+# ... with content * recency multiplied by (1 + TOPIC_WEIGHT * the share of these k-means
+# partitions of the LSA space, 4 topics, 8, ..., that put both articles in one topic): a broad
+# subject shared is evidence a close word match across subjects lacks, and it lifts only what
+# shares content. Several sizes, so no single number of topics has to suit every site; chosen
+# on the tuning half of BBC (docs/evaluation.md).
 TOPIC_PARTITIONS = (4, 8, 16, 32)
-TOPIC_WEIGHT = 0.15
+TOPIC_WEIGHT = 1.0
 
 NUM_PERM = 64
 NEAR_DUPLICATE = 0.6  # estimated Jaccard of word 3-gram shingles
@@ -115,11 +116,12 @@ class Topics:
         """Each row's topic in each partition (rows x partitions; -1 for a row without LSA
         terms). Reads the leading LSA columns of dense rows, joined or not, rescaled to unit
         length as the k-means rows were."""
-        lsa = normalize(np.asarray(Z[:, : self.centroids.shape[1]], dtype=np.float32))
+        # In float64, so that a row's topic does not depend on the rows scored with it (BLAS
+        # sums a float32 product in an order that varies with the matrix shapes).
+        lsa = normalize(np.asarray(Z[:, : self.centroids.shape[1]], dtype=np.float64))
+        centroids = self.centroids.astype(np.float64)
         # Nearest centroid: the largest z.c - |c|^2 / 2.
-        closeness = lsa @ self.centroids.T - 0.5 * np.einsum(
-            "ij,ij->i", self.centroids, self.centroids
-        )
+        closeness = lsa @ centroids.T - 0.5 * np.einsum("ij,ij->i", centroids, centroids)
         bounds = np.cumsum(self.sizes)[:-1]
         out = np.stack(
             [part.argmax(axis=1) for part in np.split(closeness, bounds, axis=1)], axis=1
@@ -342,7 +344,8 @@ def pair_scores(corpus: Corpus, rows: np.ndarray, cands: np.ndarray) -> np.ndarr
     else:
         jaccard = 0.0
     topics = 0.0 if corpus.topics is None else corpus.topics.agreement(corpus.Z, rows, cands)
-    return (content * recency + TAG_WEIGHT * jaccard + TOPIC_WEIGHT * topics).astype(np.float32)
+    lift = 1 + TOPIC_WEIGHT * topics
+    return (content * recency * lift + TAG_WEIGHT * jaccard).astype(np.float32)
 
 
 @dataclass

@@ -180,9 +180,11 @@ def test_topic_agreement_lifts_a_neighbour_in_the_article_s_broad_subject():
     corpus = engine.untagged_corpus(same_words, Z, np.zeros(3), topics=topics)
     items = engine.related_rows(corpus, [0], keep=2).items[0]
     assert [j for j, _ in items] == [1, 2]
-    assert items[0][1] - items[1][1] == pytest.approx(
-        engine.TOPIC_WEIGHT - 0.5 * (np.cos(np.radians(30)) - np.cos(np.radians(35))), abs=1e-5
+    # content = mean of the word cosine (1) and the dense cosine, lifted by 1 + TOPIC_WEIGHT
+    assert items[0][1] == pytest.approx(
+        0.5 * (1 + np.cos(np.radians(35))) * (1 + engine.TOPIC_WEIGHT), abs=1e-5
     )
+    assert items[1][1] == pytest.approx(0.5 * (1 + np.cos(np.radians(30))), abs=1e-5)
 
 
 def test_covisitation_is_the_cosine_of_session_counts():

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from django.utils import timezone
 
 from masthead.discovery import interface, services, tasks
@@ -275,15 +276,17 @@ def test_the_site_s_related_scores_count_the_model_s_topic_agreement(corpus):
     items = index.neighbours([row]).items[0]
     cands = np.array([j for j, _ in items])
     rows = np.full(len(cands), row)
-    with_topics = services.engine.pair_scores(index.corpus, rows, cands)
-    plain = dataclasses.replace(index.corpus, topics=None)
-    agreement = index.corpus.topics.agreement(index.corpus.Z, rows, cands)
-    assert np.allclose([s for _, s in items], with_topics, atol=1e-6)
-    assert agreement.any()
     assert np.allclose(
-        with_topics - services.engine.pair_scores(plain, rows, cands),
-        services.engine.TOPIC_WEIGHT * agreement,
-        atol=1e-6,
+        [s for _, s in items], services.engine.pair_scores(index.corpus, rows, cands)
+    )
+    agreement = index.corpus.topics.agreement(index.corpus.Z, rows, cands)
+    assert agreement.any()
+    untagged = dataclasses.replace(index.corpus, tags=sp.csr_matrix((index.size, 0)))
+    plain = dataclasses.replace(untagged, topics=None)
+    assert np.allclose(
+        services.engine.pair_scores(untagged, rows, cands),
+        services.engine.pair_scores(plain, rows, cands)
+        * (1 + services.engine.TOPIC_WEIGHT * agreement),
     )
 
 
