@@ -77,7 +77,7 @@ def engine_run(n: int) -> dict:
     out["stories"] = len(set(story[:measured].tolist()))
     out["stories_per_article_measured"] = out["stories"] / measured
 
-    corpus = engine.untagged_corpus(X, Z, published, story)
+    corpus = engine.untagged_corpus(X, Z, published, story, topics=model.topics)
     rows = range(n) if n <= 200_000 else range(0, n, n // SCALE_SAMPLE_RELATED)
     t = time.perf_counter()
     engine.related_rows(corpus, rows)

@@ -171,6 +171,7 @@ class CorpusIndex:
             published=self._get("published"),
             tags=self._tags.matrix,
             story=self._get("story"),
+            topics=self.model.topics,
         )
 
     @property

@@ -8,8 +8,9 @@ benchmarks run the very code the site runs.
   embedding model is configured (`embeddings.py`), by the text's embedding. Content similarity
   is the mean of the two cosines: TF-IDF rewards shared names, the dense vector shared subject
   (docs/evaluation.md has the figures).
-- Related: LSA candidates by exact blocked matrix products, re-scored with TF-IDF, tag overlap and
-  closeness in time; one item per story.
+- Related: LSA candidates by exact blocked matrix products, re-scored with TF-IDF, tag overlap,
+  closeness in time and topic agreement (the share of the model's k-means partitions of the LSA
+  space that put both articles in one topic, lifting their content score); one item per story.
 - Stories: online clustering in publication order. A MinHash/LSH near-duplicate joins its story;
   otherwise the story of the closest article within the time window, if close enough in content.
   With embeddings, recent headline-only articles are also regrouped all at once every hour.
@@ -50,6 +51,13 @@ BLOCK_CELLS = 2**26
 TIME_WEIGHT = 0.2
 TIME_HALF_LIFE = 30 * 86400.0
 TAG_WEIGHT = 0.15
+# ... with content * recency multiplied by (1 + TOPIC_WEIGHT * the share of these k-means
+# partitions of the LSA space, 4 topics, 8, ..., that put both articles in one topic): a broad
+# subject shared is evidence a close word match across subjects lacks, and it lifts only what
+# shares content. Several sizes, so no single number of topics has to suit every site; chosen
+# on the tuning half of BBC (docs/evaluation.md).
+TOPIC_PARTITIONS = (4, 8, 16, 32)
+TOPIC_WEIGHT = 1.0
 
 NUM_PERM = 64
 NEAR_DUPLICATE = 0.6  # estimated Jaccard of word 3-gram shingles
@@ -108,6 +116,53 @@ def encoder_text(document: str) -> str:
 
 
 @dataclass
+class Topics:
+    """k-means partitions of the LSA space, fitted with the model: `sizes[p]` topics in
+    partition p, their centroids stacked in that order."""
+
+    centroids: np.ndarray  # float32, sum(sizes) x LSA dimensions
+    sizes: np.ndarray  # int64 topics per partition
+
+    def of(self, Z: np.ndarray) -> np.ndarray:
+        """Each row's topic in each partition (rows x partitions; -1 for a row without LSA
+        terms). Reads the leading LSA columns of dense rows, joined or not, rescaled to unit
+        length as the k-means rows were."""
+        # In float64, so that a row's topic does not depend on the rows scored with it (BLAS
+        # sums a float32 product in an order that varies with the matrix shapes).
+        lsa = normalize(np.asarray(Z[:, : self.centroids.shape[1]], dtype=np.float64))
+        centroids = self.centroids.astype(np.float64)
+        # Nearest centroid: the largest z.c - |c|^2 / 2.
+        closeness = lsa @ centroids.T - 0.5 * np.einsum("ij,ij->i", centroids, centroids)
+        bounds = np.cumsum(self.sizes)[:-1]
+        out = np.stack(
+            [part.argmax(axis=1) for part in np.split(closeness, bounds, axis=1)], axis=1
+        )
+        out[~lsa.any(axis=1)] = -1
+        return out
+
+    def agreement(self, Z: np.ndarray, rows: np.ndarray, cands: np.ndarray) -> np.ndarray:
+        """The share of partitions that put row and candidate (positions in `Z`) in one topic."""
+        needed, at = np.unique(np.concatenate([rows, cands]), return_inverse=True)
+        topic = self.of(Z[needed])
+        a, b = topic[at[: len(rows)]], topic[at[len(rows) :]]
+        return ((a == b) & (a >= 0)).mean(axis=1)
+
+
+def topics_fit(Z: np.ndarray, *, seed: int = 0) -> Topics | None:
+    """k-means of unit LSA rows into each of TOPIC_PARTITIONS numbers of topics (those smaller
+    than the number of distinct rows; None when none is)."""
+    # Imported here: only a rebuild fits, and web workers never import scikit-learn's clustering.
+    from sklearn.cluster import KMeans
+
+    Z = np.unique(Z[Z.any(axis=1)], axis=0)  # copies would leave some topics empty
+    sizes = [k for k in TOPIC_PARTITIONS if k < len(Z)]
+    if not sizes:
+        return None
+    centroids = [KMeans(k, n_init=1, random_state=seed).fit(Z).cluster_centers_ for k in sizes]
+    return Topics(np.vstack(centroids).astype(np.float32), np.array(sizes, np.int64))
+
+
+@dataclass
 class Model:
     """What a corpus teaches: word rarity and the LSA projection. Refitted by a full rebuild.
 
@@ -121,6 +176,7 @@ class Model:
     documents: int
     embedding: str = ""  # the MASTHEAD_EMBEDDINGS name the dense vectors came from ("": LSA)
     encoder: Encoder | None = field(default=None, repr=False, compare=False)
+    topics: Topics | None = field(default=None, repr=False, compare=False)  # None: fitted before
 
     @property
     def dimensions(self) -> int:
@@ -177,15 +233,18 @@ class Model:
         return self.idf < self.idf.max()
 
     def to_bytes(self) -> bytes:
+        arrays: dict[str, np.ndarray] = {
+            "idf": self.idf,
+            "columns": self.columns,
+            "components": self.components,
+            "documents": np.array(self.documents),
+            "embedding": np.array(self.embedding),
+        }
+        if self.topics is not None:
+            arrays["topic_centroids"] = self.topics.centroids
+            arrays["topic_sizes"] = self.topics.sizes
         out = io.BytesIO()
-        np.savez(
-            out,
-            idf=self.idf,
-            columns=self.columns,
-            components=self.components,
-            documents=np.array(self.documents),
-            embedding=np.array(self.embedding),
-        )
+        np.savez(out, **arrays)  # type: ignore[arg-type]  # numpy's stub reads ** as allow_pickle
         return out.getvalue()
 
     @classmethod
@@ -194,6 +253,8 @@ class Model:
         with np.load(io.BytesIO(data)) as f:
             embedding = str(f["embedding"]) if "embedding" in f.files else ""
             model = cls(f["idf"], f["columns"], f["components"], int(f["documents"]), embedding)
+            if "topic_centroids" in f.files:
+                model.topics = Topics(f["topic_centroids"], f["topic_sizes"])
         if encoder is not None and encoder.name == embedding:
             model.encoder = encoder
         return model
@@ -222,6 +283,7 @@ def model_fit(
     if X.nnz and k >= 1 and min(X.shape) > 1:
         svd = TruncatedSVD(k, algorithm="randomized", n_iter=4, random_state=seed).fit(X)
         model.components = svd.components_.astype(np.float32)
+        model.topics = topics_fit(normalize(X @ model.components.T), seed=seed)
     else:
         model.components = np.eye(1, len(columns), dtype=np.float32)
     if encoder is not None:
@@ -253,6 +315,7 @@ class Corpus:
     published: np.ndarray  # float64 epoch seconds
     tags: sp.csr_matrix  # binary article x tag
     story: np.ndarray  # int64 story id per row (-1: none)
+    topics: Topics | None = None  # the model's (None: no topic agreement in the score)
 
     @property
     def size(self) -> int:
@@ -260,9 +323,15 @@ class Corpus:
 
 
 def untagged_corpus(
-    X: sp.csr_matrix, Z: np.ndarray, published: np.ndarray, story: np.ndarray | None = None
+    X: sp.csr_matrix,
+    Z: np.ndarray,
+    published: np.ndarray,
+    story: np.ndarray | None = None,
+    *,
+    topics: Topics | None = None,
 ) -> Corpus:
-    """Rows numbered 0..n-1 without tags: the corpus offline measurements build."""
+    """Rows numbered 0..n-1 without tags: the corpus offline measurements build (`topics`: the
+    model's, as the site passes them)."""
     n = X.shape[0]
     return Corpus(
         ids=np.arange(n),
@@ -271,6 +340,7 @@ def untagged_corpus(
         published=np.asarray(published, dtype=np.float64),
         tags=sp.csr_matrix((n, 0), dtype=np.float32),
         story=np.full(n, -1, np.int64) if story is None else np.asarray(story, np.int64),
+        topics=topics,
     )
 
 
@@ -292,7 +362,9 @@ def pair_scores(corpus: Corpus, rows: np.ndarray, cands: np.ndarray) -> np.ndarr
         )
     else:
         jaccard = 0.0
-    return (content * recency + TAG_WEIGHT * jaccard).astype(np.float32)
+    topics = 0.0 if corpus.topics is None else corpus.topics.agreement(corpus.Z, rows, cands)
+    lift = 1 + TOPIC_WEIGHT * topics
+    return (content * recency * lift + TAG_WEIGHT * jaccard).astype(np.float32)
 
 
 @dataclass

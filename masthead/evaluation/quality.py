@@ -92,17 +92,23 @@ def related_quality(
     ks: Sequence[int] = (5, 10),
     embed: Embed = None,
     split: Callable[[Text], bool] | None = None,
+    topics: bool = True,
     **story_options,
 ) -> dict:
     """Share of Related neighbours that share a label with the article (texts with labels only).
     With `split`, also the share over the articles it holds true for ("tuning part") and the
-    others ("held-out part"); neighbours are always sought among all articles."""
+    others ("held-out part"); neighbours are always sought among all articles. `topics=False`
+    scores without topic agreement (the engine before it, for comparison)."""
     texts = [t for t in texts if t.labels]
-    _, X, Z = vectors(texts, embed)
+    model, X, Z = vectors(texts, embed)
     n = len(texts)
     published = np.array([t.published for t in texts])
     corpus = engine.untagged_corpus(
-        X, Z, published, np.array(clustered(texts, X, Z, **story_options))
+        X,
+        Z,
+        published,
+        np.array(clustered(texts, X, Z, **story_options)),
+        topics=model.topics if topics else None,
     )
     neighbours = engine.related_rows(corpus, range(n), keep=max(ks))
     out: dict[str, float] = {"items": n}

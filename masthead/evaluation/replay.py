@@ -208,7 +208,8 @@ def _content_neighbours(catalogue: Catalogue) -> sp.csr_matrix:
     X = model.sparse(catalogue.texts)
     n = len(catalogue.ids)
     lists = engine.related_rows(
-        engine.untagged_corpus(X, model.dense(X), catalogue.published), range(n)
+        engine.untagged_corpus(X, model.dense(X), catalogue.published, topics=model.topics),
+        range(n),
     )
     rows = [i for i, items in enumerate(lists.items) for _ in items]
     cols = [j for items in lists.items for j, _ in items]

@@ -8,6 +8,7 @@ run, or a sample of texts encoded before, costs no encoding. No Django.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import os
 import re
@@ -324,6 +325,12 @@ def comparison(
             row[f"{corpus} related p@5, tuning half (id hash)"] = q["precision@5, tuning part"]
             row[f"{corpus} related p@5, held-out half"] = q["precision@5, held-out part"]
             row[f"{corpus} related p@10"] = q["precision@10"]
+            q = quality.related_quality(
+                corpora[corpus], embed=articles[corpus], split=hash_half, topics=False, **defaults
+            )
+            row[f"{corpus} related p@5 without topic agreement"] = q["precision@5"]
+            row[f"{corpus} ... tuning half"] = q["precision@5, tuning part"]
+            row[f"{corpus} ... held-out half"] = q["precision@5, held-out part"]
         if model is not None and windows is not None:
             q = quality.related_quality(corpora["bbc"], embed=windows, split=hash_half, **defaults)
             row["bbc related p@5, whole-article embedding"] = q["precision@5"]
@@ -356,6 +363,27 @@ def _print(out: dict, corpora: dict[str, list[Text]], log) -> None:
     log("|---|---:|---:|")
     for measure, row in out["judged pairs (spearman)"].items():
         log(f"| {measure} | {row['pairs']} | {row['spearman']:.3f} |")
+
+
+def related_cost(texts: Sequence[Text], *, runs: int = 3, log=print) -> dict:
+    """Milliseconds per article of the engine's Related lists (exact candidates) for every one of
+    `texts`, with and without topic agreement, alternating on one corpus: medians of `runs`."""
+    model, X, Z = quality.vectors(texts)
+    corpus = engine.untagged_corpus(X, Z, np.zeros(len(texts)), topics=model.topics)
+    plain = dataclasses.replace(corpus, topics=None)
+    timings: dict[str, list[float]] = {"without topics": [], "with topics": []}
+    for _ in range(runs):
+        for name, c in (("without topics", plain), ("with topics", corpus)):
+            started = time.perf_counter()
+            engine.related_rows(c, range(c.size))
+            timings[name].append((time.perf_counter() - started) * 1000 / c.size)
+    out = {name: float(np.median(t)) for name, t in timings.items()}
+    log(
+        f"\nRelated lists, ms per article ({len(texts):,} articles, exact candidates, median of "
+        f"{runs}): without topic agreement {out['without topics']:.2f}, "
+        f"with {out['with topics']:.2f} (x{out['with topics'] / out['without topics']:.2f})"
+    )
+    return out
 
 
 def _rss_mb() -> float:

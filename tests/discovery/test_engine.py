@@ -37,6 +37,7 @@ def corpus_of(texts, *, stories=None, published=None, tags=None):
         published=np.zeros(n) if published is None else np.asarray(published, float),
         tags=sp.csr_matrix((n, 0)) if tags is None else sp.csr_matrix(tags, dtype=np.float32),
         story=np.arange(n) if stories is None else np.asarray(stories),
+        topics=model.topics,
     )
 
 
@@ -146,7 +147,44 @@ def test_model_round_trips_through_bytes():
     texts, _ = topic_texts()
     model = engine.model_fit(texts)
     again = engine.Model.from_bytes(model.to_bytes())
-    assert np.allclose(model.dense(model.sparse(texts)), again.dense(again.sparse(texts)))
+    Z = model.dense(model.sparse(texts))
+    assert np.allclose(Z, again.dense(again.sparse(texts)))
+    assert np.array_equal(model.topics.of(Z), again.topics.of(Z))
+
+
+def test_a_model_has_a_topic_partition_of_each_size_below_its_number_of_texts():
+    texts, labels = topic_texts()  # 18 texts
+    model = engine.model_fit(texts)
+    assert model.topics.sizes.tolist() == [4, 8, 16]
+    topic = model.topics.of(model.dense(model.sparse([*texts, ""])))
+    assert topic.shape == (19, 3)
+    assert topic[-1].tolist() == [-1, -1, -1]  # no words, no topic
+    # Three subjects in four topics: no topic holds texts of two subjects.
+    for t in set(topic[:-1, 0].tolist()):
+        assert len({labels[i] for i in np.flatnonzero(topic[:-1, 0] == t)}) == 1
+    assert engine.model_fit(["a b", "c d"]).topics is None
+
+
+def at(degrees):
+    return [np.cos(np.radians(degrees)), np.sin(np.radians(degrees))]
+
+
+def test_topic_agreement_lifts_a_neighbour_in_the_article_s_broad_subject():
+    # Article at 5 degrees; candidate 1 at 40 (35 away, same topic), candidate 2 at -25 (30
+    # away, closer in content, other topic). The topics are the two half-planes.
+    Z = np.array([at(5), at(40), at(-25)], np.float32)
+    same_words = sp.csr_matrix(np.ones((3, 1), np.float32))
+    topics = engine.Topics(np.array([at(45), at(-45)], np.float32), np.array([2]))
+    corpus = engine.untagged_corpus(same_words, Z, np.zeros(3))
+    assert [j for j, _ in engine.related_rows(corpus, [0], keep=2).items[0]] == [2, 1]
+    corpus = engine.untagged_corpus(same_words, Z, np.zeros(3), topics=topics)
+    items = engine.related_rows(corpus, [0], keep=2).items[0]
+    assert [j for j, _ in items] == [1, 2]
+    # content = mean of the word cosine (1) and the dense cosine, lifted by 1 + TOPIC_WEIGHT
+    assert items[0][1] == pytest.approx(
+        0.5 * (1 + np.cos(np.radians(35))) * (1 + engine.TOPIC_WEIGHT), abs=1e-5
+    )
+    assert items[1][1] == pytest.approx(0.5 * (1 + np.cos(np.radians(30))), abs=1e-5)
 
 
 def test_covisitation_is_the_cosine_of_session_counts():

@@ -120,10 +120,11 @@ def test_without_co_visitation_like_is_labelled_more_on_this_subject_and_differs
 
 
 def far_articles(article: ArticlePage, n: int) -> list[int]:
-    """Live articles in neither the article's story nor its Related list."""
+    """Live articles in neither the article's story nor its content lists (Related, and "More
+    on this subject" while no co-visitation supports Like)."""
     lists = interface.article_lists(article)
     taken = {article.pk, *members(stories()[article.pk])}
-    taken |= {i.article.pk for i in lists.related}
+    taken |= {i.article.pk for i in [*lists.related, *lists.like]}
     by_story = stories()
     out, seen = [], {by_story[a] for a in taken}
     for pk in ArticlePage.objects.live().order_by("-pk").values_list("pk", flat=True):

@@ -1,9 +1,11 @@
 """Precomputed lists on the database: incremental updates, rebuilds, co-visitation."""
 
+import dataclasses
 from datetime import timedelta
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from django.utils import timezone
 
 from masthead.discovery import interface, services, tasks
@@ -269,6 +271,26 @@ def test_a_rebuild_in_small_chunks_equals_one_in_a_single_chunk(corpus, monkeypa
     )
 
 
+def test_the_site_s_related_scores_count_the_model_s_topic_agreement(corpus):
+    index = services._current()
+    row = 0
+    items = index.neighbours([row]).items[0]
+    cands = np.array([j for j, _ in items])
+    rows = np.full(len(cands), row)
+    assert np.allclose(
+        [s for _, s in items], services.engine.pair_scores(index.corpus, rows, cands)
+    )
+    agreement = index.corpus.topics.agreement(index.corpus.Z, rows, cands)
+    assert agreement.any()
+    untagged = dataclasses.replace(index.corpus, tags=sp.csr_matrix((index.size, 0)))
+    plain = dataclasses.replace(untagged, topics=None)
+    assert np.allclose(
+        services.engine.pair_scores(untagged, rows, cands),
+        services.engine.pair_scores(plain, rows, cands)
+        * (1 + services.engine.TOPIC_WEIGHT * agreement),
+    )
+
+
 def test_the_text_model_is_fitted_on_the_sample_model_fit_would_draw(corpus, monkeypatch):
     """A rebuild reads only the sampled texts from the database, so it must draw the sample
     `engine.model_fit` draws from all of them."""
@@ -280,6 +302,7 @@ def test_the_text_model_is_fitted_on_the_sample_model_fit_would_draw(corpus, mon
     assert np.array_equal(stored.idf, expected.idf)
     assert np.array_equal(stored.columns, expected.columns)
     assert np.allclose(stored.components, expected.components, atol=1e-6)
+    assert np.allclose(stored.topics.centroids, expected.topics.centroids, atol=1e-5)
     monkeypatch.undo()
     services.index_rebuild()  # leave the session corpus as it was
 
