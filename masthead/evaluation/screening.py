@@ -40,8 +40,8 @@ class Row:
         return self.held / self.items if self.items else 0.0
 
 
-def pattern_recall(split_name: str, n: int = TEST_ITEMS) -> list[Row]:
-    examples, vocabulary = split(split_name, n)
+def pattern_recall(split_name: str, n: int = TEST_ITEMS, seed: int | None = None) -> list[Row]:
+    examples, vocabulary = split(split_name, n, seed=seed)
     return _screen_examples(examples, Screener(vocabulary.__contains__))
 
 

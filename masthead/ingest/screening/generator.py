@@ -444,9 +444,12 @@ def _render_nav(nav: list[tuple[str, list[str]]], style: str) -> str:
     return escape(" " + " ".join(x for label, items in nav for x in [label, *items]))
 
 
-def split(name: str, n: int, lexicon: Lexicon | None = None) -> tuple[list[Example], set[str]]:
-    """The fixed train or test split and the site vocabulary that goes with it."""
-    seed = {"train": 1, "test": 2}[name]
+def split(
+    name: str, n: int, lexicon: Lexicon | None = None, seed: int | None = None
+) -> tuple[list[Example], set[str]]:
+    """The fixed train or test split and the site vocabulary that goes with it; another `seed`
+    draws a fresh sample of the same split (its keyword syllables, other items)."""
+    seed = seed or {"train": 1, "test": 2}[name]
     generator = Generator(seed=seed, split=name, lexicon=lexicon)
     vocabulary = Generator(seed=seed + 100, split=name, lexicon=lexicon).vocabulary()
     return list(generator.examples(n)), vocabulary

@@ -165,7 +165,8 @@ class Lexicon:
         costs more the longer it is (Norvig's estimate for unseen words), so "Wimgorsepdai" +
         "analysts" beats "wi" + "mgorsepdaianalysts" and "forex" + "forecast" beats "for" +
         "exforecast". The word part is a common word or, failing that, a word of the same text
-        (`local`, lower case: "Seppel" fused onto a surname the article uses on its own)."""
+        (`local`, lower case: "Seppel" fused onto a surname the article uses on its own), or any
+        known word behind a piece the text writes on its own."""
         if len(token) < MIN_PIECE + 2 or self.is_known(token):
             return None
         lower = token.lower()
@@ -190,6 +191,10 @@ class Lexicon:
             return 9.0 - zipf
         if len(word) >= 4 and word in local:
             return 9.0 - GLUE_ZIPF
+        # Behind a piece the text writes on its own ("Drosha online." beside "Droshaelena"),
+        # any word of the language or of the site will do.
+        if len(word) >= MIN_PIECE and piece in local and self.is_known(word):
+            return 9.0 - max(zipf, GLUE_ZIPF - 1)
         return None
 
     def _piece_cost(self, piece: str, local: Collection[str]) -> float:

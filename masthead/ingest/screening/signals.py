@@ -193,10 +193,11 @@ class _Piece:
     splits: list[Split] = field(default_factory=list)
 
 
-def _positions(lines: list[str]) -> tuple[set[str], set[str]]:
-    """Tokens that open a sentence (or a line), and capitalised words inside a sentence that
+def _positions(lines: list[str]) -> tuple[set[str], set[str], set[str]]:
+    """Tokens that open a sentence (or a line); capitalised words inside a sentence that
     read as names: written so elsewhere too (lower case: "said Smith"), or after a
-    preposition of place ("in Mumbaithat", as written)."""
+    preposition of place ("in Mumbaithat", as written); and the words of sentences of at most
+    three words ("Casino online.", a keyword's own line)."""
     openers: set[str] = set()
     named: set[str] = set()
     before = ""
@@ -210,10 +211,15 @@ def _positions(lines: list[str]) -> tuple[set[str], set[str]]:
                 if before in PLACE_PREPOSITIONS:
                     named.add(token)
             before = token
-    return openers, named
+    short = {
+        w for line in lines for part in _SENTENCE_END.split(line) if len(ws := words(part)) <= 3
+        for w in ws
+    }  # fmt: skip
+    return openers, named, short
 
 
 PLACE_PREPOSITIONS = {"in", "at", "from", "near"}
+_BEFORE_CAPITAL = re.compile(r"([^\W\d_]+) +(?=[^\W\d_a-z])")
 
 
 # A word, and before it (group 1) the start of a line or a sentence's end when it opens one.
@@ -226,16 +232,24 @@ def _glued(out: Signals, title: str, tokens: list[str], lines: list[str], lexico
     exact = Counter(tokens)
     standalone = Counter(t.lower() for t in tokens)
     local = {w for w in standalone if len(w) >= 4} | title_words
+    # After a capitalised word other than a sentence's "The", "In", "A": "Marc Vienot".
     after_capital = {
-        token for before, token in zip(tokens, tokens[1:], strict=False) if before[:1].isupper()
+        token
+        for before, token in zip(tokens, tokens[1:], strict=False)
+        if before[:1].isupper() and lexicon.zipf(before) < COMMON_ZIPF
     }
+    # Followed by a capitalised word in the same sentence (only a space between).
+    before_capital = {match.group(1) for line in lines for match in _BEFORE_CAPITAL.finditer(line)}
     pieces: dict[str, _Piece] = {}
     for token in exact:
         split = lexicon.split(token, local)
         if split is not None:
             pieces.setdefault(split.piece.lower(), _Piece(split.piece)).splits.append(split)
-    openers, named = _positions(lines)
-    context = _Context(exact, standalone, title_words, title.lower(), after_capital, openers, named)
+    openers, named, short = _positions(lines)
+    context = _Context(
+        exact, standalone, title_words, title.lower(), after_capital, before_capital, openers,
+        named, short,
+    )  # fmt: skip
     scored = [
         (_piece_features(found, piece, context, lexicon), piece) for piece, found in pieces.items()
     ]
@@ -268,7 +282,8 @@ GLUED_FEATURES = (
     "glued_word_common", "glued_boundary_rare", "glued_case_break", "glued_shape_break",
     "glued_function_fused", "glued_token_repeats", "glued_name_like",
     "glued_token_in_title", "glued_piece_doubled", "glued_piece_first", "glued_at_start",
-    "glued_piece_named", "glued_common_capital", "glued_word_opens",
+    "glued_piece_named", "glued_common_capital", "glued_word_opens", "glued_word_echoed",
+    "glued_before_name",
 )  # fmt: skip
 
 
@@ -298,6 +313,8 @@ def _candidate_score(f: dict[str, float]) -> float:
         + f["glued_piece_doubled"]
         + f["glued_common_capital"]
         + f["glued_word_opens"]
+        + 2 * f["glued_word_echoed"]
+        + f["glued_before_name"]
         - 3 * f["glued_name_like"]
         - 2 * f["glued_piece_named"]
         - f["glued_token_repeats"]
@@ -307,7 +324,8 @@ def _candidate_score(f: dict[str, float]) -> float:
 
 GLUED_SUPPORT = ("glued_forms", "glued_piece_alone", "glued_piece_in_title",
                  "glued_function_fused", "glued_piece_doubled", "glued_common_capital",
-                 "glued_word_opens", "glued_at_start")  # fmt: skip
+                 "glued_word_opens", "glued_at_start", "glued_word_echoed",
+                 "glued_before_name")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -317,8 +335,10 @@ class _Context:
     title_words: set[str]
     title: str  # lower case
     after_capital: set[str]  # tokens that follow a capitalised word
+    before_capital: set[str]  # tokens followed by a capitalised word
     openers: set[str]  # tokens that open a sentence or a line
     named: set[str]  # words (lower case) written capitalised inside a sentence
+    short: set[str]  # words of sentences of at most three words
 
 
 def _piece_features(
@@ -333,10 +353,24 @@ def _piece_features(
     at_start = [s.token in context.openers for s in splits]
     # A name: a place, country, day or month, or a word the text capitalises inside a sentence
     # ("said Smith"); fused onto the next word, it is a lost space ("Smithsaid", "Mondaythat").
+    # After "in/at/from/near" only a piece the lexicon or the site knows reads as a place: a
+    # made-up piece there is a keyword ("figures from Pihafuthe hospital").
     named = (
         lexicon.is_place_or_calendar_name(piece)
         or piece in context.named
-        or any(s.token in context.named for s in splits)
+        or (not unknown and any(s.token in context.named for s in splits))
+    )
+    # A piece written as a keyword is: capitalised in a sentence of its own of at most three
+    # words ("Bonus live.") and never in lower case in the text, while a word the story is
+    # about is used in its sentences ("the bonus scheme").
+    spelled = found.spelled[:1].upper() + found.spelled[1:].lower()
+    echoed = (
+        (unknown or lexicon.zipf(piece) >= COMMON_PIECE_ZIPF)
+        and not lexicon.is_place_or_calendar_name(piece)
+        and piece not in context.named
+        and spelled in context.short
+        and context.exact[piece] == 0
+        and any(_case_break(s) for s in splits)
     )
     return {
         "glued_forms": min(_forms(piece, splits[0].piece_first, context, lexicon) - 1, 2) / 2,
@@ -387,9 +421,20 @@ def _piece_features(
                 for s, first in zip(splits, at_start, strict=True)
             )
         ),
+        "glued_word_echoed": float(echoed),
+        # A made-up piece in front of a sentence's first word, which stays in lower case before
+        # a capitalised one ("Bitshadavid Sodoturiter said"): no word of a sentence stands so.
+        "glued_before_name": float(
+            unknown
+            and any(
+                first and s.piece_first and s.word.islower() and s.token in context.before_capital
+                for s, first in zip(splits, at_start, strict=True)
+            )
+        ),
         # "Maria Kristersson": after a capitalised word, with an ending many words share.
         "glued_name_like": float(
-            all(
+            not echoed
+            and all(
                 s.token in context.after_capital and lexicon.boundary_rarity(s) < 0.5
                 for s in splits
             )
@@ -471,6 +516,20 @@ def _out_of_place(text: str) -> list[bool]:
     return out
 
 
+def _phrase_repeats(text: str, forms: list[str]) -> list[bool]:
+    """Per token, whether it is a candidate word in a two-word phrase the text has used before:
+    the same partner on the same side, itself a content word ("animal welfare", "download
+    speeds"); a function word beside it ("the loans") or the word itself ("toto toto") is none,
+    since a keyword dropped in anywhere lands beside those again and again."""
+    lower = [m.group(0).lower() for m in _TOKEN.finditer(text)]
+    first: dict[tuple[str, str], int] = {}  # each phrase's first place
+    again = [False] * len(forms)  # phrases (by their first word's place) said before
+    for j in range(len(forms) - 1):
+        if forms[j] and forms[j + 1] and forms[j] != forms[j + 1]:
+            again[j] = first.setdefault((lower[j], lower[j + 1]), j) < j
+    return [bool(w) and (again[i] or i > 0 and again[i - 1]) for i, w in enumerate(forms)]
+
+
 def _densest(forms: list[str], counted: list[bool], size: int) -> tuple[str, int, int]:
     """The word with the most counted uses in any `size` consecutive words, how many, and
     where that passage ends."""
@@ -490,8 +549,11 @@ def _stuffing(out: Signals, title: str, text: str, lexicon: Lexicon) -> None:
     forms, near_number, capital = _uses(text, lexicon)
     # Uses beside a number are a table's units ("12 cts vs 10 cts"), not prose: not counted.
     in_prose = [not n for n in near_number]
-    best_word, best_count, end = _densest(forms, in_prose, WINDOW)
-    _, short_count, _ = _densest(forms, in_prose, SHORT_WINDOW)
+    # A phrase said again ("animal welfare", "download speeds") counts once: a word
+    # repeated because the story is about it keeps its partners, a stuffed one lands anywhere.
+    counted = [p and not r for p, r in zip(in_prose, _phrase_repeats(text, forms), strict=True)]
+    best_word, best_count, end = _densest(forms, counted, WINDOW)
+    _, short_count, _ = _densest(forms, counted, SHORT_WINDOW)
     passage = capital[max(end - WINDOW + 1, 0) : end + 1]
     size = max(min(len(forms), WINDOW), 20)
     places = [i for i, w in enumerate(forms) if w == best_word and in_prose[i]] if best_word else []

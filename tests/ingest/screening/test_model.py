@@ -8,11 +8,12 @@ from masthead.ingest.screening.model import Screener
 
 # Measured recall on the test split with the shipped weights (docs/ingestion.md); the floor sits
 # a little under each so a change that loses a pattern fails here. Glued keywords fall short of
-# the 0.95 aim: a word of the language glued once onto a content word ("Slotpressure") reads
-# like a brand ("Cablevision") and, at a sentence's start, like a lost space ("Analystssaid").
+# the 0.95 aim (0.928 on the 3,000-item split): a made-up piece fused once onto the first word
+# of a sentence ("Kukuzodebt dropped") reads like a brand ("Zanvorbank reported"), and a word of
+# the language glued once after a name or "in" ("Israel Cryptoand") like a lost space.
 RECALL_FLOOR = {
     "title": 0.95,
-    "glued": 0.84,
+    "glued": 0.88,
     "stuffing": 0.95,
     "navigation": 0.95,
     "links": 0.95,

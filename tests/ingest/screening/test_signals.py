@@ -182,3 +182,61 @@ def test_a_stuffed_word_breaks_the_grammar_a_repeated_topic_word_keeps(lexicon):
     assert kept.values["stuffing_out_of_place"] == 0
     assert kept.values["stuffing_doubled"] == 0  # "choice - choice" is not back to back
     assert broken.values["stuffing_out_of_place"] >= 0.5
+
+
+def test_a_word_written_as_a_keyword_is_and_fused_on_is_evidence(lexicon):
+    keyword = signals.extract(
+        title="Council agrees budget",
+        text="It does little for households Bonusfacing higher wages. Bonus live. "
+        "The council met on Monday.",
+        lexicon=lexicon,
+    )
+    topic = signals.extract(
+        title="Council agrees budget",
+        text="The bonus scheme was approved. It does little for households Bonusfacing higher "
+        "wages. Bonus live.",
+        lexicon=lexicon,
+    )
+    assert keyword.evidence["glued"] == "Bonus"
+    assert keyword.values["glued_word_echoed"] == 1
+    assert topic.values["glued_word_echoed"] == 0  # the story uses the word in its sentences
+
+
+def test_only_a_known_word_after_a_preposition_of_place_reads_as_a_place(lexicon):
+    made_up = signals.extract(
+        title="Exports", text="Exports rose, according to figures from Pihafuthe hospital.",
+        lexicon=lexicon,
+    )  # fmt: skip
+    place = signals.extract(
+        title="Budget", text="The minister told reporters in Mumbaithat the budget was final.",
+        lexicon=lexicon,
+    )  # fmt: skip
+    assert made_up.values["glued_piece_named"] == 0
+    assert place.values["glued_piece_named"] == 1
+
+
+def test_a_piece_before_a_lower_case_first_word_and_a_capital_is_evidence(lexicon):
+    keyword = signals.extract(
+        title="Budget", text="Bitshadavid Sodoturiter said the plan was final.", lexicon=lexicon
+    )
+    lost_space = signals.extract(
+        title="Budget", text="Thecouncil voted. Tarceva is a drug. But it failed.", lexicon=lexicon
+    )
+    assert keyword.values["glued_before_name"] == 1
+    assert lost_space.values["glued_before_name"] == 0
+
+
+def test_a_phrase_said_again_counts_once_but_a_keyword_beside_function_words_does_not(lexicon):
+    story = (
+        "The draft animal welfare bill could leave anglers facing prosecution. The bill would "
+        "improve animal welfare, and animal welfare officers could act. Animal welfare groups "
+        "welcomed it, and animal welfare law would change."
+    )
+    found = signals.extract(title="Anglers could face prosecution", text=story, lexicon=lexicon)
+    assert found.values["stuffing_window_share"] == 0
+    stuffed = (
+        "The board loans met and agreed loans the plan. The council said loans the vote "
+        "would loans the budget and come loans the day after."
+    )
+    held = signals.extract(title="Budget", text=stuffed, lexicon=lexicon)
+    assert held.values["stuffing_window_share"] > 0
