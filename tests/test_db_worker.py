@@ -1,5 +1,7 @@
 """The task worker command: django-tasks' database worker, warmed up first."""
 
+import logging
+
 import pytest
 from django_tasks_db.management.commands.db_worker import Command as TaskWorker
 
@@ -27,3 +29,12 @@ def test_the_task_worker_runs_its_tasks_when_warming_fails(corpus, monkeypatch):
     monkeypatch.setattr(services, "index_warm", lambda: 1 / 0)
     Command().handle()
     assert ran == [True]
+
+
+def test_an_explicit_log_level_quiets_the_worker_task_lines(monkeypatch):
+    monkeypatch.setenv("LOG_LEVEL", "ERROR")
+    Command().configure_logging(verbosity=1)
+    assert logging.getLogger("django_tasks_db").getEffectiveLevel() == logging.ERROR
+    monkeypatch.delenv("LOG_LEVEL")
+    Command().configure_logging(verbosity=1)
+    assert logging.getLogger("django_tasks_db").getEffectiveLevel() == logging.INFO

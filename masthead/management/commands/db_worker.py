@@ -1,7 +1,9 @@
 import logging
+import os
 import time
 from typing import Any
 
+from django_tasks_db.compat import TASKS_LOGGER
 from django_tasks_db.management.commands.db_worker import Command as TaskWorker
 
 from masthead.discovery import services as discovery
@@ -14,6 +16,14 @@ class Command(TaskWorker):
         "Run the background tasks (django-tasks' database worker), after opening discovery's "
         "index so the first update after a publish costs what later ones do."
     )
+
+    def configure_logging(self, verbosity: int) -> None:
+        """The worker's verbosity sets its task lines' level; an explicit LOG_LEVEL wins."""
+        super().configure_logging(verbosity)
+        level = os.getenv("LOG_LEVEL")
+        if level:
+            for name in (TASKS_LOGGER, "django_tasks_db"):
+                logging.getLogger(name).setLevel(level.upper())
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.process_time()
