@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from operator import attrgetter
 from typing import Any
@@ -38,6 +38,8 @@ from taggit.managers import TaggableManager
 from wagtail.search.backends import get_search_backend
 from wagtail.search.models import IndexEntry
 
+from masthead.news.tsvector import ChunkVectors, lookup_text
+
 WEIGHTS = frozenset("ABCD")
 # Parameters per statement stay well under PostgreSQL's 65,535.
 POSTGRES_ROWS = 2000
@@ -45,10 +47,12 @@ POSTGRES_ROWS = 2000
 
 @dataclass
 class TitleNorms:
-    """Sum and count of the index's non-empty title lengths, read once per bulk run."""
+    """Sum and count of the index's non-empty title lengths, read once per bulk run, and the
+    vectors of the words the run has met (PostgreSQL)."""
 
     total: float | None = None
     count: int = 0
+    chunks: ChunkVectors = field(default_factory=ChunkVectors)
 
     def start(self, *, written: QuerySet) -> None:
         """Read the index once, leaving out the rows about to be (re)written."""
@@ -179,8 +183,11 @@ def _texts(obj, plan: tuple[_Field, ...], out: dict[str, list[tuple[str, str]]])
             _texts(sub, field.fields, out)
 
 
-def _vector(texts: list[tuple[str, str]], config: str | None, params: list) -> str:
-    """SQL for the tsvector of `texts` ((text, weight) pairs), as Wagtail's `as_vector`."""
+def _vector(
+    texts: list[tuple[str, str]], config: str | None, params: list, chunks: ChunkVectors
+) -> str:
+    """SQL for the tsvector of `texts` ((text, weight) pairs), as Wagtail's `as_vector`: each
+    text's vector as a literal composed from its words' where it can be, else `to_tsvector`."""
     texts = [(text.strip(), weight) for text, weight in texts]
     texts = [(text, weight) for text, weight in texts if text]
     if not texts:
@@ -189,9 +196,35 @@ def _vector(texts: list[tuple[str, str]], config: str | None, params: list) -> s
     for text, weight in texts:
         if weight not in WEIGHTS:
             raise ValueError(f"not a tsvector weight: {weight!r}")
-        parts.append(f"setweight(to_tsvector({_config(config)}COALESCE(%s::text, '')), '{weight}')")
-        params.append(text)
+        literal = chunks.literal(config, text)
+        if literal is None:
+            parts.append(
+                f"setweight(to_tsvector({_config(config)}COALESCE(%s::text, '')), '{weight}')"
+            )
+            params.append(text)
+        else:
+            parts.append(f"setweight(%s::tsvector, '{weight}')")
+            params.append(literal)
     return balanced_reduce(lambda a, b: f"({a} || {b})", parts)
+
+
+def _chunks_learn(chunks: ChunkVectors, config: str | None, texts: list[str]) -> None:
+    """Ask the server, in one statement, for the vectors of the chunks of `texts` not met yet."""
+    missing = chunks.missing(config, texts)
+    if not missing:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c, f, to_tsvector({_config(config)}t)::text "
+            "FROM unnest(%s::text[], %s::boolean[], %s::text[]) AS u (c, f, t)",
+            [
+                [chunk for chunk, _ in missing],
+                [is_first for _, is_first in missing],
+                [lookup_text(chunk, is_first=is_first) for chunk, is_first in missing],
+            ],
+        )
+        for chunk, is_first, looked_up in cursor.fetchall():
+            chunks.learn(config, chunk, is_first, looked_up)
 
 
 def _config(config: str | None) -> str:
@@ -209,16 +242,32 @@ def _postgres_rows(backend, model: type[Model], objects: list, norms: TitleNorms
     PostgreSQL index writes, with each search field read once per object."""
     content_type_pk = ContentType.objects.get_for_model(model).pk
     plan = _plan(model)
-    rows: list[str] = []
-    params: list = []
+    prepared = []
     for obj in objects:
         texts: dict[str, list[tuple[str, str]]] = {"title": [], "body": [], "autocomplete": []}
         _texts(obj, plan, texts)
+        prepared.append((obj.pk, texts))
+    chunks = norms.chunks
+    _chunks_learn(
+        chunks,
+        backend.config,
+        [text.strip() for _, t in prepared for text, _ in t["title"] + t["body"]],
+    )
+    _chunks_learn(
+        chunks,
+        backend.autocomplete_config,
+        [text.strip() for _, t in prepared for text, _ in t["autocomplete"]],
+    )
+    rows: list[str] = []
+    params: list = []
+    for pk, texts in prepared:
         title, body = texts["title"], texts["body"]
-        params.extend((content_type_pk, str(obj.pk)))
-        title_sql = _vector(title, backend.config, params)
-        autocomplete_sql = _vector(texts["autocomplete"], backend.autocomplete_config, params)
-        body_sql = _vector(body, backend.config, params)
+        params.extend((content_type_pk, str(pk)))
+        title_sql = _vector(title, backend.config, params, chunks)
+        autocomplete_sql = _vector(
+            texts["autocomplete"], backend.autocomplete_config, params, chunks
+        )
+        body_sql = _vector(body, backend.config, params, chunks)
         params.append(" ".join(text.strip() for text, _ in title if text.strip()))
         params.append(" ".join(text.strip() for text, _ in body if text.strip()))
         rows.append(f"(%s::integer, %s::text, {title_sql}, {autocomplete_sql}, {body_sql}, %s, %s)")
