@@ -208,7 +208,7 @@ def _vector(
     return balanced_reduce(lambda a, b: f"({a} || {b})", parts)
 
 
-def _chunks_learn(chunks: ChunkVectors, config: str | None, texts: list[str]) -> None:
+def chunk_vectors_learn(*, chunks: ChunkVectors, config: str | None, texts: list[str]) -> None:
     """Ask the server, in one statement, for the vectors of the chunks of `texts` not met yet."""
     missing = chunks.missing(config, texts)
     if not missing:
@@ -248,15 +248,15 @@ def _postgres_rows(backend, model: type[Model], objects: list, norms: TitleNorms
         _texts(obj, plan, texts)
         prepared.append((obj.pk, texts))
     chunks = norms.chunks
-    _chunks_learn(
-        chunks,
-        backend.config,
-        [text.strip() for _, t in prepared for text, _ in t["title"] + t["body"]],
+    chunk_vectors_learn(
+        chunks=chunks,
+        config=backend.config,
+        texts=[text.strip() for _, t in prepared for text, _ in t["title"] + t["body"]],
     )
-    _chunks_learn(
-        chunks,
-        backend.autocomplete_config,
-        [text.strip() for _, t in prepared for text, _ in t["autocomplete"]],
+    chunk_vectors_learn(
+        chunks=chunks,
+        config=backend.autocomplete_config,
+        texts=[text.strip() for _, t in prepared for text, _ in t["autocomplete"]],
     )
     rows: list[str] = []
     params: list = []
