@@ -18,9 +18,10 @@ stores. Other backends (OpenSearch, Elasticsearch) index through their bulk API 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from operator import attrgetter
 from typing import Any
@@ -52,7 +53,7 @@ class TitleNorms:
 
     total: float | None = None
     count: int = 0
-    chunks: ChunkVectors = field(default_factory=ChunkVectors)
+    chunks: ChunkVectors = dataclasses.field(default_factory=ChunkVectors)
 
     def start(self, *, written: QuerySet) -> None:
         """Read the index once, leaving out the rows about to be (re)written."""
@@ -214,8 +215,9 @@ def chunk_vectors_learn(*, chunks: ChunkVectors, config: str | None, texts: list
     if not missing:
         return
     with connection.cursor() as cursor:
+        # The configuration name is checked by `_config`; every value is a parameter.
         cursor.execute(
-            f"SELECT c, f, to_tsvector({_config(config)}t)::text "
+            f"SELECT c, f, to_tsvector({_config(config)}t)::text "  # noqa: S608
             "FROM unnest(%s::text[], %s::boolean[], %s::text[]) AS u (c, f, t)",
             [
                 [chunk for chunk, _ in missing],
