@@ -1,11 +1,14 @@
 """Bulk creation and ingestion against an earlier commit, same run, same database.
 
-    nice -n 10 python bench/creation_baseline.py [--base 5b6f546] [--database postgres|sqlite]
-                                                 [--start 10000] [--articles 3000] [--rounds 3]
+    nice -n 10 python bench/creation_baseline.py [--base 5b6f546] [--new HEAD]
+                                                 [--database postgres|sqlite] [--start 10000]
+                                                 [--articles 3000] [--rounds 3] [--reuse]
 
-The base commit's tree is exported (git archive) under bench/var/; both trees run on this
+The base commit's tree is exported (git archive) under bench/var/, and so is `--new` when given
+(else the new tree is this checkout, as it is on disk while the run goes on); both run on this
 checkout's virtualenv, alternately, on one corpus (a fresh PostgreSQL database
-`masthead_creation_baseline`, or SQLite under bench/var/): first `--start` articles, then
+`masthead_creation_baseline`, or SQLite under bench/var/; `--reuse` keeps the one a previous
+run left, already grown): first `--start` articles, then
 `--rounds` times each tree's `masthead generate --articles N` (new seeds each time, so the corpus
 keeps growing the same way for both), then each tree's ingestion probe (300 wire items stored).
 Prints the medians of the rate the command reports and of the command's CPU per article (its
@@ -117,6 +120,18 @@ def generate(env: dict, tree, articles: int, seed: int, processes: int | None) -
     }
 
 
+def exported(commit: str, name: str):
+    """The tree of `commit`, exported under bench/var/."""
+    tree = VAR / f"{name}-{commit}"
+    shutil.rmtree(tree, ignore_errors=True)
+    tree.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", commit], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--base", default="5b6f546")
@@ -124,37 +139,34 @@ def main() -> None:
     parser.add_argument("--start", type=int, default=10000)
     parser.add_argument("--articles", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--new", default="", help="A commit to run instead of this checkout.")
+    parser.add_argument("--reuse", action="store_true", help="Keep the previous run's corpus.")
     parser.add_argument("--no-ingest", action="store_true", help="Skip the ingestion probe.")
     args = parser.parse_args()
-    base = VAR / f"base-{args.base}"
-    shutil.rmtree(base, ignore_errors=True)
-    base.mkdir(parents=True)
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", args.base], check=True, capture_output=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+    base = exported(args.base, "base")
+    new = exported(args.new, "new") if args.new else ROOT
     var = VAR / "creation-baseline"
-    shutil.rmtree(var, ignore_errors=True)
-    var.mkdir(parents=True)
-    url = ""
-    if args.database == "postgres":
-        psql(f"DROP DATABASE IF EXISTS {DATABASE}")
-        psql(f"CREATE DATABASE {DATABASE}")
-        url = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
+    url = f"postgres://postgres@127.0.0.1:5432/{DATABASE}" if args.database == "postgres" else ""
     env = environment(var, url, BENCH_DATABASE=DATABASE if url else "")
-    run(env, ROOT, "-m", "masthead.cli", "migrate", "--noinput", "-v0")
-    generate(env, ROOT, args.start, 1, 2)
+    if not args.reuse:
+        shutil.rmtree(var, ignore_errors=True)
+        var.mkdir(parents=True)
+        if url:
+            psql(f"DROP DATABASE IF EXISTS {DATABASE}")
+            psql(f"CREATE DATABASE {DATABASE}")
+        run(env, new, "-m", "masthead.cli", "migrate", "--noinput", "-v0")
+        generate(env, new, args.start, 1, 2)
     results: dict[str, list[dict]] = {"base": [], "new": []}
     fixed: dict[str, list[float]] = {"base": [], "new": []}
     seed = 10
     for _ in range(args.rounds):
-        for name, tree, processes in (("base", base, None), ("new", ROOT, 2)):
+        for name, tree, processes in (("base", base, None), ("new", new, 2)):
             seed += 1
             results[name].append(generate(env, tree, args.articles, seed, processes))
             fixed[name].append(generate(env, tree, 1, seed + 500, processes)["cpu_ms"])
             print(name, json.dumps(results[name][-1]), fixed[name][-1], file=sys.stderr)
     ingest = {}
-    for name, tree in () if args.no_ingest else (("base", base), ("new", ROOT)):
+    for name, tree in () if args.no_ingest else (("base", base), ("new", new)):
         _, _, out, _ = run(env, tree, str(tree / "bench" / "scale_probes.py"), "ingest")
         ingest[name] = json.loads(out.strip().splitlines()[-1])
         print(name, json.dumps(ingest[name]), file=sys.stderr, flush=True)
