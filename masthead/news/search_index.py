@@ -185,10 +185,10 @@ def _texts(obj, plan: tuple[_Field, ...], out: dict[str, list[tuple[str, str]]])
 
 
 def _vector(
-    texts: list[tuple[str, str]], config: str | None, params: list, chunks: ChunkVectors
+    texts: list[tuple[str, str]], config: str | None, params: list, literals: dict[str, str | None]
 ) -> str:
     """SQL for the tsvector of `texts` ((text, weight) pairs), as Wagtail's `as_vector`: each
-    text's vector as a literal composed from its words' where it can be, else `to_tsvector`."""
+    text's vector given as a literal where `literals` has one, else `to_tsvector`."""
     texts = [(text.strip(), weight) for text, weight in texts]
     texts = [(text, weight) for text, weight in texts if text]
     if not texts:
@@ -197,7 +197,7 @@ def _vector(
     for text, weight in texts:
         if weight not in WEIGHTS:
             raise ValueError(f"not a tsvector weight: {weight!r}")
-        literal = chunks.literal(config, text)
+        literal = literals.get(text)
         if literal is None:
             parts.append(
                 f"setweight(to_tsvector({_config(config)}COALESCE(%s::text, '')), '{weight}')"
@@ -209,24 +209,24 @@ def _vector(
     return balanced_reduce(lambda a, b: f"({a} || {b})", parts)
 
 
-def chunk_vectors_learn(*, chunks: ChunkVectors, config: str | None, texts: list[str]) -> None:
-    """Ask the server, in one statement, for the vectors of the chunks of `texts` not met yet."""
-    missing = chunks.missing(config, texts)
-    if not missing:
-        return
-    with connection.cursor() as cursor:
-        # The configuration name is checked by `_config`; every value is a parameter.
-        cursor.execute(
-            f"SELECT c, f, to_tsvector({_config(config)}t)::text "  # noqa: S608
-            "FROM unnest(%s::text[], %s::boolean[], %s::text[]) AS u (c, f, t)",
-            [
-                [chunk for chunk, _ in missing],
-                [is_first for _, is_first in missing],
-                [lookup_text(chunk, is_first=is_first) for chunk, is_first in missing],
-            ],
-        )
-        for chunk, is_first, looked_up in cursor.fetchall():
-            chunks.learn(config, chunk, is_first, looked_up)
+def tsvector_literals(
+    *, chunks: ChunkVectors, config: str | None, texts: list[str]
+) -> dict[str, str | None]:
+    """Each text's `to_tsvector(config, text)` as a literal (None: left to the server), the
+    chunks not met before in this bulk run asked for in one statement."""
+
+    def lookup(keys: list[tuple[str, bool]]) -> list[str]:
+        with connection.cursor() as cursor:
+            # The configuration name is checked by `_config`; every value is a parameter.
+            cursor.execute(
+                f"SELECT to_tsvector({_config(config)}t)::text "  # noqa: S608
+                "FROM unnest(%s::text[]) WITH ORDINALITY AS u (t, n) ORDER BY n",
+                [[lookup_text(chunk, is_first=is_first) for chunk, is_first in keys]],
+            )
+            return [looked_up for (looked_up,) in cursor.fetchall()]
+
+    unique = list(dict.fromkeys(texts))
+    return dict(zip(unique, chunks.literals(config, unique, lookup), strict=True))
 
 
 def _config(config: str | None) -> str:
@@ -249,15 +249,15 @@ def _postgres_rows(backend, model: type[Model], objects: list, norms: TitleNorms
         texts: dict[str, list[tuple[str, str]]] = {"title": [], "body": [], "autocomplete": []}
         _texts(obj, plan, texts)
         prepared.append((obj.pk, texts))
-    chunks = norms.chunks
-    chunk_vectors_learn(
-        chunks=chunks,
-        config=backend.config,
+    config, autocomplete_config = backend.config, backend.autocomplete_config
+    literals = tsvector_literals(
+        chunks=norms.chunks,
+        config=config,
         texts=[text.strip() for _, t in prepared for text, _ in t["title"] + t["body"]],
     )
-    chunk_vectors_learn(
-        chunks=chunks,
-        config=backend.autocomplete_config,
+    autocomplete_literals = tsvector_literals(
+        chunks=norms.chunks,
+        config=autocomplete_config,
         texts=[text.strip() for _, t in prepared for text, _ in t["autocomplete"]],
     )
     rows: list[str] = []
@@ -265,11 +265,11 @@ def _postgres_rows(backend, model: type[Model], objects: list, norms: TitleNorms
     for pk, texts in prepared:
         title, body = texts["title"], texts["body"]
         params.extend((content_type_pk, str(pk)))
-        title_sql = _vector(title, backend.config, params, chunks)
+        title_sql = _vector(title, config, params, literals)
         autocomplete_sql = _vector(
-            texts["autocomplete"], backend.autocomplete_config, params, chunks
+            texts["autocomplete"], autocomplete_config, params, autocomplete_literals
         )
-        body_sql = _vector(body, backend.config, params, chunks)
+        body_sql = _vector(body, config, params, literals)
         params.append(" ".join(text.strip() for text, _ in title if text.strip()))
         params.append(" ".join(text.strip() for text, _ in body if text.strip()))
         rows.append(f"(%s::integer, %s::text, {title_sql}, {autocomplete_sql}, {body_sql}, %s, %s)")

@@ -17,7 +17,7 @@ positions past PostgreSQL's limits (16,383 per text, 255 per lexeme), very long 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 MARKER = "zzqxjmark"
@@ -33,9 +33,9 @@ _SPLIT = re.compile(r"[ \t\n\r]+")
 _LEXEME = re.compile(r"'((?:[^'\\]|''|\\.)*)'(?::([0-9A-D,]+))?")
 _UNESCAPE = re.compile(r"''|\\(.)")
 
-# A chunk's vector: its lexemes with positions counted from 1 within the chunk, and how many
-# positions the chunk takes.
-Chunk = tuple[tuple[tuple[str, tuple[int, ...]], ...], int]
+# A chunk's vector: (lexeme as written in a literal, position counted from 1 within the chunk)
+# for each position of each lexeme, and how many positions the chunk takes.
+Chunk = tuple[tuple[tuple[str, int], ...], int]
 
 
 def chunks_split(text: str) -> list[str]:
@@ -73,59 +73,67 @@ def chunk_from_lookup(looked_up: str) -> Chunk | None:
     if last == 0 or len(owner) != 1 or not owner[0].startswith(MARKER[:5]):
         return None
     parsed[owner[0]].remove(last)
-    lexemes = tuple((lexeme, tuple(ps)) for lexeme, ps in parsed.items() if ps)
-    return lexemes, last - 1
+    pairs = tuple((_escaped(lexeme), p) for lexeme, ps in parsed.items() for p in ps)
+    return pairs, last - 1
 
 
 def _escaped(lexeme: str) -> str:
     return lexeme.replace("\\", "\\\\").replace("'", "''")
 
 
+Lookup = Callable[[list[tuple[str, bool]]], list[str]]
+
+
 @dataclass
 class ChunkVectors:
-    """The vectors of the chunks met in one bulk run, per text search configuration."""
+    """The vectors of the chunks met in one bulk run, per text search configuration and by
+    whether the chunk opens its text."""
 
-    known: dict[tuple[str | None, str, bool], Chunk | None] = field(default_factory=dict)
+    known: dict[tuple[str | None, bool], dict[str, Chunk | None]] = field(default_factory=dict)
 
-    def missing(self, config: str | None, texts: Iterable[str]) -> list[tuple[str, bool]]:
-        """The distinct (chunk, opens a text) of the composable `texts` not known yet for
-        `config`."""
-        if len(self.known) > MAX_CHUNKS:
+    def literals(self, config: str | None, texts: list[str], lookup: Lookup) -> list[str | None]:
+        """`to_tsvector(config, text)` of each text as a tsvector literal, or None where the
+        server should compute it. `lookup` gives `to_tsvector(config, lookup_text(chunk, ...))`
+        as text for each (chunk, opens its text) not met before, in order."""
+        if sum(map(len, self.known.values())) > MAX_CHUNKS:
             self.known.clear()
-        found: dict[tuple[str, bool], None] = {}
-        for text in texts:
-            if is_composable(text):
-                for index, chunk in enumerate(chunks_split(text)):
-                    if (config, chunk, index == 0) not in self.known:
-                        found[(chunk, index == 0)] = None
-        return list(found)
+        first = self.known.setdefault((config, True), {})
+        rest = self.known.setdefault((config, False), {})
+        split = [chunks_split(text) if is_composable(text) else None for text in texts]
+        missing: dict[tuple[str, bool], None] = {}
+        for chunks in split:
+            if chunks:
+                if chunks[0] not in first:
+                    missing[(chunks[0], True)] = None
+                missing.update(dict.fromkeys((c, False) for c in chunks[1:] if c not in rest))
+        if missing:
+            keys = list(missing)
+            for (chunk, is_first), looked_up in zip(keys, lookup(keys), strict=True):
+                (first if is_first else rest)[chunk] = chunk_from_lookup(looked_up)
+        return [None if chunks is None else _composed(chunks, first, rest) for chunks in split]
 
-    def learn(self, config: str | None, chunk: str, is_first: bool, looked_up: str) -> None:
-        self.known[(config, chunk, is_first)] = chunk_from_lookup(looked_up)
 
-    def literal(self, config: str | None, text: str) -> str | None:
-        """`to_tsvector(config, text)` as a tsvector literal, or None when the server should
-        compute it (a chunk not learned, or a text outside what composing handles)."""
-        if not is_composable(text):
+def _composed(
+    chunks: list[str], first: dict[str, Chunk | None], rest: dict[str, Chunk | None]
+) -> str | None:
+    positions: dict[str, list[int]] = {}
+    offset = 0
+    table = first
+    for chunk in chunks:
+        vector = table.get(chunk)
+        table = rest
+        if vector is None:
             return None
-        positions: dict[str, list[int]] = {}
-        offset = 0
-        known = self.known
-        is_first = True
-        for chunk in chunks_split(text):
-            vector = known.get((config, chunk, is_first))
-            is_first = False
-            if vector is None:
-                return None
-            lexemes, taken = vector
-            for lexeme, relative in lexemes:
-                at = positions.setdefault(lexeme, [])
-                at.extend(offset + p for p in relative)
-            offset += taken
-        if offset > MAX_POSITION or any(
-            len(at) > MAX_POSITIONS_PER_LEXEME for at in positions.values()
-        ):
-            return None
-        return " ".join(
-            f"'{_escaped(lexeme)}':{','.join(map(str, at))}" for lexeme, at in positions.items()
-        )
+        pairs, taken = vector
+        for lexeme, relative in pairs:
+            at = positions.get(lexeme)
+            if at is None:
+                positions[lexeme] = [offset + relative]
+            else:
+                at.append(offset + relative)
+        offset += taken
+    if offset > MAX_POSITION or any(
+        len(at) > MAX_POSITIONS_PER_LEXEME for at in positions.values()
+    ):
+        return None
+    return " ".join([f"'{lexeme}':{','.join(map(str, at))}" for lexeme, at in positions.items()])

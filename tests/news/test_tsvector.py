@@ -8,7 +8,7 @@ from django.db import connection
 
 from masthead.demo.corpus import CorpusGenerator, article_blocks
 from masthead.news.bulk import article_body_raw
-from masthead.news.search_index import chunk_vectors_learn
+from masthead.news.search_index import tsvector_literals
 from masthead.news.tsvector import (
     MARKER,
     ChunkVectors,
@@ -35,44 +35,67 @@ TRICKY = [
 
 def test_a_lookup_gives_the_chunks_lexemes_and_the_positions_its_stopwords_take():
     # "the cat the": the marker after it is the fourth word.
-    assert chunk_from_lookup(f"'cat':2 '{MARKER}':4") == ((("cat", (2,)),), 3)
+    assert chunk_from_lookup(f"'cat':2 '{MARKER}':4") == ((("cat", 2),), 3)
 
 
 def test_a_lookup_without_the_marker_is_refused():
     assert chunk_from_lookup("'cat':2") is None
 
 
-def test_quotes_and_backslashes_in_lexemes_are_read_back():
+def test_quotes_and_backslashes_in_lexemes_are_read_back_and_written_escaped():
     assert vector_parse("'it''s':1 'a\\\\b':2,3B") == {"it's": [1], "a\\b": [2, 3]}
+    assert chunk_from_lookup(f"'it''s':1 '{MARKER}':2") == ((("it''s", 1),), 1)
+
+
+def canned(answers: dict[tuple[str, bool], str], asked: list):
+    """A lookup answering from `answers` (what PostgreSQL would), recording what it is asked."""
+
+    def lookup(keys):
+        asked.append(keys)
+        return [answers[key] for key in keys]
+
+    return lookup
+
+
+ANSWERS = {
+    ("the", True): f"'{MARKER}':2",
+    ("the", False): f"'{MARKER}':2",
+    ("cat", True): f"'cat':1 '{MARKER}':2",
+    ("cat", False): f"'cat':1 '{MARKER}':2",
+    ("well-known", False): f"'well-known':1 'well':2 'known':3 '{MARKER}':4",
+}
 
 
 def test_chunks_are_shifted_by_the_positions_taken_before_them_and_lexemes_merged():
+    asked: list = []
     chunks = ChunkVectors()
-    chunks.learn(None, "the", True, f"'{MARKER}':2")
-    chunks.learn(None, "cat", False, f"'cat':1 '{MARKER}':2")
-    chunks.learn(None, "cat", True, f"'cat':1 '{MARKER}':2")
-    assert chunks.literal(None, "the cat  cat") == "'cat':2,3"
-    assert chunks.literal(None, "cat the") is None  # "the" after a space is not learnt
+    texts = ["the cat  cat", "cat\nwell-known the cat"]
+    assert chunks.literals(None, texts, canned(ANSWERS, asked)) == [
+        "'cat':2,3",
+        "'cat':1,6 'well-known':2 'well':3 'known':4",
+    ]
+    assert chunks.literals(None, ["cat the"], canned(ANSWERS, asked)) == ["'cat':1"]
+    # Each chunk asked for once, in one lookup; the second call needed none.
+    assert asked == [
+        [("the", True), ("cat", False), ("cat", True), ("well-known", False), ("the", False)]
+    ]
 
 
 def test_texts_with_a_tag_or_too_many_positions_are_left_to_the_server():
+    asked: list = []
     chunks = ChunkVectors()
-    chunks.learn(None, "cat", True, f"'cat':1 '{MARKER}':2")
-    chunks.learn(None, "cat", False, f"'cat':1 '{MARKER}':2")
-    chunks.learn(None, "<b>cat</b>", False, f"'cat':1 '{MARKER}':2")
-    assert chunks.literal(None, "cat <b>cat</b>") is None
-    assert chunks.literal(None, " ".join(["cat"] * 255)) is not None
-    assert chunks.literal(None, " ".join(["cat"] * 256)) is None
-    assert chunks.missing(None, ["cat <b>cat</b>", "cat cat dog"]) == [("dog", False)]
+    texts = ["cat <b>cat</b>", " ".join(["cat"] * 255), " ".join(["cat"] * 256)]
+    composed = chunks.literals(None, texts, canned(ANSWERS, asked))
+    assert composed[0] is None and composed[1] is not None and composed[2] is None
+    assert sorted(key for keys in asked for key in keys) == [("cat", False), ("cat", True)]
 
 
 def composed_and_server(config: str, texts: list[str]) -> list[tuple[str | None, str]]:
-    chunks = ChunkVectors()
-    chunk_vectors_learn(chunks=chunks, config=config, texts=texts)
+    literals = tsvector_literals(chunks=ChunkVectors(), config=config, texts=texts)
     pairs = []
     with connection.cursor() as cursor:
         for text in texts:
-            literal = chunks.literal(config, text)
+            literal = literals[text]
             cursor.execute(
                 "SELECT %s::tsvector::text, to_tsvector(%s::regconfig, %s)::text",
                 [literal or "", config, text],
