@@ -145,7 +145,7 @@ def main() -> None:
     args = parser.parse_args()
     base = exported(args.base, "base")
     new = exported(args.new, "new") if args.new else ROOT
-    var = VAR / "creation-baseline"
+    var = VAR / f"creation-baseline-{args.database}"
     url = f"postgres://postgres@127.0.0.1:5432/{DATABASE}" if args.database == "postgres" else ""
     env = environment(var, url, BENCH_DATABASE=DATABASE if url else "")
     if not args.reuse:
