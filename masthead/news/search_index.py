@@ -18,7 +18,6 @@ stores. Other backends (OpenSearch, Elasticsearch) index through their bulk API 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -39,8 +38,6 @@ from taggit.managers import TaggableManager
 from wagtail.search.backends import get_search_backend
 from wagtail.search.models import IndexEntry
 
-from masthead.news.tsvector import ChunkVectors, lookup_text
-
 WEIGHTS = frozenset("ABCD")
 # Parameters per statement stay well under PostgreSQL's 65,535.
 POSTGRES_ROWS = 2000
@@ -48,12 +45,10 @@ POSTGRES_ROWS = 2000
 
 @dataclass
 class TitleNorms:
-    """Sum and count of the index's non-empty title lengths, read once per bulk run, and the
-    vectors of the words the run has met (PostgreSQL)."""
+    """Sum and count of the index's non-empty title lengths, read once per bulk run."""
 
     total: float | None = None
     count: int = 0
-    chunks: ChunkVectors = dataclasses.field(default_factory=ChunkVectors)
 
     def start(self, *, written: QuerySet) -> None:
         """Read the index once, leaving out the rows about to be (re)written."""
@@ -184,11 +179,8 @@ def _texts(obj, plan: tuple[_Field, ...], out: dict[str, list[tuple[str, str]]])
             _texts(sub, field.fields, out)
 
 
-def _vector(
-    texts: list[tuple[str, str]], config: str | None, params: list, literals: dict[str, str | None]
-) -> str:
-    """SQL for the tsvector of `texts` ((text, weight) pairs), as Wagtail's `as_vector`: each
-    text's vector given as a literal where `literals` has one, else `to_tsvector`."""
+def _vector(texts: list[tuple[str, str]], config: str | None, params: list) -> str:
+    """SQL for the tsvector of `texts` ((text, weight) pairs), as Wagtail's `as_vector`."""
     texts = [(text.strip(), weight) for text, weight in texts]
     texts = [(text, weight) for text, weight in texts if text]
     if not texts:
@@ -197,36 +189,9 @@ def _vector(
     for text, weight in texts:
         if weight not in WEIGHTS:
             raise ValueError(f"not a tsvector weight: {weight!r}")
-        literal = literals.get(text)
-        if literal is None:
-            parts.append(
-                f"setweight(to_tsvector({_config(config)}COALESCE(%s::text, '')), '{weight}')"
-            )
-            params.append(text)
-        else:
-            parts.append(f"setweight(%s::tsvector, '{weight}')")
-            params.append(literal)
+        parts.append(f"setweight(to_tsvector({_config(config)}COALESCE(%s::text, '')), '{weight}')")
+        params.append(text)
     return balanced_reduce(lambda a, b: f"({a} || {b})", parts)
-
-
-def tsvector_literals(
-    *, chunks: ChunkVectors, config: str | None, texts: list[str]
-) -> dict[str, str | None]:
-    """Each text's `to_tsvector(config, text)` as a literal (None: left to the server), the
-    chunks not met before in this bulk run asked for in one statement."""
-
-    def lookup(keys: list[tuple[str, bool]]) -> list[str]:
-        with connection.cursor() as cursor:
-            # The configuration name is checked by `_config`; every value is a parameter.
-            cursor.execute(
-                f"SELECT to_tsvector({_config(config)}t)::text "  # noqa: S608
-                "FROM unnest(%s::text[]) WITH ORDINALITY AS u (t, n) ORDER BY n",
-                [[lookup_text(chunk, is_first=is_first) for chunk, is_first in keys]],
-            )
-            return [looked_up for (looked_up,) in cursor.fetchall()]
-
-    unique = list(dict.fromkeys(texts))
-    return dict(zip(unique, chunks.literals(config, unique, lookup), strict=True))
 
 
 def _config(config: str | None) -> str:
@@ -244,32 +209,16 @@ def _postgres_rows(backend, model: type[Model], objects: list, norms: TitleNorms
     PostgreSQL index writes, with each search field read once per object."""
     content_type_pk = ContentType.objects.get_for_model(model).pk
     plan = _plan(model)
-    prepared = []
+    rows: list[str] = []
+    params: list = []
     for obj in objects:
         texts: dict[str, list[tuple[str, str]]] = {"title": [], "body": [], "autocomplete": []}
         _texts(obj, plan, texts)
-        prepared.append((obj.pk, texts))
-    config, autocomplete_config = backend.config, backend.autocomplete_config
-    literals = tsvector_literals(
-        chunks=norms.chunks,
-        config=config,
-        texts=[text.strip() for _, t in prepared for text, _ in t["title"] + t["body"]],
-    )
-    autocomplete_literals = tsvector_literals(
-        chunks=norms.chunks,
-        config=autocomplete_config,
-        texts=[text.strip() for _, t in prepared for text, _ in t["autocomplete"]],
-    )
-    rows: list[str] = []
-    params: list = []
-    for pk, texts in prepared:
         title, body = texts["title"], texts["body"]
-        params.extend((content_type_pk, str(pk)))
-        title_sql = _vector(title, config, params, literals)
-        autocomplete_sql = _vector(
-            texts["autocomplete"], autocomplete_config, params, autocomplete_literals
-        )
-        body_sql = _vector(body, config, params, literals)
+        params.extend((content_type_pk, str(obj.pk)))
+        title_sql = _vector(title, backend.config, params)
+        autocomplete_sql = _vector(texts["autocomplete"], backend.autocomplete_config, params)
+        body_sql = _vector(body, backend.config, params)
         params.append(" ".join(text.strip() for text, _ in title if text.strip()))
         params.append(" ".join(text.strip() for text, _ in body if text.strip()))
         rows.append(f"(%s::integer, %s::text, {title_sql}, {autocomplete_sql}, {body_sql}, %s, %s)")
