@@ -174,9 +174,10 @@ def main() -> None:
     def median(name: str, key: str) -> float:
         return statistics.median(r[key] for r in results[name])
 
+    first = "the corpus a previous run left" if args.reuse else f"{args.start:,} articles first"
     print(
-        f"\n{args.database}, {args.start:,} articles first, {args.rounds} rounds of "
-        f"{args.articles:,} each, base {args.base}\n"
+        f"\n{args.database}, {first}, {args.rounds} rounds of {args.articles:,} each, "
+        f"base {args.base}, new {args.new or 'this checkout'}\n"
     )
     print("| | base | new | new / base |")
     print("|---|---:|---:|---:|")
