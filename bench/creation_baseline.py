@@ -3,6 +3,7 @@
     nice -n 10 python bench/creation_baseline.py [--base 5b6f546] [--new HEAD]
                                                  [--database postgres|sqlite] [--start 10000]
                                                  [--articles 3000] [--rounds 3] [--reuse]
+                                                 [--grow-to N]
 
 The base commit's tree is exported (git archive) under bench/var/, and so is `--new` when given
 (else the new tree is this checkout, as it is on disk while the run goes on); both run on this
@@ -16,7 +17,9 @@ worker processes included) net of its fixed cost (start-up and one article: the 
 `--rounds` runs of `generate --articles 1` of the same tree), of the PostgreSQL server's CPU per
 article (the backends serving the benchmark's database, read from /proc while the command runs),
 the projection for two idle cores (2 / total CPU per article), and the ratios. The machine is
-shared: read the ratios and the CPU figures.
+shared: read the ratios and the CPU figures. `--grow-to N` instead grows the corpus (with
+`--reuse`, the one a previous run left) to N articles with the new tree in ten equal steps and
+prints each step's figures: whether creation stays flat as the corpus grows.
 """
 
 from __future__ import annotations
@@ -132,6 +135,31 @@ def exported(commit: str, name: str):
     return tree
 
 
+def grow(env: dict, tree, args) -> None:
+    """Grow the corpus to `--grow-to` articles with `tree` in ten equal steps, printing each
+    step's rate and CPU per article (the command's net of one start-up, and the server's)."""
+    _, _, out, _ = run(env, tree, "-m", "masthead.cli", "shell", "-c", ARTICLE_COUNT)
+    have = int(out.strip().splitlines()[-1])
+    step = (args.grow_to - have) // 10
+    fixed = generate(env, tree, 1, 900, 2)["cpu_ms"]
+    print(f"\n{args.database}, {have:,} to {args.grow_to:,} articles in steps of {step:,}\n")
+    print(
+        "| step | articles after | articles/s | command CPU ms/article | server CPU ms/article | load |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|")
+    for number in range(1, 11):
+        done = generate(env, tree, step, 900 + number, 2)
+        have += step
+        print(
+            f"| {number} | {have:,} | {done['rate']:,.1f} | {done['cpu_ms'] - fixed / step:.2f} "
+            f"| {done['server_ms']:.2f} | {done['load']:.1f} |",
+            flush=True,
+        )
+
+
+ARTICLE_COUNT = "from masthead.news.models import ArticlePage; print(ArticlePage.objects.count())"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--base", default="5b6f546")
@@ -141,6 +169,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--new", default="", help="A commit to run instead of this checkout.")
     parser.add_argument("--reuse", action="store_true", help="Keep the previous run's corpus.")
+    parser.add_argument(
+        "--grow-to", type=int, default=0, help="Instead: grow the corpus to N in ten steps."
+    )
     parser.add_argument("--no-ingest", action="store_true", help="Skip the ingestion probe.")
     args = parser.parse_args()
     base = exported(args.base, "base")
@@ -156,6 +187,9 @@ def main() -> None:
             psql(f"CREATE DATABASE {DATABASE}")
         run(env, new, "-m", "masthead.cli", "migrate", "--noinput", "-v0")
         generate(env, new, args.start, 1, 2)
+    if args.grow_to:
+        grow(env, new, args)
+        return
     results: dict[str, list[dict]] = {"base": [], "new": []}
     fixed: dict[str, list[float]] = {"base": [], "new": []}
     seed = 10
