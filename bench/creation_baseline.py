@@ -124,14 +124,20 @@ def generate(env: dict, tree, articles: int, seed: int, processes: int | None) -
 
 
 def exported(commit: str, name: str):
-    """The tree of `commit`, exported under bench/var/."""
-    tree = VAR / f"{name}-{commit}"
-    shutil.rmtree(tree, ignore_errors=True)
-    tree.mkdir(parents=True)
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", commit], check=True, capture_output=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    """The tree of `commit`, exported under bench/var/ once (named by its hash, so that runs
+    side by side never replace each other's tree)."""
+    full = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", commit], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    tree = VAR / f"{name}-{full[:10]}"
+    if not tree.exists():
+        partial = VAR / f"{tree.name}.partial-{os.getpid()}"
+        partial.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", full], check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(partial)], input=archive, check=True)
+        partial.rename(tree)
     return tree
 
 
