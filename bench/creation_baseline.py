@@ -73,13 +73,14 @@ class ServerCPU:
     def _sample(self) -> None:
         tick = os.sysconf("SC_CLK_TCK")
         with psycopg.connect(
-            "postgresql://postgres@127.0.0.1:5432/masthead_creation", autocommit=True
+            f"postgresql://postgres@127.0.0.1:5432/{self.database}", autocommit=True
         ) as db:
             while True:
                 pids = [
                     pid
                     for (pid,) in db.execute(
-                        "SELECT pid FROM pg_stat_activity WHERE datname = %s", [self.database]
+                        "SELECT pid FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
                     )
                 ]
                 for pid in pids:
