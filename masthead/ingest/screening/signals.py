@@ -272,9 +272,61 @@ def _glued(out: Signals, title: str, tokens: list[str], lines: list[str], lexico
     # One fused token with no other sign (the piece used nowhere else, no function word fused
     # on) is how brands and names look: "Retrofone", "VMEbus", "McIngvale". Its shape counts
     # only with support.
-    supported = any(out.values[name] for name in GLUED_SUPPORT)
+    # A keyword also written as a sentence of its own ("Mesuzen news.") at the edge of an unknown
+    # token, whatever the rest is: a typo ("Mesuzencirtics"), a name, another fusion.
+    echo = _echo_fused(exact, context, lexicon)
+    out.values["glued_echo_fused"] = float(bool(echo))
+    # A token that starts with the same piece twice ("RefureRefureBramitorre").
+    stutter = _stutter(exact, lexicon)
+    out.values["glued_stutter"] = float(bool(stutter))
+    if echo or stutter:
+        out.evidence["glued"] = echo or stutter
+    supported = any(out.values[name] for name in GLUED_SUPPORT) or bool(echo or stutter)
     for name in ("glued_case_break", "glued_boundary_rare", "glued_shape_break"):
         out.values[name] *= supported
+
+
+MIN_ECHO = 4  # letters of a keyword written on its own and found fused
+ECHO_ZIPF = 5.0  # "Bonus" 4.6, "Poker" 3.9; not "Today", "Officials"
+
+
+def _echo_fused(exact: Counter[str], context: _Context, lexicon: Lexicon) -> str:
+    """A capitalised word of a sentence of at most three words ("Mesuzen news."), never written
+    in lower case nor as a name inside a sentence, that starts or ends an unknown token at
+    least three letters longer: the keyword, written on its own and glued on."""
+    candidates = [
+        w
+        for w in context.short
+        if len(w) >= MIN_ECHO
+        and w[:1].isupper()
+        and not w.isupper()
+        and w in exact
+        and lexicon.zipf(w) < ECHO_ZIPF
+        and context.exact[w.lower()] == 0
+        and w.lower() not in context.named
+        and not lexicon.is_place_or_calendar_name(w)
+    ]
+    for word in sorted(candidates):
+        low = word.lower()
+        for token in exact:
+            lower = token.lower()
+            if (
+                len(lower) >= len(low) + 3
+                and (lower.startswith(low) or lower.endswith(low))
+                and not lexicon.is_known(token)
+            ):
+                return word
+    return ""
+
+
+def _stutter(exact: Counter[str], lexicon: Lexicon) -> str:
+    """The piece of an unknown token that starts with it twice ("RefureRefure…")."""
+    for token in exact:
+        lower = token.lower()
+        for k in range(4, len(lower) // 2 + 1):
+            if lower[:k] == lower[k : 2 * k] and not lexicon.is_known(token):
+                return token[:k]
+    return ""
 
 
 GLUED_FEATURES = (
@@ -644,6 +696,8 @@ FEATURES = (
     "title_prefix_glued",
     "glued_count",
     "glued_typos",
+    "glued_echo_fused",
+    "glued_stutter",
     *GLUED_FEATURES,
     "stuffing_window_share",
     "stuffing_short_share",
