@@ -576,10 +576,22 @@ def _phrase_repeats(text: str, forms: list[str]) -> list[bool]:
     lower = [m.group(0).lower() for m in _TOKEN.finditer(text)]
     first: dict[tuple[str, str], int] = {}  # each phrase's first place
     again = [False] * len(forms)  # phrases (by their first word's place) said before
+    # A word followed again by the same preposition is a construction the writer repeats
+    # ("choice on public services, choice on this and choice on that"): only the word counts.
+    again_before = [False] * len(forms)
     for j in range(len(forms) - 1):
         if forms[j] and forms[j + 1] and forms[j] != forms[j + 1]:
             again[j] = first.setdefault((lower[j], lower[j + 1]), j) < j
-    return [bool(w) and (again[i] or i > 0 and again[i - 1]) for i, w in enumerate(forms)]
+        elif forms[j] and lower[j + 1] in PREPOSITIONS:
+            again_before[j] = first.setdefault((lower[j], lower[j + 1]), j) < j
+    return [
+        bool(w) and (again[i] or again_before[i] or i > 0 and again[i - 1])
+        for i, w in enumerate(forms)
+    ]
+
+
+# Not articles: a keyword dropped in anywhere lands before "the" again and again.
+PREPOSITIONS = {"on", "of", "for", "in", "at", "to", "with", "from", "over", "about", "into"}
 
 
 def _densest(forms: list[str], counted: list[bool], size: int) -> tuple[str, int, int]:
@@ -632,6 +644,10 @@ def _stuffing(out: Signals, title: str, text: str, lexicon: Lexicon) -> None:
     v["stuffing_in_title"] = float(best_word in {w.lower() for w in words(title)})
     misplaced = _out_of_place(text) if places else []
     v["stuffing_out_of_place"] = sum(misplaced[i] for i in places) / max(len(places), 1)
+    if not repeated:  # one use of a broken word ("ritain 's") is no stuffing, however odd
+        for name in ("stuffing_total_share", "stuffing_capitalised", "stuffing_unknown",
+                     "stuffing_in_title", "stuffing_out_of_place"):  # fmt: skip
+            v[name] = 0.0
     if best_word:
         out.evidence["stuffing"] = f"{best_word} ({best_count} of {size} words in one passage)"
 

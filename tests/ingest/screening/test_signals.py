@@ -280,3 +280,30 @@ def test_a_token_that_starts_with_the_same_piece_twice_is_evidence(lexicon):
         title="Rates", text="The Walla Walla council reported higher rates.", lexicon=lexicon
     )
     assert plain.values["glued_stutter"] == 0
+
+
+def test_a_word_repeated_before_the_same_preposition_is_a_refrain_not_stuffing(lexicon):
+    refrain = (
+        'He warned there could be further walkouts unless there was a rethink. "For a '
+        "government that lectures everyone on choice - choice on public service, choice on this "
+        'and choice on that - it tells public sector workers there is no choice," he said.'
+    )
+    found = signals.extract(title="Talks aim to avert strike", text=refrain, lexicon=lexicon)
+    assert found.values["stuffing_window_share"] == 0
+    stuffed = (
+        "The board loans met on Monday and loans agreed the plan. The council loans said "
+        "the vote loans would come loans after talks, and the loans budget was final."
+    )
+    held = signals.extract(title="Budget", text=stuffed, lexicon=lexicon)
+    assert held.values["stuffing_window_share"] > 0
+
+
+def test_one_use_of_a_broken_word_is_not_stuffing(lexicon):
+    found = signals.extract(
+        title="Smoking ban would target pubs",
+        text="ritain 's government proposed banning smoking in most public places yesterday, "
+        "setting off debate over what one smoker decried as the brainchild of a busybody.",
+        lexicon=lexicon,
+    )
+    stuffing = [n for n in signals.FEATURES if n.startswith("stuffing_")]
+    assert all(found.values[n] == 0 for n in stuffing), {n: found.values[n] for n in stuffing}
