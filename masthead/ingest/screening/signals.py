@@ -274,13 +274,16 @@ def _glued(out: Signals, title: str, tokens: list[str], lines: list[str], lexico
     # only with support.
     # A keyword also written as a sentence of its own ("Mesuzen news.") at the edge of an unknown
     # token, whatever the rest is: a typo ("Mesuzencirtics"), a name, another fusion.
-    echo = _echo_fused(exact, context, lexicon)
+    echo, leads = _echo_fused(exact, context, lexicon)
     out.values["glued_echo_fused"] = float(bool(echo))
     # A token that starts with the same piece twice ("RefureRefureBramitorre").
     stutter = _stutter(exact, lexicon)
     out.values["glued_stutter"] = float(bool(stutter))
-    if echo or stutter:
-        out.evidence["glued"] = echo or stutter
+    # The echoed word names the keyword when it leads its token; at the end ("…Wilson", beside
+    # "Wilson said.") it may be a name the keyword was glued onto, and the segmentation's piece
+    # is kept.
+    if stutter or echo and (leads or "glued" not in out.evidence):
+        out.evidence["glued"] = stutter or echo
     supported = any(out.values[name] for name in GLUED_SUPPORT) or bool(echo or stutter)
     for name in ("glued_case_break", "glued_boundary_rare", "glued_shape_break"):
         out.values[name] *= supported
@@ -290,10 +293,11 @@ MIN_ECHO = 4  # letters of a keyword written on its own and found fused
 ECHO_ZIPF = 5.0  # "Bonus" 4.6, "Poker" 3.9; not "Today", "Officials"
 
 
-def _echo_fused(exact: Counter[str], context: _Context, lexicon: Lexicon) -> str:
+def _echo_fused(exact: Counter[str], context: _Context, lexicon: Lexicon) -> tuple[str, bool]:
     """A capitalised word of a sentence of at most three words ("Mesuzen news."), never written
     in lower case nor as a name inside a sentence, that starts or ends an unknown token at
-    least three letters longer: the keyword, written on its own and glued on."""
+    least three letters longer: the keyword, written on its own and glued on; and whether it
+    leads that token."""
     candidates = [
         w
         for w in context.short
@@ -306,6 +310,7 @@ def _echo_fused(exact: Counter[str], context: _Context, lexicon: Lexicon) -> str
         and w.lower() not in context.named
         and not lexicon.is_place_or_calendar_name(w)
     ]
+    found = ("", False)
     for word in sorted(candidates):
         low = word.lower()
         for token in exact:
@@ -315,8 +320,10 @@ def _echo_fused(exact: Counter[str], context: _Context, lexicon: Lexicon) -> str
                 and (lower.startswith(low) or lower.endswith(low))
                 and not lexicon.is_known(token)
             ):
-                return word
-    return ""
+                if lower.startswith(low):
+                    return word, True
+                found = found[0] and found or (word, False)
+    return found
 
 
 def _stutter(exact: Counter[str], lexicon: Lexicon) -> str:

@@ -307,3 +307,15 @@ def test_one_use_of_a_broken_word_is_not_stuffing(lexicon):
     )
     stuffing = [n for n in signals.FEATURES if n.startswith("stuffing_")]
     assert all(found.values[n] == 0 for n in stuffing), {n: found.values[n] for n in stuffing}
+
+
+def test_a_name_written_on_its_own_at_the_end_of_a_fused_token_does_not_replace_the_keyword(
+    lexicon,
+):
+    found = signals.extract(
+        title="Talks resume",
+        text="Talks resumed on Monday. Officials met MESURWilson in Paris. Wilson said.",
+        lexicon=lexicon,
+    )
+    assert found.values["glued_echo_fused"] == 1
+    assert found.evidence["glued"] == "MESUR"
