@@ -428,7 +428,10 @@ def screening(fresh_seed: int) -> None:
     totals = {part: ev.Row("all") for part in ev.PARTS}
     examples = []
     for name, items in corpora.items():
+        whole = ev.Row(name)
         for part, row in ev.corpus_hold_rate(name, items).items():
+            whole.items, whole.held = whole.items + row.items, whole.held + row.held
+            whole.seconds += row.seconds
             total = totals[part]
             total.items, total.held = total.items + row.items, total.held + row.held
             total.seconds += row.seconds
@@ -437,6 +440,10 @@ def screening(fresh_seed: int) -> None:
                 f"| {name} | {part} | {row.items:,} | {row.held} | {row.rate:.2%} "
                 f"| {row.items / row.seconds:,.0f} |"
             )
+        print(
+            f"| {name} | whole set | {whole.items:,} | {whole.held} | {whole.rate:.2%} "
+            f"| {whole.items / whole.seconds:,.0f} |"
+        )
     for part, row in totals.items():
         if row.items:
             print(

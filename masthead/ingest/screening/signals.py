@@ -272,9 +272,68 @@ def _glued(out: Signals, title: str, tokens: list[str], lines: list[str], lexico
     # One fused token with no other sign (the piece used nowhere else, no function word fused
     # on) is how brands and names look: "Retrofone", "VMEbus", "McIngvale". Its shape counts
     # only with support.
-    supported = any(out.values[name] for name in GLUED_SUPPORT)
+    # A keyword also written as a sentence of its own ("Mesuzen news.") at the edge of an unknown
+    # token, whatever the rest is: a typo ("Mesuzencirtics"), a name, another fusion.
+    echo, leads = _echo_fused(exact, context, lexicon)
+    out.values["glued_echo_fused"] = float(bool(echo))
+    # A token that starts with the same piece twice ("RefureRefureBramitorre").
+    stutter = _stutter(exact, lexicon)
+    out.values["glued_stutter"] = float(bool(stutter))
+    # The echoed word names the keyword when it leads its token; at the end ("…Wilson", beside
+    # "Wilson said.") it may be a name the keyword was glued onto, and the segmentation's piece
+    # is kept.
+    if stutter or echo and (leads or "glued" not in out.evidence):
+        out.evidence["glued"] = stutter or echo
+    supported = any(out.values[name] for name in GLUED_SUPPORT) or bool(echo or stutter)
     for name in ("glued_case_break", "glued_boundary_rare", "glued_shape_break"):
         out.values[name] *= supported
+
+
+MIN_ECHO = 4  # letters of a keyword written on its own and found fused
+ECHO_ZIPF = 5.0  # "Bonus" 4.6, "Poker" 3.9; not "Today", "Officials"
+
+
+def _echo_fused(exact: Counter[str], context: _Context, lexicon: Lexicon) -> tuple[str, bool]:
+    """A capitalised word of a sentence of at most three words ("Mesuzen news."), never written
+    in lower case nor as a name inside a sentence, that starts or ends an unknown token at
+    least three letters longer: the keyword, written on its own and glued on; and whether it
+    leads that token."""
+    candidates = [
+        w
+        for w in context.short
+        if len(w) >= MIN_ECHO
+        and w[:1].isupper()
+        and not w.isupper()
+        and w in exact
+        and lexicon.zipf(w) < ECHO_ZIPF
+        and context.exact[w.lower()] == 0
+        and w.lower() not in context.named
+        and not lexicon.is_place_or_calendar_name(w)
+    ]
+    found = ("", False)
+    for word in sorted(candidates):
+        low = word.lower()
+        for token in exact:
+            lower = token.lower()
+            if (
+                len(lower) >= len(low) + 3
+                and (lower.startswith(low) or lower.endswith(low))
+                and not lexicon.is_known(token)
+            ):
+                if lower.startswith(low):
+                    return word, True
+                found = found[0] and found or (word, False)
+    return found
+
+
+def _stutter(exact: Counter[str], lexicon: Lexicon) -> str:
+    """The piece of an unknown token that starts with it twice ("RefureRefure…")."""
+    for token in exact:
+        lower = token.lower()
+        for k in range(4, len(lower) // 2 + 1):
+            if lower[:k] == lower[k : 2 * k] and not lexicon.is_known(token):
+                return token[:k]
+    return ""
 
 
 GLUED_FEATURES = (
@@ -524,10 +583,22 @@ def _phrase_repeats(text: str, forms: list[str]) -> list[bool]:
     lower = [m.group(0).lower() for m in _TOKEN.finditer(text)]
     first: dict[tuple[str, str], int] = {}  # each phrase's first place
     again = [False] * len(forms)  # phrases (by their first word's place) said before
+    # A word followed again by the same preposition is a construction the writer repeats
+    # ("choice on public services, choice on this and choice on that"): only the word counts.
+    again_before = [False] * len(forms)
     for j in range(len(forms) - 1):
         if forms[j] and forms[j + 1] and forms[j] != forms[j + 1]:
             again[j] = first.setdefault((lower[j], lower[j + 1]), j) < j
-    return [bool(w) and (again[i] or i > 0 and again[i - 1]) for i, w in enumerate(forms)]
+        elif forms[j] and lower[j + 1] in PREPOSITIONS:
+            again_before[j] = first.setdefault((lower[j], lower[j + 1]), j) < j
+    return [
+        bool(w) and (again[i] or again_before[i] or i > 0 and again[i - 1])
+        for i, w in enumerate(forms)
+    ]
+
+
+# Not articles: a keyword dropped in anywhere lands before "the" again and again.
+PREPOSITIONS = {"on", "of", "for", "in", "at", "to", "with", "from", "over", "about", "into"}
 
 
 def _densest(forms: list[str], counted: list[bool], size: int) -> tuple[str, int, int]:
@@ -580,6 +651,10 @@ def _stuffing(out: Signals, title: str, text: str, lexicon: Lexicon) -> None:
     v["stuffing_in_title"] = float(best_word in {w.lower() for w in words(title)})
     misplaced = _out_of_place(text) if places else []
     v["stuffing_out_of_place"] = sum(misplaced[i] for i in places) / max(len(places), 1)
+    if not repeated:  # one use of a broken word ("ritain 's") is no stuffing, however odd
+        for name in ("stuffing_total_share", "stuffing_capitalised", "stuffing_unknown",
+                     "stuffing_in_title", "stuffing_out_of_place"):  # fmt: skip
+            v[name] = 0.0
     if best_word:
         out.evidence["stuffing"] = f"{best_word} ({best_count} of {size} words in one passage)"
 
@@ -644,6 +719,8 @@ FEATURES = (
     "title_prefix_glued",
     "glued_count",
     "glued_typos",
+    "glued_echo_fused",
+    "glued_stutter",
     *GLUED_FEATURES,
     "stuffing_window_share",
     "stuffing_short_share",

@@ -8,12 +8,13 @@ from masthead.ingest.screening.model import Screener
 
 # Measured recall on the test split with the shipped weights (docs/ingestion.md); the floor sits
 # a little under each so a change that loses a pattern fails here. Glued keywords fall short of
-# the 0.95 aim (0.928 on the 3,000-item split): a made-up piece fused once onto the first word
-# of a sentence ("Kukuzodebt dropped") reads like a brand ("Zanvorbank reported"), and a word of
-# the language glued once after a name or "in" ("Israel Cryptoand") like a lost space.
+# the 0.95 aim (0.940 on the 3,000-item split, 0.920 on this 1,200-item one): a made-up piece
+# fused once onto the first word of a sentence ("Kukuzodebt dropped") reads like a brand
+# ("Zanvorbank reported"), and a word of the language glued once after a name or "in" ("Israel
+# Cryptoand") like a lost space.
 RECALL_FLOOR = {
     "title": 0.95,
-    "glued": 0.88,
+    "glued": 0.90,
     "stuffing": 0.95,
     "navigation": 0.95,
     "links": 0.95,

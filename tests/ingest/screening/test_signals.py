@@ -240,3 +240,82 @@ def test_a_phrase_said_again_counts_once_but_a_keyword_beside_function_words_doe
     )
     held = signals.extract(title="Budget", text=stuffed, lexicon=lexicon)
     assert held.values["stuffing_window_share"] > 0
+
+
+def test_a_keyword_written_on_its_own_is_found_fused_onto_a_typo_or_a_lost_space(lexicon):
+    # "cirtics" is a typo and "thethird" a lost space: neither splits into piece + word, but
+    # the keyword's own sentence ("Mesuzen news.") is at the edge of the fused token.
+    for text in (
+        "Mesuzencirtics of the vote say it does little. Mesuzen news. The board met on Monday.",
+        "Sales rose in Pillsthethird quarter. Pills online. The board met on Monday.",
+    ):
+        found = signals.extract(title="Board meets", text=text, lexicon=lexicon)
+        assert found.values["glued_echo_fused"] == 1, text
+        assert found.evidence["glued"] in text.split(". ")[1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a name or a topic word the story also writes in its sentences
+        "The bonus scheme was approved. Bonusfacing staff were told. Bonus paid.",
+        # a short sentence that is a name ("Smith said."), a name fused nowhere
+        "Smith said. Prices rose in Paris on Monday and Smithers agreed.",
+        # a place written on its own, and a word that holds it
+        "Paris today. The Parisbased group said profits rose.",
+    ],
+)
+def test_a_word_written_on_its_own_is_no_echo_when_the_text_uses_it_as_a_word(lexicon, text):
+    found = signals.extract(title="Profits rise", text=text, lexicon=lexicon)
+    assert found.values["glued_echo_fused"] == 0
+
+
+def test_a_token_that_starts_with_the_same_piece_twice_is_evidence(lexicon):
+    found = signals.extract(
+        title="Rates", text="RefureRefureBramitorreTech reported higher rates.", lexicon=lexicon
+    )
+    assert found.values["glued_stutter"] == 1
+    assert found.evidence["glued"] == "Refure"
+    plain = signals.extract(
+        title="Rates", text="The Walla Walla council reported higher rates.", lexicon=lexicon
+    )
+    assert plain.values["glued_stutter"] == 0
+
+
+def test_a_word_repeated_before_the_same_preposition_is_a_refrain_not_stuffing(lexicon):
+    refrain = (
+        'He warned there could be further walkouts unless there was a rethink. "For a '
+        "government that lectures everyone on choice - choice on public service, choice on this "
+        'and choice on that - it tells public sector workers there is no choice," he said.'
+    )
+    found = signals.extract(title="Talks aim to avert strike", text=refrain, lexicon=lexicon)
+    assert found.values["stuffing_window_share"] == 0
+    stuffed = (
+        "The board loans met on Monday and loans agreed the plan. The council loans said "
+        "the vote loans would come loans after talks, and the loans budget was final."
+    )
+    held = signals.extract(title="Budget", text=stuffed, lexicon=lexicon)
+    assert held.values["stuffing_window_share"] > 0
+
+
+def test_one_use_of_a_broken_word_is_not_stuffing(lexicon):
+    found = signals.extract(
+        title="Smoking ban would target pubs",
+        text="ritain 's government proposed banning smoking in most public places yesterday, "
+        "setting off debate over what one smoker decried as the brainchild of a busybody.",
+        lexicon=lexicon,
+    )
+    stuffing = [n for n in signals.FEATURES if n.startswith("stuffing_")]
+    assert all(found.values[n] == 0 for n in stuffing), {n: found.values[n] for n in stuffing}
+
+
+def test_a_name_written_on_its_own_at_the_end_of_a_fused_token_does_not_replace_the_keyword(
+    lexicon,
+):
+    found = signals.extract(
+        title="Talks resume",
+        text="Talks resumed on Monday. Officials met MESURWilson in Paris. Wilson said.",
+        lexicon=lexicon,
+    )
+    assert found.values["glued_echo_fused"] == 1
+    assert found.evidence["glued"] == "MESUR"
