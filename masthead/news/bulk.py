@@ -42,6 +42,7 @@ from wagtail.rich_text import get_text_for_indexing
 from wagtail.signals import page_published
 
 from masthead.news import selectors
+from masthead.news.invalidation import publishes_batched
 from masthead.news.models import ArticlePage, ArticleTag, Author, ChannelPage
 from masthead.news.search_index import TitleNorms, search_index_add_bulk
 from masthead.news.tree import STEPLEN
@@ -136,9 +137,10 @@ def article_bulk_create(
     if index:
         _index_built(articles, tag_rows, norms or TitleNorms())
     if with_history:
-        for article, revision in zip(articles, revisions, strict=True):
-            if article.live:
-                page_published.send(sender=ArticlePage, instance=article, revision=revision)
+        with publishes_batched():  # the listing facts of all of them at once
+            for article, revision in zip(articles, revisions, strict=True):
+                if article.live:
+                    page_published.send(sender=ArticlePage, instance=article, revision=revision)
     return articles
 
 
