@@ -9,7 +9,6 @@ duplicate and never loses an item: the next run does exactly what is missing. A 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
@@ -32,7 +31,7 @@ from masthead.ingest.models import Item, Source
 from masthead.ingest.parse import Entry, FeedError, parse
 from masthead.ingest.summary import dek_and_body
 from masthead.ingest.tagging import Tagger
-from masthead.news.bulk import article_bulk_create
+from masthead.news.bulk import articles_bulk_create
 from masthead.news.cache import purges_batched
 from masthead.news.models import ArticlePage, ArticleTag, ChannelPage
 from masthead.news.search_index import TitleNorms
@@ -259,17 +258,13 @@ def _items_write(items: list[PendingItem], copies: list[PendingCopy], ctx: Conte
     taken = set(Item.objects.filter(key__in=keys).values_list("source_id", "key"))
     fresh = [p for p in items if (p.record["source"].pk, p.record["key"]) not in taken]
     articles = [_article_build(**p.article) for p in fresh]
-    by_channel: dict[int, list[int]] = defaultdict(list)
-    for position, pending in enumerate(fresh):
-        by_channel[pending.article["channel"].pk].append(position)
-    for positions in by_channel.values():
-        article_bulk_create(
-            channel=fresh[positions[0]].article["channel"],
-            articles=[articles[i] for i in positions],
-            tags=[fresh[i].article["tags"] for i in positions],
-            norms=ctx.norms,
-            with_history=True,
-        )
+    articles_bulk_create(
+        channels=[p.article["channel"] for p in fresh],
+        articles=articles,
+        tags=[p.article["tags"] for p in fresh],
+        norms=ctx.norms,
+        with_history=True,
+    )
     Item.objects.bulk_create(
         [
             Item(

@@ -111,7 +111,29 @@ def article_bulk_create(
     norms: TitleNorms | None = None,
     with_history: bool = False,
 ) -> list[ArticlePage]:
-    """Insert `articles` as children of `channel`, with `tags[i]` on `articles[i]`.
+    """Insert `articles` as children of `channel`, with `tags[i]` on `articles[i]`
+    (`articles_bulk_create` with one channel for all)."""
+    return articles_bulk_create(
+        channels=[channel] * len(articles),
+        articles=articles,
+        tags=tags,
+        index=index,
+        norms=norms,
+        with_history=with_history,
+    )
+
+
+def articles_bulk_create(
+    *,
+    channels: list[ChannelPage],
+    articles: list[ArticlePage],
+    tags: list[list[str]],
+    index: bool = True,
+    norms: TitleNorms | None = None,
+    with_history: bool = False,
+) -> list[ArticlePage]:
+    """Insert `articles[i]` as a child of `channels[i]`, with `tags[i]` on it: each table's rows
+    for every channel in one statement.
 
     Each article needs a title; a live one (`live` is True unless set False, which makes a
     draft) gets published_at now when it has none. Path, slug, url_path and publication fields
@@ -124,13 +146,9 @@ def article_bulk_create(
         return []
     now = timezone.now()
     with transaction.atomic():
-        paths = _child_paths(channel, len(articles))
-        for article, path in zip(articles, paths, strict=True):
-            _place(article, channel, path, now)
+        _children_place(channels, articles, now)
         _authors_match(articles)
         _insert_rows(articles)
-        ChannelPage.objects.filter(pk=channel.pk).update(numchild=channel.numchild + len(articles))
-        channel.numchild += len(articles)
         tag_rows = _tag_rows(articles, tags)
         if with_history:
             revisions = _history_write(articles, tag_rows, now)
@@ -142,6 +160,24 @@ def article_bulk_create(
                 if article.live:
                     page_published.send(sender=ArticlePage, instance=article, revision=revision)
     return articles
+
+
+def _children_place(
+    channels: list[ChannelPage], articles: list[ArticlePage], now: datetime
+) -> None:
+    """Place each article after its channel's last child, the channels locked in the order
+    of their ids (two writers never wait on each other crosswise), and count the children."""
+    by_channel: dict[int, list[ArticlePage]] = {}
+    parent: dict[int, ChannelPage] = {}
+    for channel, article in zip(channels, articles, strict=True):
+        by_channel.setdefault(channel.pk, []).append(article)
+        parent.setdefault(channel.pk, channel)
+    for pk in sorted(by_channel):
+        channel, children = parent[pk], by_channel[pk]
+        for article, path in zip(children, _child_paths(channel, len(children)), strict=True):
+            _place(article, channel, path, now)
+        ChannelPage.objects.filter(pk=pk).update(numchild=channel.numchild + len(children))
+        channel.numchild += len(children)
 
 
 def _place(article: ArticlePage, channel: ChannelPage, path: str, now: datetime) -> None:
