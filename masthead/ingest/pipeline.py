@@ -38,7 +38,7 @@ from masthead.news.search_index import TitleNorms
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 50  # items stored per transaction
+BATCH_SIZE = 100  # entries read together; their new items are stored in one transaction
 PENDING = "pending"  # entry_ingest's answer for an item queued in the batch
 FULL_TEXT_BELOW = 600  # characters of text under which the linked page is fetched
 MAX_BACKOFF = timedelta(hours=24)
