@@ -181,8 +181,8 @@ def _copy_record(copy: PendingCopy) -> str:
 
 @dataclass
 class StoreBatch:
-    """Items stored together, BATCH_SIZE per transaction: a crash rolls back the whole batch,
-    and the next run finds none of its items recorded and stores them again."""
+    """The new items of one chunk of entries, stored in one transaction: a crash rolls back the
+    whole batch, and the next run finds none of its items recorded and stores them again."""
 
     items: list[PendingItem] = field(default_factory=list)
     copies: list[PendingCopy] = field(default_factory=list)
