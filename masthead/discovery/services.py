@@ -623,6 +623,14 @@ class CorpusReader:
             return None
         return self._index.channel_path(self._index.model.vectors([document])[1][0])
 
+    def channel_paths(self, documents: list[str]) -> list[str | None]:
+        """`channel_path` of each document, vectorised together: a batch of items costs one
+        pass through the text model instead of one per item."""
+        if self._index is None or not documents:
+            return [None] * len(documents)
+        Z = self._index.model.vectors(documents)[1]
+        return [self._index.channel_path(z) for z in Z]
+
 
 def corpus_reader() -> CorpusReader:
     """A read-only view of the corpus as it is now (reloaded when another process changed it)."""

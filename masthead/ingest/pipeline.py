@@ -9,7 +9,7 @@ duplicate and never loses an item: the next run does exactly what is missing. A 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 import trafilatura
 from datasketch import MinHashLSH
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from lxml import html as lxml_html
 from taggit.models import Tag
@@ -31,14 +31,14 @@ from masthead.ingest.models import Item, Source
 from masthead.ingest.parse import Entry, FeedError, parse
 from masthead.ingest.summary import dek_and_body
 from masthead.ingest.tagging import Tagger
-from masthead.news.bulk import article_bulk_create
+from masthead.news.bulk import articles_bulk_create
 from masthead.news.cache import purges_batched
 from masthead.news.models import ArticlePage, ArticleTag, ChannelPage
 from masthead.news.search_index import TitleNorms
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 50  # items stored per transaction
+BATCH_SIZE = 100  # entries read together; their new items are stored in one transaction
 PENDING = "pending"  # entry_ingest's answer for an item queued in the batch
 FULL_TEXT_BELOW = 600  # characters of text under which the linked page is fetched
 MAX_BACKOFF = timedelta(hours=24)
@@ -90,7 +90,6 @@ class Context:
         self.signatures: dict[str, tuple] = {}
         self.batch = StoreBatch()
         self.norms = TitleNorms()
-        self.stored_early: list[str] = []
         # One screener for the run: its lexicon keeps what it has looked up between items.
         self.screener = spam.screener(known=self.known)
 
@@ -111,16 +110,13 @@ class Context:
                 best, best_j = self.signatures[key][1], j
         return best
 
-    def pending_store(self) -> None:
-        """Store the batch now (its statuses are reported when the run ends)."""
-        self.stored_early.extend(self.batch.store(self))
-
     def remember(self, key: str, signature, article_id: int) -> None:
         if key not in self.signatures:
             self.signatures[key] = (signature, article_id)
             self.lsh.insert(key, signature)
 
-    def channel_for(self, source: Source, entry: Entry, document: str) -> ChannelPage | None:
+    def channel_for(self, source: Source, entry: Entry) -> ChannelPage | None:
+        """The channel a rule or the source names; None leaves it to `channels_guess`."""
         rules = source.rules()
         for category in entry.categories:
             slug = rules.get(category.lower())
@@ -128,10 +124,16 @@ class Context:
                 return self.channels[slug]
         if source.channel_id and source.channel and source.channel.live:
             return source.channel
-        path = self.corpus.channel_path(document)
-        if path in self.by_path:
-            return self.by_path[path]
-        return next(iter(self.channels.values()), None)
+        return None
+
+    def channels_guess(self, items: list[PendingItem]) -> None:
+        """Give each item without a channel the one whose articles its text is nearest to
+        (else the first channel): one pass of the text model for the whole batch."""
+        unplaced = [p for p in items if p.article["channel"] is None]
+        paths = self.corpus.channel_paths([p.document for p in unplaced])
+        for pending, path in zip(unplaced, paths, strict=True):
+            channel = self.by_path.get(path) if path else None
+            pending.article["channel"] = channel or next(iter(self.channels.values()))
 
 
 @dataclass
@@ -144,6 +146,7 @@ class PendingItem:
     digest: str
     url: str
     signature: Any
+    document: str  # the text discovery compares (for the channel guess)
     article: dict  # keyword arguments of _article_build
 
 
@@ -178,8 +181,8 @@ def _copy_record(copy: PendingCopy) -> str:
 
 @dataclass
 class StoreBatch:
-    """Items stored together, BATCH_SIZE per transaction: a crash rolls back the whole batch,
-    and the next run finds none of its items recorded and stores them again."""
+    """The new items of one chunk of entries, stored in one transaction: a crash rolls back the
+    whole batch, and the next run finds none of its items recorded and stores them again."""
 
     items: list[PendingItem] = field(default_factory=list)
     copies: list[PendingCopy] = field(default_factory=list)
@@ -215,6 +218,7 @@ class StoreBatch:
     def store(self, ctx: Context) -> list[str]:
         """Store every pending item in one transaction, then the copies of them; returns the
         statuses of the items, then of the copies."""
+        ctx.channels_guess(self.items)
         try:
             statuses = _items_store(self.items, self.copies, ctx)
         except Exception:  # one bad item never stops the others: store them one by one
@@ -254,17 +258,13 @@ def _items_write(items: list[PendingItem], copies: list[PendingCopy], ctx: Conte
     taken = set(Item.objects.filter(key__in=keys).values_list("source_id", "key"))
     fresh = [p for p in items if (p.record["source"].pk, p.record["key"]) not in taken]
     articles = [_article_build(**p.article) for p in fresh]
-    by_channel: dict[int, list[int]] = defaultdict(list)
-    for position, pending in enumerate(fresh):
-        by_channel[pending.article["channel"].pk].append(position)
-    for positions in by_channel.values():
-        article_bulk_create(
-            channel=fresh[positions[0]].article["channel"],
-            articles=[articles[i] for i in positions],
-            tags=[fresh[i].article["tags"] for i in positions],
-            norms=ctx.norms,
-            with_history=True,
-        )
+    articles_bulk_create(
+        channels=[p.article["channel"] for p in fresh],
+        articles=articles,
+        tags=[p.article["tags"] for p in fresh],
+        norms=ctx.norms,
+        with_history=True,
+    )
     Item.objects.bulk_create(
         [
             Item(
@@ -392,21 +392,12 @@ def entries_ingest(
     ctx: Context | None = None,
     report: Report | None = None,
 ) -> Report:
+    """Ingest `entries` a chunk at a time (`_chunks`): each chunk's lookups among the recorded
+    items are a query or two for the whole chunk, and its new items are stored together."""
     report = report or Report()
     ctx = ctx or Context()
-    for entry in entries:
-        try:
-            status = entry_ingest(source, entry, ctx)
-        except Exception:  # one bad item never stops the others
-            logger.exception("ingesting an item of %s failed", source)
-            status = Item.REJECTED
-        if status != PENDING:
-            report.add(status)
-        if len(ctx.batch.items) >= BATCH_SIZE:
-            _statuses_add(report, ctx.batch.store(ctx))
-    _statuses_add(report, ctx.batch.store(ctx))
-    _statuses_add(report, ctx.stored_early)
-    ctx.stored_early = []
+    for chunk in _chunks(source, entries, report):
+        _statuses_add(report, _chunk_ingest(source, chunk, ctx))
     return report
 
 
@@ -465,10 +456,33 @@ def _date(value) -> datetime | None:
     return parsed if parsed.tzinfo else timezone.make_aware(parsed)
 
 
-def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
-    """One entry to an Item and, when new or held, an article. Returns the Item status,
-    "seen" when this source already delivered it, or PENDING when it waits in the batch
-    (`entries_ingest` stores the batch and reports the statuses)."""
+@dataclass
+class Identity:
+    """What recognises an entry the next time a source delivers it."""
+
+    entry: Entry
+    url: str  # normalised, or "" when the fetcher could not read it
+    key: str
+    title: str
+
+
+@dataclass
+class Reading:
+    """An entry read: its record, its text and what de-duplication compares."""
+
+    entry: Entry
+    record: dict
+    url: str
+    raw: str
+    text: str
+    summary: str
+    body_html: str
+    digest: str
+
+
+def _identity(entry: Entry) -> Identity | None:
+    """The entry's key (a hash of its GUID or link, else title and date); None when it has
+    nothing to be recognised by next time: refused rather than guessed."""
     # A link the fetcher cannot read (invisible characters, odd numeric hosts) is no link: the
     # item keeps its feed text and loses only the full text and the link to the original.
     linkable = entry.url.startswith(("http://", "https://")) and not url_problem(entry.url)
@@ -476,14 +490,74 @@ def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
     identity = entry.guid.strip() or url
     title = clean.text_of(entry.title)[:255]
     if not identity and not title:
-        return Item.REJECTED  # nothing to recognise it by next time: refuse, do not guess
-    key = clean.digest(identity or f"{title}|{entry.published}")
-    batched: list[PendingItem | PendingCopy] = [*ctx.batch.items, *ctx.batch.copies]
-    if any(p.record["key"] == key and p.record["source"] == source for p in batched):
-        ctx.pending_store()
-    if Item.objects.filter(source=source, key=key).exists():
-        return "seen"
+        return None
+    return Identity(entry, url, clean.digest(identity or f"{title}|{entry.published}"), title)
 
+
+def _chunks(source: Source, entries: list[Entry], report: Report) -> Iterator[list[Identity]]:
+    """Up to BATCH_SIZE identified entries at a time, no key twice in one chunk (a repeat
+    starts the next chunk, so it finds the first one recorded); refusals go to `report`."""
+    chunk: list[Identity] = []
+    for entry in entries:
+        try:
+            found = _identity(entry)
+        except Exception:  # one bad item never stops the others
+            logger.exception("ingesting an item of %s failed", source)
+            found = None
+        if found is None:
+            report.add(Item.REJECTED)
+            continue
+        if len(chunk) >= BATCH_SIZE or any(c.key == found.key for c in chunk):
+            yield chunk
+            chunk = []
+        chunk.append(found)
+    if chunk:
+        yield chunk
+
+
+def _chunk_ingest(source: Source, chunk: list[Identity], ctx: Context) -> list[str]:
+    """Read, judge and store the entries of one chunk; their statuses ("seen" for an item this
+    source delivered before)."""
+    seen = set(
+        Item.objects.filter(source=source, key__in=[c.key for c in chunk]).values_list(
+            "key", flat=True
+        )
+    )
+    statuses = ["seen"] * sum(c.key in seen for c in chunk)
+    readings = []
+    for identity in chunk:
+        if identity.key in seen:
+            continue
+        try:
+            read = _entry_read(source, identity)
+        except Exception:  # one bad item never stops the others
+            logger.exception("ingesting an item of %s failed", source)
+            read = Item.REJECTED
+        if isinstance(read, str):
+            statuses.append(read)
+        else:
+            readings.append(read)
+    earlier = Earlier(readings)
+    for reading in readings:
+        try:
+            status = _entry_judge(source, reading, ctx, earlier)
+        except Exception:  # one bad item never stops the others
+            logger.exception("ingesting an item of %s failed", source)
+            status = Item.REJECTED
+        if status != PENDING:
+            statuses.append(status)
+    return statuses + ctx.batch.store(ctx)
+
+
+def _entry_read(source: Source, identity: Identity) -> Reading | str:
+    """The entry's text (the linked page's when the feed has only a summary), sanitized and
+    split into dek and body; a status when it is refused."""
+    entry, url, title = identity.entry, identity.url, identity.title
+    record = dict(
+        source=source, key=identity.key, guid=entry.guid[:1000], url=url[:1000], title=title
+    )
+    if not title:
+        return _record(record, Item.REJECTED, "no title")
     raw = entry.content or entry.summary
     if source.full_text and url and len(clean.text_of(raw)) < FULL_TEXT_BELOW:
         try:
@@ -500,26 +574,72 @@ def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
     summary, body_html = dek_and_body(
         title=title, summary_html=entry.summary if separate else "", body_html=full_html
     )
-    record = dict(source=source, key=key, guid=entry.guid[:1000], url=url[:1000], title=title)
-    if not title:
-        return _record(record, Item.REJECTED, "no title")
-
     digest = clean.content_hash(f"{title}\n{text}")
+    return Reading(entry, record, url, raw, text, summary, body_html, digest)
+
+
+class Earlier:
+    """Recorded items with an article, by text hash and by link, for the readings of one chunk:
+    one query for the chunk, then told of each copy recorded while it is judged."""
+
+    def __init__(self, readings: list[Reading]):
+        digests = {r.digest for r in readings}
+        urls = {r.url for r in readings if r.url}
+        self.by_digest: dict[str, tuple[int, int]] = {}
+        self.by_url: dict[str, tuple[int, int]] = {}
+        if not readings:
+            return
+        rows = (
+            Item.objects.filter(Q(content_hash__in=digests) | Q(url__in=urls))
+            .exclude(article=None)
+            .order_by("pk")
+            .values_list("pk", "content_hash", "url", "article_id")
+        )
+        for pk, digest, url, article_id in rows:
+            if digest in digests:
+                self.by_digest.setdefault(digest, (pk, article_id))
+            if url in urls:
+                self.by_url.setdefault(url, (pk, article_id))
+
+    def find(self, *, digest: str, url: str) -> tuple[int, int] | None:
+        """(item id, article id) of the first item with this text, else with this link."""
+        found = self.by_digest.get(digest)
+        if found is None and url:
+            found = self.by_url.get(url)
+        return found
+
+    def recorded(self, item: Item | None) -> None:
+        if item is not None and item.article_id is not None and item.url:
+            self.by_url.setdefault(item.url, (item.pk, item.article_id))
+
+
+def _entry_judge(source: Source, reading: Reading, ctx: Context, earlier: Earlier) -> str:
+    """Copy, near-copy, held or new: the item's status, or PENDING when it waits in the batch."""
+    record, url, title, digest = (
+        reading.record,
+        reading.url,
+        reading.record["title"],
+        reading.digest,
+    )
     original = ctx.batch.copy_in_batch(digest=digest, url=url)
     if original is not None:
         reason = "same text as an item stored with it"
         ctx.batch.add_copy(PendingCopy(record, Item.DUPLICATE, reason, digest, original))
         return PENDING
-    earlier = Item.objects.filter(content_hash=digest).exclude(article=None).first()
-    if earlier is None and url:
-        earlier = Item.objects.filter(url=url).exclude(article=None).first()
-    if earlier is not None:
-        return _record(
-            record, Item.DUPLICATE, f"same text as item {earlier.pk}", earlier.article_id, digest
+    found = earlier.find(digest=digest, url=url)
+    if found is not None:
+        item = _item_record(
+            record, Item.DUPLICATE, f"same text as item {found[0]}", found[1], digest
         )
+        earlier.recorded(item)
+        return item.status if item else "seen"
 
+    entry = reading.entry
     document = discovery.document(
-        title=title, dek=summary, body=clean.text_of(body_html), tags=entry.categories
+        title=title,
+        dek=reading.summary,
+        body=clean.text_of(reading.body_html),
+        tags=entry.categories,
     )
     signature = engine.minhash(document)
     original = ctx.batch.copy_in_batch(digest=digest, url=url, signature=signature)
@@ -529,14 +649,16 @@ def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
         return PENDING
     copied = ctx.near_duplicate(signature)
     if copied is not None:
-        return _record(
-            record, Item.NEAR_DUPLICATE, "another source of an existing story", copied, digest
-        )
+        reason = "another source of an existing story"
+        item = _item_record(record, Item.NEAR_DUPLICATE, reason, copied, digest)
+        earlier.recorded(item)
+        return item.status if item else "seen"
 
-    reason = ctx.screener.verdict(title=title, text=text, raw_html=raw).reason
+    text = reading.text
+    reason = ctx.screener.verdict(title=title, text=text, raw_html=reading.raw).reason
     status = Item.HELD if reason else Item.NEW
-    channel = ctx.channel_for(source, entry, document)
-    if channel is None:
+    channel = ctx.channel_for(source, entry)
+    if channel is None and not ctx.channels:
         return _record(record, Item.REJECTED, "the site has no channel to put it in", None, digest)
     tags = ctx.tagger.suggest(title=title, text=text, categories=entry.categories)
     ctx.batch.add(
@@ -547,13 +669,14 @@ def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
             digest=digest,
             url=url,
             signature=signature,
+            document=document,
             article=dict(
                 source=source,
                 entry=entry,
-                channel=channel,
+                channel=channel,  # None: guessed for the whole batch as it is stored
                 title=title,
-                summary=summary,
-                body_html=body_html,
+                summary=reading.summary,
+                body_html=reading.body_html,
                 url=url,
                 tags=tags,
                 publish=status == Item.NEW and source.policy == Source.PUBLISH,
@@ -564,9 +687,17 @@ def entry_ingest(source: Source, entry: Entry, ctx: Context) -> str:
 
 
 def _record(record: dict, status: str, reason: str, article_id=None, digest: str = "") -> str:
+    item = _item_record(record, status, reason, article_id, digest)
+    return item.status if item else "seen"
+
+
+def _item_record(
+    record: dict, status: str, reason: str, article_id=None, digest: str = ""
+) -> Item | None:
+    """Record an item now (None when another worker recorded it first)."""
     try:
         with transaction.atomic():
-            Item.objects.create(
+            return Item.objects.create(
                 **record,
                 status=status,
                 reason=reason[:255],
@@ -574,8 +705,7 @@ def _record(record: dict, status: str, reason: str, article_id=None, digest: str
                 content_hash=digest if status == Item.REJECTED else "",
             )
     except IntegrityError:
-        return "seen"
-    return status
+        return None
 
 
 def _article_build(

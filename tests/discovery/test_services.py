@@ -379,3 +379,16 @@ def test_warming_opens_the_index_the_first_update_reads(corpus):
     restored = set(index.stories.story_of)
     assert {int(a) for a in index.corpus.ids[window]} <= restored
     assert restored  # at least the row with the highest story number
+
+
+def test_a_batch_channel_guess_equals_one_guess_per_document(corpus):
+    reader = services.corpus_reader()
+    documents = [
+        "Copper miners cut output as the smelters strike",
+        "The home side won the derby with a late goal",
+        "",
+        "Rates stay on hold while the bank waits for inflation data",
+    ]
+    guessed = reader.channel_paths(documents)
+    assert guessed == [reader.channel_path(d) for d in documents]
+    assert any(guessed) and reader.channel_paths([]) == []

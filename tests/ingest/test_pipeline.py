@@ -208,7 +208,7 @@ def test_a_crash_inside_the_bulk_write_rolls_the_whole_batch_back(server, source
     server.add("/feed", many_items(7))
     source = source_for("/feed", policy=Source.PUBLISH, full_text=False)
     monkeypatch.setattr(pipeline, "BATCH_SIZE", 3)
-    real = pipeline.article_bulk_create
+    real = pipeline.articles_bulk_create
     calls = {"n": 0}
 
     def create(**kwargs):  # the second batch dies after its pages and revisions are written
@@ -218,7 +218,7 @@ def test_a_crash_inside_the_bulk_write_rolls_the_whole_batch_back(server, source
             raise SystemExit("worker killed")
         return created
 
-    monkeypatch.setattr(pipeline, "article_bulk_create", create)
+    monkeypatch.setattr(pipeline, "articles_bulk_create", create)
     with pytest.raises(SystemExit):
         pipeline.source_poll(source)
     first_batch_kept_then_the_rest_stored_once(source, monkeypatch)

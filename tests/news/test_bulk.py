@@ -9,7 +9,7 @@ from wagtail.models import Page, Revision
 from wagtail.search.models import IndexEntry
 
 from masthead.demo.corpus import CorpusGenerator, article_blocks
-from masthead.news.bulk import article_body_raw, article_bulk_create
+from masthead.news.bulk import article_body_raw, article_bulk_create, articles_bulk_create
 from masthead.news.models import ArticlePage, ChannelPage
 from masthead.news.search_index import TitleNorms
 from masthead.news.tree import STEPLEN
@@ -120,3 +120,29 @@ def test_bulk_written_articles_equal_ordinary_ones_in_pages_revisions_search_and
     parents = ChannelPage.objects.filter(slug__in=["fast", "ordinary"])
     assert {page.numchild for page in parents} == {len(generated)}
     assert all(not problems for problems in Page.find_problems())
+
+
+def test_one_bulk_write_places_each_article_under_its_own_channel(home, generated):
+    east, west = channel(home, "east"), channel(home, "west")
+    channels = [east if i % 3 else west for i in range(len(generated))]
+    articles = []
+    for item in generated:
+        article = ArticlePage(**fields(item))
+        article.body, article.__dict__["body_text"] = article_body_raw(article_blocks(item))
+        articles.append(article)
+    articles_bulk_create(
+        channels=channels,
+        articles=articles,
+        tags=[item.tags for item in generated],
+        norms=TitleNorms(),
+        with_history=True,
+    )
+
+    for parent in (east, west):
+        children = [a for a, c in zip(articles, channels, strict=True) if c is parent]
+        stored = list(parent.get_children().order_by("path").values_list("pk", "url_path"))
+        assert [pk for pk, _ in stored] == [a.pk for a in children]
+        assert all(url.startswith(parent.url_path) for _, url in stored)
+        assert ChannelPage.objects.get(pk=parent.pk).numchild == len(children)
+    assert all(not problems for problems in Page.find_problems())
+    assert IndexEntry.objects.filter(object_id__in=[str(a.pk) for a in articles]).count() == 12

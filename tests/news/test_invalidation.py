@@ -1,10 +1,11 @@
 """A change purges exactly the cached pages that showed what changed (or should now show it)."""
 
 import pytest
+from django.core.cache import cache
 from wagtail.models import Page
 
 from masthead.discovery import desk, interface
-from masthead.news import selectors
+from masthead.news import invalidation, selectors
 from masthead.news.cache import LATEST, article_key, channel_key, content_generation, lists_key
 from masthead.news.models import ArticlePage, ChannelPage, StoryEntry
 from masthead.news.stories import story_entries_replace
@@ -231,3 +232,36 @@ def test_regrouping_every_story_refreshes_only_the_pages_of_articles_whose_entry
 
     assert state(client, member_page) == "miss"
     assert state(client, unrelated.url) == "hit"
+
+
+def test_articles_published_together_purge_and_remember_what_one_by_one_does(
+    home, stocks, monkeypatch
+):
+    purged: list[set[str]] = []
+    monkeypatch.setattr(invalidation, "keys_purge", lambda keys: purged.append(set(keys)))
+    world = ChannelPage.objects.exclude(pk__in=[stocks.pk, stocks.get_parent().pk]).first()
+    elsewhere = ArticlePage.objects.exclude(path__startswith=stocks.path).last()
+    articles = [an_article_in(stocks), an_article_in(world), elsewhere]
+    facts = [invalidation.FACTS_PREFIX + str(a.pk) for a in articles]
+    cache.delete_many(facts)
+    cache.set(facts[0], invalidation.listing_facts(articles[0]))  # unchanged since its last purge
+
+    def outcome(publish) -> tuple[set[str], dict]:
+        purged.clear()
+        publish()
+        remembered = cache.get_many(facts)
+        cache.delete_many(facts[1:])  # as before the run: only the first one remembered
+        return set().union(*purged), remembered
+
+    one_by_one = outcome(lambda: [invalidation.article_published(a) for a in articles])
+
+    def batched():
+        with invalidation.publishes_batched():
+            for article in articles:
+                invalidation.article_published(article)
+            assert purged == []  # nothing before the block ends
+
+    together = outcome(batched)
+    assert together == one_by_one
+    assert len(purged) == 1
+    assert channel_key(world.pk) in together[0] and channel_key(stocks.pk) not in together[0]
