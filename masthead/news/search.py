@@ -61,6 +61,10 @@ RECENT_WINDOW = 4 * RECENT_MATCHES
 # Relevance pages rank this many best-scoring matches per result wanted, then group them.
 CANDIDATES_PER_RESULT = 4
 MIN_CANDIDATES = 200
+# ts_rank() with its default weights and normalisation never exceeds about 1.61 (a lone term:
+# (w + sum of w/i^2) / 1.645 with w <= 1; several terms: below 1): an upper bound on what a
+# body can add to a match's score.
+BODY_RANK_MAX = 2.0
 T = TypeVar("T")
 
 
@@ -256,12 +260,38 @@ class ArticleSearchResults:
     def _ranked(self, candidates: int | None) -> tuple[str, list, str]:
         """A subquery of (id, score) for the best `candidates` recent matches (all when None);
         its parameters; and the direction that puts the best first."""
-        recent, params = self._recent(scored=True)
         best_first = "ASC" if connection.vendor == "sqlite" else "DESC"
+        if candidates is not None and connection.vendor == "postgresql":
+            sql, params = self._ranked_title_first(candidates)
+            return sql, params, best_first
+        recent, params = self._recent(scored=True)
         if candidates is None:
             return recent, params, best_first
         sql = f"SELECT id, score FROM ({recent}) AS r ORDER BY score {best_first}, id DESC LIMIT %s"  # noqa: S608
         return sql, [*params, candidates], best_first
+
+    def _ranked_title_first(self, candidates: int) -> tuple[str, list]:
+        """PostgreSQL: the best `candidates` recent matches, (id, score), scoring the body only
+        where it can matter. Reading a body's tsvector is most of a search's SQL time (it is
+        stored out of line), a title's is cheap. A body adds less than BODY_RANK_MAX, so a match
+        whose title score falls that far below the `candidates`-th best title score cannot
+        reach the best `candidates`: its body is not read. The rows returned, their scores and
+        their order are those of scoring every body."""
+        entry = IndexEntry._meta.db_table
+        text = " ".join(self.request.terms)
+        sql = (
+            "WITH t AS ("  # noqa: S608
+            f" SELECT e.id, ts_rank(e.title, plainto_tsquery(%s)) * {TITLE_WEIGHT} AS title_score"
+            f" FROM {entry} AS e WHERE e.id = ANY(%s)),"
+            " cut AS (SELECT title_score FROM t ORDER BY title_score DESC LIMIT 1 OFFSET %s)"
+            " SELECT t.id, t.title_score + ts_rank(e.body, plainto_tsquery(%s)) AS score"
+            f" FROM t JOIN {entry} AS e ON e.id = t.id"
+            " WHERE NOT EXISTS (SELECT 1 FROM cut)"
+            " OR t.title_score >= (SELECT title_score FROM cut) - %s"
+            " ORDER BY score DESC, t.id DESC LIMIT %s"
+        )
+        ids = self._recent_ids()[:RECENT_MATCHES]
+        return sql, [text, ids, candidates - 1, text, BODY_RANK_MAX, candidates]
 
     def _filters(self, *, published: bool = True) -> tuple[str, str, list]:
         """Joins from index entries (`e`) to live articles (`p`, `a` when `published` is
