@@ -253,9 +253,8 @@ def test_the_best_candidates_are_those_of_scoring_every_body(make_article, candi
         sql, params, best_first = search._ranked(candidates)
         direction = "ASC" if best_first == "ASC" else "DESC"
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT id, score FROM ({sql}) AS r ORDER BY score {direction}, id DESC", params
-            )
+            ordered = f"SELECT id, score FROM ({sql}) AS r ORDER BY score {direction}, id DESC"  # noqa: S608
+            cursor.execute(ordered, params)
             return cursor.fetchall()
 
     assert rows(candidates) == rows(None)[:candidates]

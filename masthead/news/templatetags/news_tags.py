@@ -6,8 +6,8 @@ from django import template
 from django.conf import settings
 from django.template import Engine
 from django.template.base import FilterExpression
-from django.utils.html import format_html
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from masthead.news.cache import NAV, article_key, cached_volatile, cached_with_keys, keys_record
