@@ -229,9 +229,10 @@ class ArticleSearchResults:
 
         The GIN index lists every match, but learning a match's id (and its channel) means
         visiting its row, and a common word matches half the archive. So the matches are read
-        in windows of ids from the newest down, each window growing fourfold, until enough are
-        found: each window is the GIN bitmap ANDed with a primary-key range, and only the rows
-        in both are visited."""
+        in windows of ids from the newest down until enough are found: each window is the GIN
+        bitmap ANDed with a primary-key range, and only the rows in both are visited. Every
+        window reads the term's whole GIN entry again, so the next window is as wide as the
+        matches found so far say it must be (at least fourfold)."""
         if self._ids is not None:
             return self._ids
         entry = IndexEntry._meta.db_table
@@ -252,8 +253,9 @@ class ArticleSearchResults:
             while high > 0 and len(ids) < wanted:
                 low = max(0, high - width)
                 cursor.execute(sql, [*params, " ".join(self.request.terms), low, high, wanted])
-                ids += [row[0] for row in cursor.fetchall()][: wanted - len(ids)]
-                high, width = low, width * 4
+                found = [row[0] for row in cursor.fetchall()]
+                ids += found[: wanted - len(ids)]
+                high, width = low, _next_window(width, found=len(found), missing=wanted - len(ids))
         self._ids = ids
         return ids
 
@@ -326,6 +328,15 @@ class ArticleSearchResults:
             f" GROUP BY {story} ORDER BY {order} LIMIT %s OFFSET %s"
         )
         return sql, [*ranked_params, *params, limit, offset]
+
+
+def _next_window(width: int, *, found: int, missing: int) -> int:
+    """The width of the next window of ids: wide enough, at the density of matches the last
+    window showed (with a fifth to spare), for the `missing` matches; at least four times the
+    last, and the whole rest of the index when the last window had none."""
+    if found == 0:
+        return width * 1000
+    return max(width * 4, int(width * missing / found * 1.2) + 1)
 
 
 def _article_content_type_id() -> int:
