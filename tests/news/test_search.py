@@ -258,3 +258,15 @@ def test_the_best_candidates_are_those_of_scoring_every_body(make_article, candi
             return cursor.fetchall()
 
     assert rows(candidates) == rows(None)[:candidates]
+
+
+def test_result_cards_kept_in_memory_are_bounded(client, make_article, monkeypatch):
+    from masthead.news.templatetags import news_tags
+
+    monkeypatch.setattr(news_tags, "_CARDS", news_tags.OrderedDict())
+    monkeypatch.setattr(news_tags, "CARDS_MAX", 2)
+    for n in range(3):
+        make_article(title=f"Tamarin troop {n}")
+    page = client.get("/search/", {"q": "tamarin"}).content.decode()
+    assert all(f"Tamarin troop {n}" in page for n in range(3))
+    assert len(news_tags._CARDS) == 2

@@ -1,5 +1,6 @@
 import json
 from collections import OrderedDict
+from contextlib import suppress
 from typing import Any
 
 from django import template
@@ -80,9 +81,9 @@ def search_card(context: template.Context, article: Any) -> SafeString:
         getattr(article, "story_sources", None),
         timezone.get_current_timezone_name(),
     )
-    html = _CARDS.get(key)
+    html = _CARDS.pop(key, None)  # taken out and put back: now the most recently used
     if html is not None:
-        _CARDS.move_to_end(key)
+        _CARDS[key] = html
         keys_record(article_key(article.pk))
         return html
     engine = context.template.engine if context.template else Engine.get_default()
@@ -96,7 +97,8 @@ def search_card(context: template.Context, article: Any) -> SafeString:
     )
     _CARDS[key] = html
     if len(_CARDS) > CARDS_MAX:
-        _CARDS.popitem(last=False)
+        with suppress(KeyError):  # another thread emptied it meanwhile
+            _CARDS.popitem(last=False)
     return html
 
 
