@@ -61,6 +61,10 @@ RECENT_WINDOW = 4 * RECENT_MATCHES
 # Relevance pages rank this many best-scoring matches per result wanted, then group them.
 CANDIDATES_PER_RESULT = 4
 MIN_CANDIDATES = 200
+# ts_rank() with its default weights and normalisation never exceeds about 1.61 (a lone term:
+# (w + sum of w/i^2) / 1.645 with w <= 1; several terms: below 1): an upper bound on what a
+# body can add to a match's score.
+BODY_RANK_MAX = 2.0
 T = TypeVar("T")
 
 
@@ -225,9 +229,10 @@ class ArticleSearchResults:
 
         The GIN index lists every match, but learning a match's id (and its channel) means
         visiting its row, and a common word matches half the archive. So the matches are read
-        in windows of ids from the newest down, each window growing fourfold, until enough are
-        found: each window is the GIN bitmap ANDed with a primary-key range, and only the rows
-        in both are visited."""
+        in windows of ids from the newest down until enough are found: each window is the GIN
+        bitmap ANDed with a primary-key range, and only the rows in both are visited. Every
+        window reads the term's whole GIN entry again, so the next window is as wide as the
+        matches found so far say it must be (at least fourfold)."""
         if self._ids is not None:
             return self._ids
         entry = IndexEntry._meta.db_table
@@ -248,20 +253,47 @@ class ArticleSearchResults:
             while high > 0 and len(ids) < wanted:
                 low = max(0, high - width)
                 cursor.execute(sql, [*params, " ".join(self.request.terms), low, high, wanted])
-                ids += [row[0] for row in cursor.fetchall()][: wanted - len(ids)]
-                high, width = low, width * 4
+                found = [row[0] for row in cursor.fetchall()]
+                ids += found[: wanted - len(ids)]
+                high, width = low, _next_window(width, found=len(found), missing=wanted - len(ids))
         self._ids = ids
         return ids
 
     def _ranked(self, candidates: int | None) -> tuple[str, list, str]:
         """A subquery of (id, score) for the best `candidates` recent matches (all when None);
         its parameters; and the direction that puts the best first."""
-        recent, params = self._recent(scored=True)
         best_first = "ASC" if connection.vendor == "sqlite" else "DESC"
+        if candidates is not None and connection.vendor == "postgresql":
+            sql, params = self._ranked_title_first(candidates)
+            return sql, params, best_first
+        recent, params = self._recent(scored=True)
         if candidates is None:
             return recent, params, best_first
         sql = f"SELECT id, score FROM ({recent}) AS r ORDER BY score {best_first}, id DESC LIMIT %s"  # noqa: S608
         return sql, [*params, candidates], best_first
+
+    def _ranked_title_first(self, candidates: int) -> tuple[str, list]:
+        """PostgreSQL: the best `candidates` recent matches, (id, score), scoring the body only
+        where it can matter. Reading a body's tsvector is most of a search's SQL time (it is
+        stored out of line), a title's is cheap. A body adds less than BODY_RANK_MAX, so a match
+        whose title score falls that far below the `candidates`-th best title score cannot
+        reach the best `candidates`: its body is not read. The rows returned, their scores and
+        their order are those of scoring every body."""
+        entry = IndexEntry._meta.db_table
+        text = " ".join(self.request.terms)
+        sql = (
+            "WITH t AS ("  # noqa: S608
+            f" SELECT e.id, ts_rank(e.title, plainto_tsquery(%s)) * {TITLE_WEIGHT} AS title_score"
+            f" FROM {entry} AS e WHERE e.id = ANY(%s)),"
+            " cut AS (SELECT title_score FROM t ORDER BY title_score DESC LIMIT 1 OFFSET %s)"
+            " SELECT t.id, t.title_score + ts_rank(e.body, plainto_tsquery(%s)) AS score"
+            f" FROM t JOIN {entry} AS e ON e.id = t.id"
+            " WHERE NOT EXISTS (SELECT 1 FROM cut)"
+            " OR t.title_score >= (SELECT title_score FROM cut) - %s"
+            " ORDER BY score DESC, t.id DESC LIMIT %s"
+        )
+        ids = self._recent_ids()[:RECENT_MATCHES]
+        return sql, [text, ids, candidates - 1, text, BODY_RANK_MAX, candidates]
 
     def _filters(self, *, published: bool = True) -> tuple[str, str, list]:
         """Joins from index entries (`e`) to live articles (`p`, `a` when `published` is
@@ -296,6 +328,15 @@ class ArticleSearchResults:
             f" GROUP BY {story} ORDER BY {order} LIMIT %s OFFSET %s"
         )
         return sql, [*ranked_params, *params, limit, offset]
+
+
+def _next_window(width: int, *, found: int, missing: int) -> int:
+    """The width of the next window of ids: wide enough, at the density of matches the last
+    window showed (with a fifth to spare), for the `missing` matches; at least four times the
+    last, and the whole rest of the index when the last window had none."""
+    if found == 0:
+        return width * 1000
+    return max(width * 4, int(width * missing / found * 1.2) + 1)
 
 
 def _article_content_type_id() -> int:

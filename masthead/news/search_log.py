@@ -44,13 +44,21 @@ def search_query_record(*, query: str, result_count: int, at: datetime | None = 
         return
     hour = (at or timezone.now()).replace(minute=0, second=0, microsecond=0)
     table = SearchQueryHour._meta.db_table
+    # On PostgreSQL a count is not worth waiting for the disk: the statement's own transaction
+    # commits without waiting for its WAL flush (a crash may lose the last fraction of a second
+    # of counts, never corrupt them). Waiting was the longest statement of a search on a busy
+    # machine; set in the statement itself, it costs no extra round trip.
+    source = (
+        " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS c"
+        if connection.vendor == "postgresql"
+        else ""
+    )
     sql = (
         f"INSERT INTO {table} (hour, query, search_count, zero_result_count) "  # noqa: S608
-        "VALUES (%s, %s, 1, %s) ON CONFLICT (hour, query) DO UPDATE SET "
+        f"SELECT %s, %s, 1, %s{source} WHERE true ON CONFLICT (hour, query) DO UPDATE SET "
         f"search_count = {table}.search_count + 1, "
         f"zero_result_count = {table}.zero_result_count + excluded.zero_result_count"
     )
+    params = [connection.ops.adapt_datetimefield_value(hour), text, int(result_count == 0)]
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql, [connection.ops.adapt_datetimefield_value(hour), text, int(result_count == 0)]
-        )
+        cursor.execute(sql, params)

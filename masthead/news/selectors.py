@@ -31,7 +31,7 @@ from masthead.news.cache import (
     page_key,
 )
 from masthead.news.compiled import CompiledQuery
-from masthead.news.tree import parent_path
+from masthead.news.tree import is_sub_channel, parent_path
 
 TOP_STORIES = 7
 SECTION_SIZE = 5
@@ -191,17 +191,34 @@ def home_list_shown(*, home: models.HomePage) -> tuple[list[int], list[int]]:
     return found
 
 
-def channel_list_all() -> list[models.ChannelPage]:
-    """Every live channel in tree order (the search form's channel menu). Filtered by page type
-    and sorted here: asked to join the channel table and ORDER BY path, SQLite walks the whole
-    page tree to find the few channels (a tenth of a second at 100,000 articles)."""
-    channels = (
-        models.ChannelPage.objects.live()
-        .type(models.ChannelPage)
-        .order_by()
-        .only("title", "path", "depth")
-    )
-    return sorted(channels, key=lambda channel: channel.path)
+@dataclass(frozen=True)
+class ChannelOption:
+    """One entry of the search form's channel menu."""
+
+    pk: int
+    title: str
+    is_sub_channel: bool
+
+
+def channel_list_all() -> list[ChannelOption]:
+    """Every live channel in tree order (the search form's channel menu), kept in this process
+    until the site's structure changes. Filtered by page type and sorted here: asked to join the
+    channel table and ORDER BY path, SQLite walks the whole page tree to find the few channels
+    (a tenth of a second at 100,000 articles)."""
+
+    def options() -> list[ChannelOption]:
+        channels = (
+            models.ChannelPage.objects.live()
+            .type(models.ChannelPage)
+            .order_by()
+            .only("title", "path", "depth")
+        )
+        return [
+            ChannelOption(pk=c.pk, title=c.title, is_sub_channel=is_sub_channel(c))
+            for c in sorted(channels, key=lambda channel: channel.path)
+        ]
+
+    return cached_for_generation("channel-menu", options, timeout=3600)
 
 
 def channel_list_navigation(*, site_root: Page) -> list[Page]:

@@ -192,3 +192,81 @@ def test_recent_matches_read_in_narrow_windows_are_the_same(
     monkeypatch.setattr(search, "RECENT_WINDOW", window)
     narrow = {a.pk for a in results(client.get("/search/", {"q": "dingo"}))}
     assert wide == narrow == {made[3].pk, made[4].pk, trail.pk}
+
+
+def test_the_channel_menu_marks_sub_channels(client, stocks):
+    page = client.get("/search/", {"q": "copper", "channel": stocks.pk}).content.decode()
+    assert f'<option value="{stocks.pk}" selected>— {stocks.title}</option>' in page
+    markets = ChannelPage.objects.get(slug="markets")
+    assert f'<option value="{markets.pk}">{markets.title}</option>' in page
+
+
+def test_a_result_card_is_the_article_card_with_its_dek(client, make_article):
+    from django.template.loader import render_to_string
+
+    article = make_article(title="Pangolin trade talks", dek="Delegates met <again>.")
+    response = client.get("/search/", {"q": "pangolin"})
+    (found,) = results(response)
+    card = render_to_string(
+        "news/includes/article_card.html",
+        {"article": found, "show_dek": True, "request": response.wsgi_request},
+    )
+    assert card in response.content.decode()
+    assert "Delegates met &lt;again&gt;." in card
+    assert f'href="{article.url}"' in card
+
+
+def test_a_result_card_shows_an_edited_headline_at_once(client, make_article, settings):
+    settings.MASTHEAD_SEARCH_CACHE_SECONDS = 0
+    article = make_article(title="Axolotl rescue begins")
+    assert "Axolotl rescue begins" in client.get("/search/", {"q": "axolotl"}).content.decode()
+    article.title = "Axolotl rescue ends"
+    article.save_revision().publish()
+    page = client.get("/search/", {"q": "axolotl"}).content.decode()
+    assert "Axolotl rescue ends" in page
+    assert "Axolotl rescue begins" not in page
+
+
+@pytest.mark.parametrize("candidates", [1, 2, 3, 5, 8])
+def test_the_best_candidates_are_those_of_scoring_every_body(make_article, candidates):
+    """On PostgreSQL a body is scored only where it can lift a match into the best
+    candidates; the candidates, their scores and their order must be those of scoring every
+    body (on SQLite both are the one bm25 statement)."""
+    from django.db import connection
+
+    from masthead.news.search import ArticleSearchResults, SearchRequest
+
+    texts = [
+        ("Ibex ibex herd counted", "A quiet valley."),
+        ("Ibex herd counted", "Rangers counted the ibex again: ibex, ibex and more ibex."),
+        ("Ibex herd counted", "Rangers counted them."),
+        ("Valley news", "The ibex came down to the valley; an ibex calf followed."),
+        ("Valley news", "An ibex was seen."),
+        ("Ibex", "Ibex."),
+        ("Mountain report", "Snow fell and one ibex slipped."),
+    ]
+    for title, body in texts:
+        make_article(title=title, body=[("paragraph", f"<p>{body}</p>")])
+    search = ArticleSearchResults(SearchRequest(query="ibex"))
+
+    def rows(candidates):
+        sql, params, best_first = search._ranked(candidates)
+        direction = "ASC" if best_first == "ASC" else "DESC"
+        with connection.cursor() as cursor:
+            ordered = f"SELECT id, score FROM ({sql}) AS r ORDER BY score {direction}, id DESC"  # noqa: S608
+            cursor.execute(ordered, params)
+            return cursor.fetchall()
+
+    assert rows(candidates) == rows(None)[:candidates]
+
+
+def test_result_cards_kept_in_memory_are_bounded(client, make_article, monkeypatch):
+    from masthead.news.templatetags import news_tags
+
+    monkeypatch.setattr(news_tags, "_CARDS", news_tags.OrderedDict())
+    monkeypatch.setattr(news_tags, "CARDS_MAX", 2)
+    for n in range(3):
+        make_article(title=f"Tamarin troop {n}")
+    page = client.get("/search/", {"q": "tamarin"}).content.decode()
+    assert all(f"Tamarin troop {n}" in page for n in range(3))
+    assert len(news_tags._CARDS) == 2

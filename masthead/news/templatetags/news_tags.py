@@ -1,10 +1,13 @@
 import json
+from collections import OrderedDict
+from contextlib import suppress
 from typing import Any
 
 from django import template
 from django.conf import settings
 from django.template import Engine
 from django.template.base import FilterExpression
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -52,6 +55,51 @@ def volatile_part(context: template.Context, template_name: str) -> SafeString:
         return mark_safe(holes.mark(template_name))  # noqa: S308 (our own marker)
     engine = context.template.engine if context.template else Engine.get_default()
     return mark_safe(engine.get_template(template_name).render(context))  # noqa: S308
+
+
+# Rendered result cards kept in this process, keyed by everything a card shows: a card can only
+# be stale under a key that no longer matches, so nothing needs purging (an edit, a move or a new
+# copy of the story reads as another key). Bounded, oldest dropped first: a few megabytes.
+_CARDS: OrderedDict[tuple, SafeString] = OrderedDict()
+CARDS_MAX = 5000
+CARD_TEMPLATE = "news/includes/article_card.html"
+
+
+@register.simple_tag(takes_context=True)
+def search_card(context: template.Context, article: Any) -> SafeString:
+    """The article's card with its dek (what `article_card.html` renders for a search result),
+    from this process's memory when the same card was rendered before. Nothing is written to
+    a shared cache: search pages rarely repeat, but articles recur across them."""
+    request = context.get("request")
+    key = (
+        article.pk,
+        article.get_url(request=request),
+        article.title,
+        article.dek,
+        article.credit_line,
+        article.published_at,
+        getattr(article, "story_sources", None),
+        timezone.get_current_timezone_name(),
+    )
+    html = _CARDS.pop(key, None)  # taken out and put back: now the most recently used
+    if html is not None:
+        _CARDS[key] = html
+        keys_record(article_key(article.pk))
+        return html
+    engine = context.template.engine if context.template else Engine.get_default()
+    html = mark_safe(  # noqa: S308 (the template escapes what it shows)
+        engine.get_template(CARD_TEMPLATE).render(
+            template.Context(
+                {"article": article, "show_dek": True, "request": request},
+                autoescape=context.autoescape,
+            )
+        )
+    )
+    _CARDS[key] = html
+    if len(_CARDS) > CARDS_MAX:
+        with suppress(KeyError):  # another thread emptied it meanwhile
+            _CARDS.popitem(last=False)
+    return html
 
 
 @register.simple_tag
