@@ -94,6 +94,8 @@ class PageCacheMiddleware:
             # the purge has already gone out, so a cache keeping this copy would show the old
             # content until the next purge. The reader gets it; the next request builds it anew.
             patch_cache_control(response, private=True, no_cache=True)
+            if key:
+                response["X-Cache"] = "miss"
             return response
         _add_key_headers(response, keys)
         if key:
