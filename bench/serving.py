@@ -10,6 +10,13 @@ and DEBUG off; wrk -t2 -c8 asks for random articles out of --urls different ones
 uncached rows start from an empty cache: each article once (first renders), then wrk over the same
 URLs (the articles' shells and sidebars cached, the page cache off). The machine is shared, so
 read the ratios within the run, not the absolute figures.
+
+Behind Varnish, quiet and publishing rounds alternate (`--publishes` pairs of `--publish-every`
+seconds each; one publish in the middle of each publishing round), and the run ends with the CPU
+each process spent per round and what each publish added (editor, task worker, gunicorn, Varnish;
+from /proc), which is steadier than throughput on a shared machine. `--wrk-cpus 1` pins wrk to
+those CPUs (taskset) in every row; `--worker-nice 10` runs the task worker niced;
+MASTHEAD_BENCH_PORTS=8120-8139 keeps every server's port in that range.
 """
 
 from __future__ import annotations
