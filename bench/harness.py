@@ -46,10 +46,31 @@ def masthead_print(env: dict, code: str) -> str:
     return masthead(env, "shell", "-c", code).strip().splitlines()[-1]
 
 
+# MASTHEAD_BENCH_PORTS=FIRST-LAST keeps the servers a benchmark starts inside that range (on a
+# machine shared with other work); without it the system picks any free port.
+_last_port: int | None = None
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    global _last_port
+    span = os.environ.get("MASTHEAD_BENCH_PORTS", "")
+    if not span:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+    first, last = (int(p) for p in span.split("-"))
+    ports = list(range(first, last + 1))
+    # Start after the port handed out last: a server may not have bound it yet.
+    start = ports.index(_last_port) + 1 if _last_port in ports else 0
+    for port in ports[start:] + ports[:start]:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _last_port = port
+        return port
+    raise RuntimeError(f"no free port in MASTHEAD_BENCH_PORTS={span}")
 
 
 def gunicorn(env: dict, workers: int = 2) -> tuple[subprocess.Popen, str]:

@@ -10,6 +10,13 @@ and DEBUG off; wrk -t2 -c8 asks for random articles out of --urls different ones
 uncached rows start from an empty cache: each article once (first renders), then wrk over the same
 URLs (the articles' shells and sidebars cached, the page cache off). The machine is shared, so
 read the ratios within the run, not the absolute figures.
+
+Behind Varnish, quiet and publishing rounds alternate (`--publishes` pairs of `--publish-every`
+seconds each; one publish in the middle of each publishing round), and the run ends with the CPU
+each process spent per round and what each publish added (editor, task worker, gunicorn, Varnish;
+from /proc), which is steadier than throughput on a shared machine. `--wrk-cpus 1` pins wrk to
+those CPUs (taskset) in every row; `--worker-nice 10` runs the task worker niced;
+MASTHEAD_BENCH_PORTS=8120-8139 keeps every server's port in that range.
 """
 
 from __future__ import annotations
@@ -19,8 +26,10 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,11 +57,22 @@ end
 """
 
 
+# `--wrk-cpus`: the CPUs wrk is pinned to (taskset), the same for every row of a run.
+WRK_CPUS = ""
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
 def wrk(url: str, duration: float, script: Path | None = None) -> dict[str, float]:
     command = ["wrk", "-t2", "-c8", f"-d{duration}s", "--latency"]
+    if WRK_CPUS:
+        command = ["taskset", "-c", WRK_CPUS, *command]
     if script:
         command += ["-s", str(script)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk is the only child reaped here
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     latency = {
         pct: float(value) * UNIT[unit]
@@ -64,7 +84,35 @@ def wrk(url: str, duration: float, script: Path | None = None) -> dict[str, floa
         "p50": latency["50"],
         "p99": latency["99"],
         "errors": int(errors.group(1)) if errors else 0,
+        "requests": requests,
+        "wrk_cpu": cpu,
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and every live process below it, plus the
+    children it has already reaped; 0 once it is gone."""
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command name: state, ppid, ... utime (14th field), stime, cutime, cstime.
+        ticks = sum(int(f) for f in fields[11:15])
+        stats[int(entry.name)] = (int(fields[1]), ticks / CLOCK_TICKS)
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += stats.get(current, (0, 0.0))[1]
+        todo += [child for child, (parent, _) in stats.items() if parent == current]
+    return total
+
+
+def cpu_snapshot(processes: dict[str, subprocess.Popen]) -> dict[str, float]:
+    return {name: cpu_seconds(process.pid) for name, process in processes.items()}
 
 
 def stop(server: subprocess.Popen) -> None:
@@ -182,7 +230,8 @@ def start_varnish(backend: str, where: Path) -> tuple[subprocess.Popen, str]:
     return server, base
 
 
-def varnish_hits(where: Path) -> tuple[int, int]:
+def varnish_counters(where: Path) -> dict[str, int]:
+    """Varnish's hits, misses and requests to the backend (gunicorn) so far."""
     out = subprocess.run(
         [
             "varnishstat",
@@ -193,13 +242,22 @@ def varnish_hits(where: Path) -> tuple[int, int]:
             "MAIN.cache_hit",
             "-f",
             "MAIN.cache_miss",
+            "-f",
+            "MAIN.backend_req",
         ],
         check=True,
         capture_output=True,
         text=True,
     ).stdout
-    counts = dict(re.findall(r"MAIN\.(cache_hit|cache_miss)\s+(\d+)", out))
-    return int(counts["cache_hit"]), int(counts["cache_miss"])
+    return {k: int(v) for k, v in re.findall(r"MAIN\.(\w+)\s+(\d+)", out)}
+
+
+def counters_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {k: after[k] - before[k] for k in after}
+
+
+def hit_ratio(delta: dict[str, int]) -> float:
+    return delta["cache_hit"] / max(1, delta["cache_hit"] + delta["cache_miss"])
 
 
 def start_nginx(html: bytes, where: Path) -> tuple[subprocess.Popen, str]:
@@ -308,7 +366,15 @@ def main() -> None:
     parser.add_argument(
         "--parts", default="stock,uncached,front", help="which comparisons to run (comma-separated)"
     )
+    parser.add_argument(
+        "--wrk-cpus", default="", help="pin wrk to these CPUs (taskset list, e.g. 1) in every row"
+    )
+    parser.add_argument(
+        "--worker-nice", type=int, default=0, help="run the task worker at this nice value"
+    )
     args = parser.parse_args()
+    global WRK_CPUS
+    WRK_CPUS = args.wrk_cpus
     for tool in ("wrk", "varnishd", "nginx"):
         if not shutil.which(tool):
             sys.exit(
@@ -363,76 +429,154 @@ def main() -> None:
     finally:
         stop(nginx)
 
+    every = round(args.publish_every)
     cache_env = environment(var, MASTHEAD_PAGE_CACHE_SECONDS="3600")
     server, base = gunicorn(cache_env)
     varnish, front = start_varnish(base, work)
     cache_env["MASTHEAD_FRONT_CACHE_URLS"] = front + "/"
+    worker_command = [sys.executable, "-m", "masthead.cli", "db_worker"]
+    if args.worker_nice:
+        worker_command = ["nice", "-n", str(args.worker_nice), *worker_command]
     with open(var / "worker.log", "w") as log:  # the worker's line per task, and any error
         worker = subprocess.Popen(
-            [sys.executable, "-m", "masthead.cli", "db_worker"],
-            env=cache_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            worker_command, env=cache_env, stdout=log, stderr=subprocess.STDOUT
         )
     editor = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "editor.py"),
-            front,
-            "--every",
-            str(args.publish_every),
-            "--count",
-            str(args.publishes),
-        ],
+        [sys.executable, str(ROOT / "bench" / "editor.py"), front, "--every", str(every)],
         env=cache_env,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
+    processes = {"editor": editor, "task worker": worker, "gunicorn": server, "varnish": varnish}
     try:
         if editor.stdout.readline().strip() != "ready":
             raise RuntimeError("the editor did not start")
         warm(front, paths)
-        hit0 = varnish_hits(work)
-        results["varnish quiet"] = wrk(front, d, script)
-        hit1 = varnish_hits(work)
-        ratio = (hit1[0] - hit0[0]) / max(1, sum(hit1) - sum(hit0))
+        # Alternating rounds of equal length: quiet, then one publish in the middle of the next
+        # `every` seconds, so a drift in the machine's other work falls on both alike.
+        quiet, newsroom, publishes = [], [], []
+        for _ in range(args.publishes):
+            quiet.append(front_phase(work, processes, lambda: wrk(front, every, script)))
+            editor.stdin.write("go\n")
+            editor.stdin.flush()
+            newsroom.append(front_phase(work, processes, lambda: wrk(front, every, script)))
+            publishes.append(json.loads(editor.stdout.readline()))
+            # The editor's CPU for the round is what it reports (its watchers may outlast wrk).
+            done = publishes[-1]["process_cpu"] - sum(p["editor_cpu"] for p in publishes[:-1])
+            publishes[-1]["editor_cpu"] = done
+            newsroom[-1]["cpu"]["editor"] = done
+        editor.stdin.close()
+        for name, rounds in (("quiet", quiet), ("newsroom", newsroom)):
+            results["varnish " + name] = phases_total(rounds)
         row(
             "Masthead behind Varnish",
             "article (random)",
             results["varnish quiet"],
-            f"{ratio:.1%}",
+            f"{hit_ratio(results['varnish quiet']['varnish']):.1%}",
             f"{results['varnish quiet']['rps'] / results['nginx']['rps']:.0%} of nginx",
         )
-        duration = round(args.publish_every * args.publishes)
-        editor.stdin.write("go\n")
-        editor.stdin.flush()
-        hit0 = varnish_hits(work)
-        results["varnish newsroom"] = wrk(front, duration, script)
-        hit1 = varnish_hits(work)
-        publishes = [json.loads(line) for line in editor.communicate(timeout=120)[0].splitlines()]
-        ratio = (hit1[0] - hit0[0]) / max(1, sum(hit1) - sum(hit0))
+        ratios = [n["wrk"]["rps"] / q["wrk"]["rps"] for q, n in zip(quiet, newsroom, strict=True)]
         row(
             "... while an editor publishes",
             "article (random)",
             results["varnish newsroom"],
-            f"{ratio:.1%}",
-            f"{results['varnish newsroom']['rps'] / results['varnish quiet']['rps']:.0%} of quiet",
+            f"{hit_ratio(results['varnish newsroom']['varnish']):.1%}",
+            f"{statistics.median(ratios):.0%} of quiet (median of rounds: "
+            + ", ".join(f"{r:.0%}" for r in ratios)
+            + ")",
         )
         worst = {
             where: max((p[where] if p[where] is not None else float("inf")) for p in publishes)
             for where in ("channel", "home")
         }
         print(
-            f"\n{len(publishes)} publishes, one every {args.publish_every:.0f} s: worst visible after "
+            f"\n{len(publishes)} publishes, one every {every:.0f} s: worst visible after "
             f"{worst['channel'] * 1000:.0f} ms on the channel page, {worst['home'] * 1000:.0f} ms on "
             f"the home page (from the start of the publish call; the call itself took "
             f"{max(p['publish_call'] for p in publishes) * 1000:.0f} ms at most)"
         )
+        for p in publishes:
+            print(
+                "  "
+                + p["channel_url"]
+                + ": "
+                + ", ".join(
+                    f"{k} {p[k] * 1000:.0f} ms" if p[k] is not None else f"{k} never"
+                    for k in ("publish_call", "channel", "home")
+                )
+            )
+        cpu_table(quiet, newsroom, publishes, every)
     finally:
         for process in (editor, worker, varnish, server):
             stop(process)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def phases_total(rounds: list[dict]) -> dict:
+    """The rounds of one kind taken together: requests per second over all of them; the p50
+    and p99 are the medians of the rounds'."""
+    seconds = sum(r["wrk"]["requests"] / r["wrk"]["rps"] for r in rounds)
+    requests = sum(r["wrk"]["requests"] for r in rounds)
+    return {
+        "rps": requests / seconds,
+        "p50": statistics.median(r["wrk"]["p50"] for r in rounds),
+        "p99": statistics.median(r["wrk"]["p99"] for r in rounds),
+        "requests": requests,
+        "varnish": {k: sum(r["varnish"][k] for r in rounds) for k in rounds[0]["varnish"]},
+    }
+
+
+def front_phase(work: Path, processes: dict[str, subprocess.Popen], load) -> dict:
+    """One phase behind Varnish: wrk's figures, Varnish's counters and each process's CPU."""
+    counters, cpu = varnish_counters(work), cpu_snapshot(processes)
+    result = load()
+    cpu_after = cpu_snapshot(processes)
+    return {
+        "wrk": result,
+        "varnish": counters_delta(counters, varnish_counters(work)),
+        "cpu": {name: cpu_after[name] - cpu[name] for name in cpu},
+    }
+
+
+def cpu_table(quiet: list[dict], newsroom: list[dict], publishes: list[dict], every: float) -> None:
+    """Where the CPU went, per process: each publishing round beside the quiet round before
+    it (same length), the difference being what the publish added; medians over the rounds.
+    CPU time is steadier than throughput on a shared machine."""
+    print(
+        f"\nCPU seconds per round of {every:.0f} s (user + system; /proc, wrk from its rusage), "
+        f"medians of {len(publishes)} rounds; load average {os.getloadavg()[0]:.1f} at the end"
+    )
+    print(f"{'process':<40}{'quiet':>9}{'publishing':>12}{'per publish':>13}")
+    print("-" * 74)
+    median = statistics.median
+    names = ["editor", "task worker", "gunicorn", "varnish"]
+    for name in names:
+        q = [r["cpu"][name] for r in quiet]
+        n = [r["cpu"][name] for r in newsroom]
+        added = median(b - a for a, b in zip(q, n, strict=True))
+        print(f"{name:<40}{median(q):>9.3f}{median(n):>12.3f}{added:>13.3f}")
+    publish_cpu = median(p["publish_cpu"] for p in publishes)
+    watch_cpu = median(p["watch_cpu"] for p in publishes)
+    print(f"{'  editor: the publish call':<40}{'':>21}{publish_cpu:>13.3f}")
+    print(f"{'  editor: its two watchers (benchmark)':<40}{'':>21}{watch_cpu:>13.3f}")
+    server_side = median(
+        sum(n["cpu"][k] - q["cpu"][k] for k in names[1:3])
+        for q, n in zip(quiet, newsroom, strict=True)
+    )
+    print(f"{'task worker + gunicorn':<40}{'':>21}{server_side:>13.3f}")
+    print(
+        f"{'site: publish call + worker + gunicorn':<40}{'':>21}{publish_cpu + server_side:>13.3f}"
+    )
+    for rounds, name in ((quiet, "quiet"), (newsroom, "publishing")):
+        requests = sum(r["wrk"]["requests"] for r in rounds)
+        varnish = sum(r["cpu"]["varnish"] for r in rounds)
+        client = sum(r["wrk"]["wrk_cpu"] for r in rounds)
+        backend = sum(r["varnish"]["backend_req"] for r in rounds)
+        print(
+            f"{name}: {requests:,} requests, {backend} sent to gunicorn; per 1,000 requests "
+            f"varnish {varnish / requests * 1000:.3f} s, wrk {client / requests * 1000:.3f} s CPU"
+        )
 
 
 if __name__ == "__main__":

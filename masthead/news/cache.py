@@ -194,6 +194,14 @@ def keys_are_fresh(keys: Iterable[str], *, built_at: float) -> bool:
     return all(t < built_at - CLOCK_SKEW_SECONDS for t in _purge_times(keys).values())
 
 
+def keys_fresh_now(keys: Iterable[str], *, built_at: float) -> bool:
+    """`keys_are_fresh` against the purges made up to now by any process (the purge times are
+    synced again): for a page about to leave for a shared cache, which keeps it until the next
+    purge of its keys, so a purge that landed while it was built must not be missed."""
+    _purge_times_here.sync()
+    return all(t < built_at - CLOCK_SKEW_SECONDS for t in _purge_times_here.of(keys).values())
+
+
 def keys_purged_at(keys: Iterable[str]) -> float:
     """When any of `keys` was last purged (0 if never)."""
     return max(_purge_times(keys).values(), default=0.0)

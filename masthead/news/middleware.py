@@ -20,6 +20,7 @@ from masthead.news.cache import (
     cached_for_generation,
     keys_are_fresh,
     keys_collected,
+    keys_fresh_now,
     keys_record,
     purges_synced,
 )
@@ -87,6 +88,14 @@ class PageCacheMiddleware:
             keys_record(ALL, NAV)
             response = self.get_response(request)
         if not _is_cacheable(response):
+            return response
+        if not keys_fresh_now(keys, built_at=built_at):
+            # Something it shows was purged while it was built (an editor published meanwhile):
+            # the purge has already gone out, so a cache keeping this copy would show the old
+            # content until the next purge. The reader gets it; the next request builds it anew.
+            patch_cache_control(response, private=True, no_cache=True)
+            if key:
+                response["X-Cache"] = "miss"
             return response
         _add_key_headers(response, keys)
         if key:

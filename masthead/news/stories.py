@@ -147,15 +147,22 @@ def story_entries_set(*, story: int, article_ids: Sequence[int], gone: Sequence[
 
 def _is_listed(article_id: int, entries: Mapping[int, tuple[int, int]]) -> bool:
     """Whether listings show the article: the lead of its story, or in no story."""
-    entry = entries.get(article_id)
-    return entry is None or entry[0] == article_id
+    return _shown(article_id, entries)[0] == article_id
+
+
+def _shown(article_id: int, entries: Mapping[int, tuple[int, int]]) -> tuple[int, int]:
+    """(lead id, source count) as listings show the article: one in no story yet lists as the
+    lead of a story of its own, exactly as a story of one does."""
+    return entries.get(article_id, (article_id, 1))
 
 
 def _listings_purge(
     *, changed: set[int], old: Mapping[int, tuple[int, int]], new: Mapping[int, tuple[int, int]]
 ) -> None:
-    """Refresh the pages that show a changed article (each card carries its article's key)
-    and, for one that listings show from now on, the listings it enters; nothing else."""
+    """Refresh the pages that show an article whose listing entry changed (each card carries
+    its article's key) and, for one that listings show from now on, the listings it enters;
+    nothing else. A new article's own story of one changes nothing listings show."""
+    changed = {a for a in changed if _shown(a, old) != _shown(a, new)}
     if not changed:
         return
     entering = {a for a in changed if _is_listed(a, new) and not _is_listed(a, old)}

@@ -5,10 +5,12 @@ import time
 from django.core.cache import cache
 from wagtail.models import PageViewRestriction
 
+from masthead.news import selectors
 from masthead.news.cache import (
     CLOCK_SKEW_SECONDS,
     PurgeTimes,
     cached_with_keys,
+    channel_key,
     keys_collected,
     keys_ignored,
     keys_purge,
@@ -119,3 +121,31 @@ def test_a_private_page_stays_private(client, home):
     assert response.status_code == 200
     assert article.title not in response.content.decode().split("<title>")[1].split("</title>")[0]
     assert "password" in response.content.decode().lower()
+
+
+def test_a_page_built_while_something_it_shows_is_purged_is_kept_by_no_cache(
+    client, settings, stocks, monkeypatch
+):
+    """The purge has gone out before the page is sent: a front cache storing the copy built
+    before it would show the old listing until the next purge."""
+    settings.MASTHEAD_PAGE_CACHE_SECONDS = 600
+    breadcrumbs = selectors.page_list_breadcrumbs
+
+    def breadcrumbs_while_an_editor_publishes(**kwargs):
+        trail = breadcrumbs(**kwargs)
+        keys_purge([channel_key(stocks.pk)])  # a publish into the channel lands mid-render
+        return trail
+
+    monkeypatch.setattr(selectors, "page_list_breadcrumbs", breadcrumbs_while_an_editor_publishes)
+    built_during_a_purge = client.get(stocks.url)
+    assert built_during_a_purge.status_code == 200
+    assert "private" in built_during_a_purge["Cache-Control"]
+    assert "s-maxage" not in built_during_a_purge["Cache-Control"]
+    assert "xkey" not in built_during_a_purge
+
+    monkeypatch.undo()
+    time.sleep(CLOCK_SKEW_SECONDS * 2)
+    again = client.get(stocks.url)
+    assert again["X-Cache"] == "miss"  # the copy was not kept in the page cache either
+    assert "s-maxage" in again["Cache-Control"] and channel_key(stocks.pk) in again["xkey"]
+    assert client.get(stocks.url)["X-Cache"] == "hit"

@@ -5,6 +5,7 @@ from django.core.cache import cache
 from wagtail.models import Page
 
 from masthead.discovery import desk, interface
+from masthead.discovery.services import article_update
 from masthead.news import invalidation, selectors
 from masthead.news.cache import LATEST, article_key, channel_key, content_generation, lists_key
 from masthead.news.models import ArticlePage, ChannelPage, StoryEntry
@@ -265,3 +266,19 @@ def test_articles_published_together_purge_and_remember_what_one_by_one_does(
     assert together == one_by_one
     assert len(purged) == 1
     assert channel_key(world.pk) in together[0] and channel_key(stocks.pk) not in together[0]
+
+
+def test_a_new_article_in_a_story_of_its_own_leaves_the_listings_showing_it_cached(
+    client, home, stocks, make_article, page_cache
+):
+    """The listings showed it as a story of its own from its publish on; discovery storing that
+    story (of one) after the publish changes nothing they show."""
+    article = make_article(title="Zinc smelter strike ends in Peru after nine weeks")
+    warm(client, "/", "/markets/", stocks.url)
+
+    article_update(article_id=article.pk)  # the task publishing queues after commit
+
+    entry = StoryEntry.objects.get(article=article)
+    assert entry.is_lead and entry.source_count == 1
+    for path in ("/", "/markets/", stocks.url):
+        assert state(client, path) == "hit", path

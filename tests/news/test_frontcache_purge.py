@@ -1,0 +1,52 @@
+"""Purge requests to the front cache: every key sent, one process-wide client, failures logged."""
+
+import http.server
+import threading
+
+import pytest
+
+from masthead.news import frontcache
+
+
+@pytest.fixture
+def purge_receiver():
+    """A small HTTP server on loopback that answers PURGE and keeps what it was sent."""
+    received: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_PURGE(self):
+            received.append(self.headers["xkey-purge"])
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", received
+    server.shutdown()
+    server.server_close()
+
+
+def test_each_purge_sends_its_keys_in_chunks_through_one_client(purge_receiver, settings):
+    url, received = purge_receiver
+    settings.MASTHEAD_FRONT_CACHE_URLS = [url]
+    keys = [f"lists-{i}" for i in range(frontcache.KEYS_PER_REQUEST + 5)]
+
+    frontcache.purge(["article-1", "latest"])
+    client = frontcache._http()
+    frontcache.purge(keys)
+
+    assert frontcache._http() is client  # built once per process, not per purge
+    assert received[0] == "article-1 latest"
+    assert [len(r.split()) for r in received[1:]] == [frontcache.KEYS_PER_REQUEST, 5]
+    assert " ".join(received[1:]).split() == keys
+
+
+def test_a_front_cache_that_cannot_be_reached_is_logged_and_skipped(settings, caplog):
+    settings.MASTHEAD_FRONT_CACHE_URLS = ["http://127.0.0.1:9/"]  # discard port: refused
+    frontcache.purge(["article-1"])
+    assert "not purged" in caplog.text
