@@ -100,6 +100,10 @@ MASTHEAD_CACHE_CONTROL_MAX_AGE = envint("MASTHEAD_CACHE_CONTROL_MAX_AGE", 60)
 # how long they may keep a page (s-maxage): long, since purges are precise.
 MASTHEAD_FRONT_CACHE_URLS = envlist("MASTHEAD_FRONT_CACHE_URLS", "")
 MASTHEAD_FRONT_CACHE_MAX_AGE = envint("MASTHEAD_FRONT_CACHE_MAX_AGE", 86_400)
+# The front cache is purged again this many milliseconds after a change's last purge (0: not
+# again), for a page that was on its way from gunicorn when the purge arrived; within the second
+# a change may take to show.
+MASTHEAD_FRONT_CACHE_REPURGE_MS = envint("MASTHEAD_FRONT_CACHE_REPURGE_MS", 500)
 MASTHEAD_PAGE_SIZE = envint("MASTHEAD_PAGE_SIZE", 20)
 MASTHEAD_NEWS_SITEMAP_HOURS = 48
 # Reactions readers can give, as "slug:Label" pairs; the default is the one "veryGood!" button.

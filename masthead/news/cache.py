@@ -217,10 +217,13 @@ def keys_purge(keys: Iterable[str]) -> None:
         batched.update(keys)
         return
     keys = sorted(set(keys))
-    if keys:
+    if not keys:
+        return
+    if transaction.get_connection().in_atomic_block:
         _purge_now(keys)
-        if transaction.get_connection().in_atomic_block:
-            transaction.on_commit(lambda: _purge_now(keys))
+        transaction.on_commit(lambda: _purge_now(keys, last=True))
+    else:
+        _purge_now(keys, last=True)
 
 
 @contextmanager
@@ -240,12 +243,17 @@ def purges_batched() -> Iterator[None]:
         keys_purge(keys)
 
 
-def _purge_now(keys: list[str]) -> None:
+def _purge_now(keys: list[str], *, last: bool = False) -> None:
+    """Purge `keys` here and in the front cache; after the last purge of a change, the front
+    cache once more a moment later (`frontcache.purge_again_later`). Django's cache needs no
+    repeat: a cached value built before a purge is stale whenever it is read."""
     now = time.time()
     cache.set_many({PURGED_PREFIX + key: now for key in keys}, timeout=None)
     _purge_sequence_bump()
     _purge_times_here.purged(keys, now)
     frontcache.purge(keys)
+    if last:
+        frontcache.purge_again_later(keys)
 
 
 def _purge_sequence_bump() -> None:

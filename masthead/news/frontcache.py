@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Sequence
 
 import httpx
@@ -41,6 +42,22 @@ def purge(keys: Sequence[str]) -> None:
     for url in settings.MASTHEAD_FRONT_CACHE_URLS:
         for start in range(0, len(keys), KEYS_PER_REQUEST):
             _purge_one(url, keys[start : start + KEYS_PER_REQUEST])
+
+
+def purge_again_later(keys: Sequence[str]) -> None:
+    """Purge `keys` once more, MASTHEAD_FRONT_CACHE_REPURGE_MS from now (0: never).
+
+    A page that a reader's request was still fetching from gunicorn when the purge reached
+    Varnish (its render read the content from before the change, or came from the page cache,
+    and was checked just before the purge was written) is stored after the purge and would
+    stay until the next one; the repeat removes it while the change is still new. It costs one
+    more render of each purged page.
+    """
+    delay_ms = settings.MASTHEAD_FRONT_CACHE_REPURGE_MS
+    if not settings.MASTHEAD_FRONT_CACHE_URLS or delay_ms <= 0:
+        return
+    # Not a daemon: a command that purges and exits (an ingestion run) still sends it.
+    threading.Timer(delay_ms / 1000, purge, args=(list(keys),)).start()
 
 
 def _purge_one(url: str, keys: Sequence[str]) -> None:

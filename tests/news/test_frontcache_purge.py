@@ -2,10 +2,12 @@
 
 import http.server
 import threading
+import time
 
 import pytest
 
 from masthead.news import frontcache
+from masthead.news.cache import keys_purge
 
 
 @pytest.fixture
@@ -50,3 +52,35 @@ def test_a_front_cache_that_cannot_be_reached_is_logged_and_skipped(settings, ca
     settings.MASTHEAD_FRONT_CACHE_URLS = ["http://127.0.0.1:9/"]  # discard port: refused
     frontcache.purge(["article-1"])
     assert "not purged" in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_change_purges_the_front_cache_again_a_moment_after_its_commit(
+    purge_receiver, settings, django_capture_on_commit_callbacks
+):
+    """A page fetched from gunicorn before the commit and stored by Varnish just after the
+    commit's purge is removed by the repeat."""
+    url, received = purge_receiver
+    settings.MASTHEAD_FRONT_CACHE_URLS = [url]
+    settings.MASTHEAD_FRONT_CACHE_REPURGE_MS = 200
+
+    with django_capture_on_commit_callbacks(execute=True):
+        keys_purge(["article-7", "latest"])
+        assert received == ["article-7 latest"]  # when the change is made
+    committed = time.monotonic()
+    assert received == ["article-7 latest"] * 2  # when it commits
+
+    while len(received) < 3 and time.monotonic() - committed < 5:
+        time.sleep(0.01)
+    assert received == ["article-7 latest"] * 3
+    assert time.monotonic() - committed >= 0.15  # not at once
+
+
+@pytest.mark.django_db
+def test_no_repeat_when_it_is_turned_off(purge_receiver, settings):
+    url, received = purge_receiver
+    settings.MASTHEAD_FRONT_CACHE_URLS = [url]
+    settings.MASTHEAD_FRONT_CACHE_REPURGE_MS = 0
+    frontcache.purge_again_later(["article-7"])
+    time.sleep(0.3)
+    assert received == []
