@@ -170,13 +170,17 @@ class SignatureBands:
         """Rows sharing a band with `signature` (row numbers into `signatures`)."""
         if not len(self.signatures):
             return np.zeros(0, np.int64)
-        key = band_keys(signature.reshape(1, -1), self.bands, self.rows)[0]
+        return np.unique(np.concatenate(self.query_bands(signature)))
+
+    def query_bands(self, signature: np.ndarray) -> list[np.ndarray]:
+        """For each band in turn, the rows sharing it with `signature`, in row order."""
+        key = band_keys(np.asarray(signature).reshape(1, -1), self.bands, self.rows)[0]
         found = []
         for b in range(self.bands):
             lo = np.searchsorted(self.sorted[:, b], key[b], side="left")
             hi = np.searchsorted(self.sorted[:, b], key[b], side="right")
-            found.append(self.order[lo:hi, b])
-        return np.unique(np.concatenate(found))
+            found.append(self.order[lo:hi, b])  # a stable sort: equal keys in row order
+        return found
 
     def jaccard(self, signature: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Estimated Jaccard similarity of `signature` with the given rows' signatures."""
