@@ -235,8 +235,8 @@ class CorpusIndex:
 
     @property
     def stories(self) -> engine.StoryIndex:
-        """The story index as held: every row a rebuild clustered, or after a load only the rows
-        `stories_near` restored so far."""
+        """The story index as held: the rows `stories_near` restored so far (none after a load
+        or a rebuild) and the articles added since."""
         if self._stories is None:
             self._stories = engine.StoryIndex(
                 **engine.story_options(self.model.embedding_dimensions)
@@ -293,8 +293,8 @@ class CorpusIndex:
         return self._stories
 
     def stories_release(self) -> None:
-        """Forget the story index (a rebuild's holds every row); `stories_near` restores what
-        later articles need."""
+        """Forget the story index (a rebuild's reads rows that later changes move);
+        `stories_near` restores what later articles need."""
         self._stories = None
 
     def story_count(self) -> int:
