@@ -467,15 +467,14 @@ def _sparse_dots(rows: list[sp.csr_matrix], x: sp.csr_matrix) -> np.ndarray:
     """Dot products of single-row sparse vectors with `x` (sorted indices), in one pass."""
     indices = np.concatenate([r.indices for r in rows])
     data = np.concatenate([r.data for r in rows])
-    return _dots(indices, data, np.array([r.nnz for r in rows]), x)
+    return row_dots(indices, data, np.array([r.nnz for r in rows]), x)
 
 
-def csr_dots(M: sp.csr_matrix, x: sp.csr_matrix) -> np.ndarray:
-    """Dot products of each row of `M` with `x`, as `_sparse_dots` of its rows computes them."""
-    return _dots(M.indices, M.data, np.diff(M.indptr), x)
-
-
-def _dots(indices: np.ndarray, data: np.ndarray, sizes: np.ndarray, x: sp.csr_matrix) -> np.ndarray:
+def row_dots(
+    indices: np.ndarray, data: np.ndarray, sizes: np.ndarray, x: sp.csr_matrix
+) -> np.ndarray:
+    """Dot products with `x` of sparse rows given as their concatenated column indices and
+    values and each row's length."""
     owner = np.repeat(np.arange(len(sizes)), sizes)
     if not x.nnz or not len(indices):
         return np.zeros(len(sizes))
