@@ -136,15 +136,12 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """One 64-bit key per band of each signature (n x bands); equal bands give equal keys."""
     n = len(signatures)
-    keys = np.zeros((n, bands), np.uint64)
-    sig = signatures.astype(np.uint64)
+    sig = signatures[:, : bands * rows].astype(np.uint64).reshape(n, bands, rows)
+    keys = np.tile(np.arange(1, bands + 1, dtype=np.uint64), (n, 1))
     with np.errstate(over="ignore"):
-        for b in range(bands):
-            key = np.full(n, np.uint64(b + 1))
-            for r in range(rows):
-                key = (key ^ sig[:, b * rows + r]) * _MIX
-                key ^= key >> np.uint64(29)
-            keys[:, b] = key
+        for r in range(rows):  # every band at once
+            keys = (keys ^ sig[:, :, r]) * _MIX
+            keys ^= keys >> np.uint64(29)
     return keys
 
 
@@ -162,21 +159,26 @@ class SignatureBands:
     def __init__(self, signatures: np.ndarray, *, bands: int, rows: int):
         self.bands, self.rows = bands, rows
         self.signatures = signatures
-        self.keys = band_keys(signatures, bands, rows)
-        self.order = np.argsort(self.keys, axis=0, kind="stable")
-        self.sorted = np.take_along_axis(self.keys, self.order, axis=0)
+        # One contiguous row per band (a search in a strided column would copy it each time).
+        keys = np.ascontiguousarray(band_keys(signatures, bands, rows).T)
+        self.order = np.argsort(keys, axis=1, kind="stable")
+        self.sorted = np.take_along_axis(keys, self.order, axis=1)
 
     def query(self, signature: np.ndarray) -> np.ndarray:
         """Rows sharing a band with `signature` (row numbers into `signatures`)."""
         if not len(self.signatures):
             return np.zeros(0, np.int64)
-        key = band_keys(signature.reshape(1, -1), self.bands, self.rows)[0]
+        return np.unique(np.concatenate(self.query_bands(signature)))
+
+    def query_bands(self, signature: np.ndarray) -> list[np.ndarray]:
+        """For each band in turn, the rows sharing it with `signature`, in row order."""
+        key = band_keys(np.asarray(signature).reshape(1, -1), self.bands, self.rows)[0]
         found = []
         for b in range(self.bands):
-            lo = np.searchsorted(self.sorted[:, b], key[b], side="left")
-            hi = np.searchsorted(self.sorted[:, b], key[b], side="right")
-            found.append(self.order[lo:hi, b])
-        return np.unique(np.concatenate(found))
+            lo = np.searchsorted(self.sorted[b], key[b], side="left")
+            hi = np.searchsorted(self.sorted[b], key[b], side="right")
+            found.append(self.order[b, lo:hi])  # a stable sort: equal keys in row order
+        return found
 
     def jaccard(self, signature: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Estimated Jaccard similarity of `signature` with the given rows' signatures."""

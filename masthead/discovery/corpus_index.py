@@ -235,8 +235,8 @@ class CorpusIndex:
 
     @property
     def stories(self) -> engine.StoryIndex:
-        """The story index as held: every row a rebuild clustered, or after a load only the rows
-        `stories_near` restored so far."""
+        """The story index as held: the rows `stories_near` restored so far (none after a load
+        or a rebuild) and the articles added since."""
         if self._stories is None:
             self._stories = engine.StoryIndex(
                 **engine.story_options(self.model.embedding_dimensions)
@@ -283,9 +283,18 @@ class CorpusIndex:
                 )
         return stories
 
+    def stories_over_rows(self) -> engine.StoryIndex:
+        """A new, empty story index that compares articles by this index's own arrays instead of
+        copies: for a rebuild, which must then give it every row in order, changing no row
+        meanwhile, and release it (`stories_release`) before the index changes."""
+        self._stories = engine.StoryIndex(
+            **engine.story_options(self.model.embedding_dimensions), rows=_IndexRows(self)
+        )
+        return self._stories
+
     def stories_release(self) -> None:
-        """Forget the story index (a rebuild's holds every row); `stories_near` restores what
-        later articles need."""
+        """Forget the story index (a rebuild's reads rows that later changes move);
+        `stories_near` restores what later articles need."""
         self._stories = None
 
     def story_count(self) -> int:
@@ -559,6 +568,65 @@ class CorpusIndex:
         index._stories = None
         index.vectors.load(source / "vectors.faiss")
         return index
+
+
+class _IndexRows(engine.StoryRows):
+    """A story index's rows as views of a `CorpusIndex`'s arrays: its row k is the index's row
+    k, so a rebuild holds no second copy of the signatures, TF-IDF and dense rows, and no
+    MinHash object, LSH entry or sparse matrix per article. Near-copies are found through the
+    bands of every row's signature, keeping those already taken."""
+
+    def __init__(self, index: CorpusIndex):
+        self._n = 0
+        self._ids = index._get("ids")
+        self._all_Z, self._published = index._get("Z"), index._get("published")
+        self._signatures = index._get("signatures")
+        self._X = index._X.matrix
+        self._nnz = np.diff(self._X.indptr)
+        self._bands = ann.SignatureBands(self._signatures, bands=BANDS, rows=BAND_ROWS)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def append(self, key: int, signature: MinHash, x, z: np.ndarray, published: float) -> None:
+        if self._n >= len(self._ids) or key != self._ids[self._n]:
+            raise ValueError("a rebuild's story index takes the index's rows in their order")
+        self._n += 1
+
+    @property
+    def Z(self) -> np.ndarray:
+        return self._all_Z[: self._n]
+
+    @property
+    def times(self) -> np.ndarray:
+        return self._published[: self._n]
+
+    def sharing_band(self, signature: MinHash) -> list[int]:
+        """The rows taken so far that share a band, in the order datasketch's `MinHashLSH`
+        returns them (sets filled band by band, each in insertion order), so a tie between
+        equally close near-copies goes the same way."""
+        found: set[int] = set()
+        for rows in self._bands.query_bands(signature.hashvalues):
+            bucket: set[int] = set()
+            for key in self._ids[rows[rows < self._n]].tolist():
+                bucket.add(key)
+            for key in bucket:
+                found.add(key)
+        return list(found)
+
+    def jaccard(self, row: int, signature: MinHash) -> float:
+        same = np.count_nonzero(self._signatures[row] == signature.hashvalues)
+        return float(same) / float(engine.NUM_PERM)
+
+    def nnz(self, row: int) -> int:
+        return int(self._nnz[row])
+
+    def dots(self, rows: np.ndarray, x: sp.csr_matrix) -> np.ndarray:
+        X, at = self._X, self._X.indptr
+        spans = [slice(at[r], at[r + 1]) for r in rows]  # cheaper than scipy's row indexing
+        indices = np.concatenate([X.indices[s] for s in spans])
+        data = np.concatenate([X.data[s] for s in spans])
+        return engine.row_dots(indices, data, self._nnz[rows], x)
 
 
 def _writable(array: np.ndarray) -> np.ndarray:

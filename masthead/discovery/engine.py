@@ -467,12 +467,20 @@ def _sparse_dots(rows: list[sp.csr_matrix], x: sp.csr_matrix) -> np.ndarray:
     """Dot products of single-row sparse vectors with `x` (sorted indices), in one pass."""
     indices = np.concatenate([r.indices for r in rows])
     data = np.concatenate([r.data for r in rows])
-    owner = np.repeat(np.arange(len(rows)), [r.nnz for r in rows])
+    return row_dots(indices, data, np.array([r.nnz for r in rows]), x)
+
+
+def row_dots(
+    indices: np.ndarray, data: np.ndarray, sizes: np.ndarray, x: sp.csr_matrix
+) -> np.ndarray:
+    """Dot products with `x` of sparse rows given as their concatenated column indices and
+    values and each row's length."""
+    owner = np.repeat(np.arange(len(sizes)), sizes)
     if not x.nnz or not len(indices):
-        return np.zeros(len(rows))
+        return np.zeros(len(sizes))
     pos = np.searchsorted(x.indices, indices).clip(max=x.nnz - 1)
     hit = x.indices[pos] == indices
-    return np.bincount(owner[hit], weights=data[hit] * x.data[pos[hit]], minlength=len(rows))
+    return np.bincount(owner[hit], weights=data[hit] * x.data[pos[hit]], minlength=len(sizes))
 
 
 @dataclass
@@ -499,6 +507,57 @@ def links_stories(
         story_of.setdefault(key, story)
         out.append(story)
     return out
+
+
+class StoryRows:
+    """What a `StoryIndex` compares its articles by, one row per article in the order it took
+    them: MinHash signatures (and their LSH bands), TF-IDF rows, dense rows and publication
+    times. This one keeps its own copies (datasketch objects, one sparse row per article);
+    `CorpusIndex` offers rows that are views of arrays it already holds (a rebuild)."""
+
+    def __init__(self, near_duplicate: float = NEAR_DUPLICATE):
+        self.lsh = MinHashLSH(threshold=near_duplicate, num_perm=NUM_PERM)
+        self.signatures: list[MinHash] = []
+        self.rows: list[sp.csr_matrix] = []
+        self._Z = np.zeros((0, 0), np.float32)
+        self._times = np.zeros(0)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def append(self, key: int, signature: MinHash, x, z: np.ndarray, published: float) -> None:
+        self.lsh.insert(key, signature)
+        self.signatures.append(signature)
+        n = len(self.rows)
+        if n >= len(self._Z):
+            grow = max(64, n)
+            self._Z = np.vstack([self._Z.reshape(-1, len(z)), np.zeros((grow, len(z)), np.float32)])
+            self._times = np.concatenate([self._times, np.full(grow, np.inf)])
+        self._Z[n], self._times[n] = z, published
+        self.rows.append(x)
+
+    @property
+    def Z(self) -> np.ndarray:
+        return self._Z[: len(self.rows)]
+
+    @property
+    def times(self) -> np.ndarray:
+        return self._times[: len(self.rows)]
+
+    def sharing_band(self, signature: MinHash) -> list[int]:
+        """Keys of the rows sharing an LSH band with `signature`, in datasketch's order (which
+        decides between equally close near-copies)."""
+        return self.lsh.query(signature)
+
+    def jaccard(self, row: int, signature: MinHash) -> float:
+        return signature.jaccard(self.signatures[row])
+
+    def nnz(self, row: int) -> int:
+        return self.rows[row].nnz
+
+    def dots(self, rows: np.ndarray, x: sp.csr_matrix) -> np.ndarray:
+        """Dot products of the TF-IDF rows `rows` with `x`."""
+        return _sparse_dots([self.rows[i] for i in rows], x)
 
 
 class StoryIndex:
@@ -528,6 +587,7 @@ class StoryIndex:
         headline_columns: int = 0,
         merge_threshold: float | None = None,
         regroup_every: float = 0.0,
+        rows: StoryRows | None = None,
     ):
         self.threshold, self.headline_threshold = threshold, headline_threshold
         # Two headline stories merge at this mean cosine (default: the headline bar).
@@ -547,14 +607,11 @@ class StoryIndex:
         self.regroup_every = regroup_every  # seconds of publication time; 0: never
         self._period: float | None = None  # the last period an article was added in
         self.moves: list[tuple[int, int]] = []  # (article, story) a regroup moved
-        self.lsh = MinHashLSH(threshold=near_duplicate, num_perm=NUM_PERM)
-        self.signatures: dict[int, MinHash] = {}
+        # Signatures, TF-IDF and dense rows and times, row k being the article keys[k].
+        self.rows = StoryRows(near_duplicate) if rows is None else rows
         self.story_of: dict[int, int] = {}
         self.keys: list[int] = []
         self._row_of: dict[int, int] = {}
-        self.rows: list[sp.csr_matrix] = []
-        self.Z = np.zeros((0, 0), np.float32)
-        self.times = np.zeros(0)
         self._next = 1
 
     def __len__(self) -> int:
@@ -638,18 +695,19 @@ class StoryIndex:
         if self.headline_linkage != "average":
             return []
         m = len(self._first)
-        rows = self._story_row
+        rows, times = self._story_row, self.rows.times
         keys = [
             k
             for i, k in enumerate(self.keys)
-            if now - window <= self.times[i] <= now
-            and self.rows[i].nnz < HEADLINE_TERMS
+            if now - window <= times[i] <= now
+            and self.rows.nnz(i) < HEADLINE_TERMS
             and not self.is_closed(self.story_of[k])
             and not self._long[rows[self.story_of[k]]]
         ][-REGROUP_LIMIT:]
         if len(keys) < 2 or not m:
             return []
-        H = np.array([self._headline_part(self.Z[self._row_of[k]]) for k in keys])
+        Z = self.rows.Z
+        H = np.array([self._headline_part(Z[self._row_of[k]]) for k in keys])
         distances = np.clip(1 - H @ H.T, 0, None)
         np.fill_diagonal(distances, 0)
         tree = linkage(squareform((distances + distances.T) / 2, checks=False), "average")
@@ -682,6 +740,7 @@ class StoryIndex:
     def _stories_recount(self, stories: set[int]) -> None:
         """Recompute the sums, counts, latest times and first members of `stories` from their
         members (after a regroup moved some)."""
+        Z, times = self.rows.Z, self.rows.times
         members: dict[int, list[int]] = {s: [] for s in stories}
         for k, s in self.story_of.items():
             if s in members:
@@ -692,18 +751,18 @@ class StoryIndex:
                 if not keys:
                     continue
                 first = min(keys, key=lambda k: self._row_of[k])
-                z = self.Z[self._row_of[first]]
-                self._story_add(story, first, z, float(self.times[self._row_of[first]]), False)
+                z = Z[self._row_of[first]]
+                self._story_add(story, first, z, float(times[self._row_of[first]]), False)
                 row = self._story_row[story]
             if not keys:  # emptied: never a candidate again
                 self._sums[row], self._counts[row], self._latest[row] = 0, 1, np.inf
                 continue
             held = sorted(self._row_of[k] for k in keys)
-            self._sums[row] = np.sum([self._headline_part(self.Z[i]) for i in held], axis=0)
+            self._sums[row] = np.sum([self._headline_part(Z[i]) for i in held], axis=0)
             self._counts[row] = len(held)
-            self._latest[row] = float(self.times[held].max())
+            self._latest[row] = float(times[held].max())
             self._first[row] = self.keys[held[0]]
-            self._long[row] = any(self.rows[i].nnz >= HEADLINE_TERMS for i in held)
+            self._long[row] = any(self.rows.nnz(i) >= HEADLINE_TERMS for i in held)
 
     @staticmethod
     def is_closed(story: int) -> bool:
@@ -724,10 +783,10 @@ class StoryIndex:
         the corpus. With them (article ids, e.g. the nearest rows of an HNSW graph), only those
         already held and within the window are: a rebuild of a large corpus passes them."""
         best, best_j = None, max(self.near_duplicate, near_duplicate_bar(signature))
-        for other in self.lsh.query(signature):
+        for other in self.rows.sharing_band(signature):
             if self.is_closed(self.story_of[other]):
                 continue
-            j = signature.jaccard(self.signatures[other])
+            j = self.rows.jaccard(self._row_of[other], signature)
             if other != key and j >= best_j:
                 best, best_j = other, j
         if best is not None:
@@ -738,23 +797,24 @@ class StoryIndex:
         n = len(self.keys)
         if not n or not np.any(z):
             return Link(None, "new", 0.0, False)
+        Z, times = self.rows.Z, self.rows.times
         if candidates is None:
-            window = np.flatnonzero(np.abs(self.times[:n] - published) <= self.window)
+            window = np.flatnonzero(np.abs(times[:n] - published) <= self.window)
         else:
             held = [self._row_of[k] for k in candidates if k in self._row_of and k != key]
             rows = np.array(held, np.int64)
-            window = rows[np.abs(self.times[rows] - published) <= self.window]
+            window = rows[np.abs(times[rows] - published) <= self.window]
         if not len(window):
             return Link(None, "new", 0.0, False)
-        dense = self.Z[window] @ z
+        dense = Z[window] @ z
         top = window[np.argsort(-dense)[:STORY_CANDIDATES]]
-        sparse = _sparse_dots([self.rows[i] for i in top], x)
-        sims = 0.5 * sparse + 0.5 * (self.Z[top] @ z)
+        sparse = self.rows.dots(top, x)
+        sims = 0.5 * sparse + 0.5 * (Z[top] @ z)
         closed = [self.is_closed(self.story_of[self.keys[j]]) for j in top]
         sims = np.where(closed, -np.inf, sims)
         i = int(np.argmax(sims))
         # Under average linkage the headline bar is a mean, so longer texts keep the article bar.
-        short = not average and min(x.nnz, self.rows[top[i]].nnz) < SHORT_TERMS
+        short = not average and min(x.nnz, self.rows.nnz(top[i])) < SHORT_TERMS
         return Link(self.keys[top[i]], "event", float(sims[i]), short)
 
     def _nearest_story(self, z: np.ndarray, published: float) -> Link:
@@ -808,21 +868,13 @@ class StoryIndex:
 
     def _remember(self, key, story, signature, x, z, published) -> None:
         self.story_of[key] = story
-        if key in self.signatures:
+        if key in self._row_of:
             return
         if self.headline_linkage == "average":
             self._story_add(story, key, z, published, x.nnz >= HEADLINE_TERMS)
-        self.signatures[key] = signature
-        self.lsh.insert(key, signature)
-        n = len(self.keys)
-        if n >= len(self.Z):
-            grow = max(64, n)
-            self.Z = np.vstack([self.Z.reshape(-1, len(z)), np.zeros((grow, len(z)), np.float32)])
-            self.times = np.concatenate([self.times, np.full(grow, np.inf)])
-        self.Z[n], self.times[n] = z, published
-        self._row_of[key] = n
+        self._row_of[key] = len(self.keys)
+        self.rows.append(key, signature, x, z, published)
         self.keys.append(key)
-        self.rows.append(x)
 
 
 def covisitation(

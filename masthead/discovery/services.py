@@ -464,6 +464,7 @@ def _stories_cluster(
     """Cluster every row into stories in publication order (an editor's grouping wins)."""
     pins = story_pins()
     corpus = index.corpus
+    clusterer = index.stories_over_rows()
     stories = np.zeros(index.size, np.int64)
     for start in range(0, index.size, PROGRESS_CHUNK):
         end = min(start + PROGRESS_CHUNK, index.size)
@@ -478,7 +479,7 @@ def _stories_cluster(
             signature = engine.minhash_load(index.signature(i).tobytes())
             signature.shingles = int(shingles[i])
             stories[i] = _story_assign(
-                index.stories,
+                clusterer,
                 pins,
                 int(corpus.ids[i]),
                 signature,
@@ -489,12 +490,11 @@ def _stories_cluster(
             )
         report("Stories", end, index.size)
     # Headline stories merged or regrouped after some members were assigned: final numbers.
-    story_of = index.stories.story_of
-    index.stories_set(
-        np.array([story_of.get(int(a), s) for a, s in zip(corpus.ids, stories, strict=True)])
-    )
-    index.stories.merges.clear()
-    index.stories.moves.clear()
+    story_of = clusterer.story_of
+    final = np.array([story_of.get(int(a), s) for a, s in zip(corpus.ids, stories, strict=True)])
+    # Its rows are the index's: updates restore what they need from the stored rows instead.
+    index.stories_release()
+    index.stories_set(final)
 
 
 @dataclass

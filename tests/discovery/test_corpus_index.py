@@ -174,3 +174,61 @@ def test_an_opened_index_restores_only_the_stories_an_article_can_join(model, tm
     again = engine.minhash("Copper smelters in Zambia cut output as prices climb")
     assert opened.near_copy(again, bar=0.9) == (110, 1.0)
     assert 110 in opened.stories_near(again.hashvalues.astype(np.uint32), at + 20).story_of
+
+
+def _copies_corpus(model: engine.Model) -> list[IndexRow]:
+    """TEXTS three times over under scattered ids (exact copies tie on their Jaccard), some a
+    day apart, some outside each other's window, and the last one copied at once."""
+    rows = []
+    for k, text in enumerate([*TEXTS * 3, TEXTS[-1]]):
+        row = make_row(model, k, text, story=-1)
+        row.article_id = 7919 * (k + 3) % 100_003
+        row.published = 1_700_000_000.0 + 3600 * k + 86400 * (k // 10) * 2
+        rows.append(row)
+    return rows
+
+
+def test_the_rows_of_the_index_share_bands_in_datasketch_s_order(model):
+    rows = _copies_corpus(model)
+    index = built(model, rows)
+    held = index.stories_over_rows()
+    copied = engine.StoryIndex(**engine.story_options(0))
+    for row in rows:
+        signature = engine.minhash_load(row.signature.tobytes())
+        assert held.rows.sharing_band(signature) == copied.rows.sharing_band(signature)
+        for stories in (held, copied):
+            stories.restore(row.article_id, 1, signature, row.x, row.z, row.published)
+    for row in rows:
+        signature = engine.minhash_load(row.signature.tobytes())
+        found = held.rows.sharing_band(signature)
+        assert len(found) >= 3  # its copies
+        assert found == copied.rows.sharing_band(signature)
+
+
+@pytest.mark.parametrize("linkage", ["single", "average"])
+@pytest.mark.parametrize("search", [False, True])
+def test_clustering_over_the_index_s_rows_equals_clustering_over_copies(model, linkage, search):
+    """A rebuild clusters with a story index that reads the corpus index's arrays; it forms the
+    same stories, by the same links, as one holding its own copies (the old rebuild's)."""
+    rows = _copies_corpus(model)
+    index = built(model, rows)
+    options = engine.story_options(4 if linkage == "average" else 0)
+    options["regroup_every"] = 3600.0 * 5 if linkage == "average" else 0.0
+    if linkage == "single":  # some articles join on content, some do not
+        options["threshold"] = options["headline_threshold"] = 0.5
+    held = engine.StoryIndex(**options, rows=index.stories_over_rows().rows)
+    copied = engine.StoryIndex(**options)
+    corpus = index.corpus
+    for i, row in enumerate(rows):
+        signature = engine.minhash_load(index.signature(i).tobytes())
+        # graph candidates: a few rows by id, some not yet taken
+        candidates = (
+            np.array([rows[j].article_id for j in range(0, len(rows), 3)]) if search else None
+        )
+        vectors = (signature, corpus.X[i], corpus.Z[i], row.published, candidates)
+        links = [stories.nearest(row.article_id, *vectors) for stories in (held, copied)]
+        assert links[0] == links[1]  # the same article, by the same link, exactly as close
+        assert held.add(row.article_id, *vectors) == copied.add(row.article_id, *vectors)
+    assert held.story_of == copied.story_of
+    assert held.merges == copied.merges and held.moves == copied.moves
+    assert len(held) < len(rows)  # copies joined stories

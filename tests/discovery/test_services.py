@@ -8,7 +8,8 @@ import pytest
 import scipy.sparse as sp
 from django.utils import timezone
 
-from masthead.discovery import interface, services, tasks
+from masthead.discovery import engine, interface, services, tasks
+from masthead.discovery.corpus_index import CorpusIndex
 from masthead.discovery.models import ArticleProfile, TextModel
 from masthead.discovery.signals import updates_batched
 from masthead.engagement.models import ReaderView
@@ -269,6 +270,33 @@ def test_a_rebuild_in_small_chunks_equals_one_in_a_single_chunk(corpus, monkeypa
     assert [int(i) for i in index.corpus.ids] == list(
         ArticlePage.objects.live().order_by("published_at", "id").values_list("id", flat=True)
     )
+
+
+@pytest.mark.parametrize("graph", [False, True])
+def test_a_rebuild_clustering_over_the_index_s_rows_equals_one_over_copies(
+    corpus, monkeypatch, graph
+):
+    """The rebuild's story index reads the corpus index's own arrays; the stories, profiles and
+    Related lists are those of a story index holding its own copies of every row (as before),
+    with exact search and with graph candidates."""
+    if graph:
+        monkeypatch.setattr(services.ann, "EXACT_BELOW", 2)
+    services.index_rebuild(refit=False)
+    over_rows = _stored()
+    stories = dict(ArticleProfile.objects.values_list("article_id", "story"))
+    copies = []
+
+    def with_copies(index):
+        copies.append(engine.StoryIndex(**engine.story_options(index.model.embedding_dimensions)))
+        return copies[-1]
+
+    monkeypatch.setattr(CorpusIndex, "stories_over_rows", with_copies)
+    services.index_rebuild(refit=False)
+    assert len(copies) == 1 and len(copies[0].keys) == len(stories)
+    assert dict(ArticleProfile.objects.values_list("article_id", "story")) == stories
+    assert _stored() == over_rows
+    monkeypatch.undo()
+    services.index_rebuild(refit=False)  # leave the session corpus as it was
 
 
 def test_the_site_s_related_scores_count_the_model_s_topic_agreement(corpus):
