@@ -130,7 +130,11 @@ class Context:
         """Give each item without a channel the one whose articles its text is nearest to
         (else the first channel): one pass of the text model for the whole batch."""
         unplaced = [p for p in items if p.article["channel"] is None]
-        paths = self.corpus.channel_paths([p.document for p in unplaced])
+        try:
+            paths = self.corpus.channel_paths([p.document for p in unplaced])
+        except Exception:  # the items are still stored, in the first channel
+            logger.exception("guessing the channels of %d items failed", len(unplaced))
+            paths = [None] * len(unplaced)
         for pending, path in zip(unplaced, paths, strict=True):
             channel = self.by_path.get(path) if path else None
             pending.article["channel"] = channel or next(iter(self.channels.values()))
@@ -218,19 +222,21 @@ class StoreBatch:
     def store(self, ctx: Context) -> list[str]:
         """Store every pending item in one transaction, then the copies of them; returns the
         statuses of the items, then of the copies."""
-        ctx.channels_guess(self.items)
         try:
-            statuses = _items_store(self.items, self.copies, ctx)
-        except Exception:  # one bad item never stops the others: store them one by one
-            logger.exception("storing a batch failed; storing its items one by one")
-            statuses = [_item_store_alone(pending, ctx) for pending in self.items]
-            statuses += [_copy_record(copy) for copy in self.copies]
-        for pending, status in zip(self.items, statuses, strict=False):
-            article_id = pending.record.get("article_id")
-            if status != "seen" and article_id is not None:
-                ctx.remember(pending.record["key"], pending.signature, article_id)
-        self.items, self.copies = [], []
-        self.lsh = MinHashLSH(threshold=engine.NEAR_DUPLICATE, num_perm=engine.NUM_PERM)
+            ctx.channels_guess(self.items)
+            try:
+                statuses = _items_store(self.items, self.copies, ctx)
+            except Exception:  # one bad item never stops the others: store them one by one
+                logger.exception("storing a batch failed; storing its items one by one")
+                statuses = [_item_store_alone(pending, ctx) for pending in self.items]
+                statuses += [_copy_record(copy) for copy in self.copies]
+            for pending, status in zip(self.items, statuses, strict=False):
+                article_id = pending.record.get("article_id")
+                if status != "seen" and article_id is not None:
+                    ctx.remember(pending.record["key"], pending.signature, article_id)
+        finally:  # a batch that failed whole is not carried into the next source's
+            self.items, self.copies = [], []
+            self.lsh = MinHashLSH(threshold=engine.NEAR_DUPLICATE, num_perm=engine.NUM_PERM)
         return statuses
 
 
@@ -247,8 +253,10 @@ def _items_store(items: list[PendingItem], copies: list[PendingCopy], ctx: Conte
             # One purge and one discovery update for the batch, not one per article.
             with transaction.atomic(), purges_batched(), updates_batched():
                 return _items_write(items, copies, ctx)
-        except IntegrityError:
-            if attempt == STORE_ATTEMPTS - 1:
+        except Exception as error:
+            for pending in items:  # its article was rolled back with the batch
+                pending.record.pop("article_id", None)
+            if not isinstance(error, IntegrityError) or attempt == STORE_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
 

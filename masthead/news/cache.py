@@ -141,16 +141,19 @@ class PurgeTimes:
             self.sequence = sequence
 
     def of(self, keys: Iterable[str]) -> dict[str, float]:
+        # One dict throughout: another thread's `sync` may replace `self.times` meanwhile, and
+        # times read before its purge must not land in the dict that starts after it.
+        times = self.times
         wanted = [*keys, ALL]
-        missing = [key for key in wanted if key not in self.times]
+        missing = [key for key in wanted if key not in times]
         if missing:
-            if len(self.times) > PURGE_TIMES_MAX:
-                self.times = {}
+            if len(times) > PURGE_TIMES_MAX:
+                times = self.times = {}
                 missing = wanted
             found = cache.get_many([PURGED_PREFIX + key for key in missing])
             for key in missing:
-                self.times[key] = found.get(PURGED_PREFIX + key, 0.0)
-        return {key: self.times[key] for key in wanted}
+                times[key] = found.get(PURGED_PREFIX + key, 0.0)
+        return {key: times[key] for key in wanted}
 
     def purged(self, keys: Iterable[str], at: float) -> None:
         """This process's own purge counts at once, before the next sync."""

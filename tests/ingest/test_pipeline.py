@@ -4,6 +4,7 @@ back-off, idempotency."""
 from datetime import timedelta
 
 import pytest
+from django.db import IntegrityError
 from django.utils import timezone
 from wagtail.models import Page
 
@@ -159,6 +160,35 @@ def test_a_crash_midway_loses_nothing_and_duplicates_nothing(server, source_for,
     monkeypatch.undo()
     report = pipeline.source_poll(source)
     assert report.new == 2 and report.seen == 2
+    assert len(articles_from(source)) == 2
+
+
+def test_a_batch_tried_again_links_its_items_to_the_articles_of_the_new_attempt(
+    server, source_for, monkeypatch
+):
+    """Another worker recording one of its items makes the batch roll back and try again: the
+    items then point at the articles written by the new attempt, not the rolled-back ones."""
+    server.add("/feed", fixture("rss2.xml"))
+    source = source_for("/feed")
+    real = Item.objects.bulk_create
+    calls = {"n": 0}
+
+    def bulk_create(objs, *args, **kwargs):
+        calls["n"] += 1
+        created = real(objs, *args, **kwargs)
+        if calls["n"] == 2:  # the copies of the first attempt, after its items were written
+            raise IntegrityError("another worker recorded one of these")
+        return created
+
+    monkeypatch.setattr(Item.objects, "bulk_create", bulk_create)
+    report = pipeline.source_poll(source)
+    monkeypatch.undo()
+
+    assert calls["n"] > 2 and report.new == 2
+    items = Item.objects.filter(source=source)
+    assert items.count() == 2
+    live_ids = set(ArticlePage.objects.values_list("pk", flat=True))
+    assert all(item.article_id in live_ids for item in items)
     assert len(articles_from(source)) == 2
 
 
