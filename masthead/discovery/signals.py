@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete
 from wagtail.signals import page_published, page_unpublished
 
+from masthead.batching import collected
 from masthead.discovery.tasks import article_update_task, articles_update_task
 from masthead.news.models import ArticlePage
 
@@ -40,16 +41,9 @@ def updates_batched() -> Iterator[None]:
     """Articles published, unpublished or deleted inside the block are brought up to date by
     one task, queued when the transaction commits (a bulk write of many articles: one index
     update for all of them instead of one per article). Nothing is queued if the block fails."""
-    if _batch.get() is not None:  # an outer block queues them all
+    with collected(_batch, list) as article_ids:
         yield
-        return
-    article_ids: list[int] = []
-    token = _batch.set(article_ids)
-    try:
-        yield
-    finally:
-        _batch.reset(token)
-    if not article_ids:
+    if not article_ids:  # None inside an outer block, which queues them all
         return
 
     def enqueue():

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from django.core.cache import cache
 from django.db import transaction
 
+from masthead.batching import collected
 from masthead.news import frontcache
 
 # Keys every public page records: site structure (navigation, channel titles, URLs) and the
@@ -234,16 +235,13 @@ def purges_batched() -> Iterator[None]:
     """Purge what the block asks to purge once, as it ends (and again on commit, as any purge):
     a bulk write of many articles sends one purge to the cache and the front cache, not one
     per article."""
-    if _batched.get() is not None:  # an outer block purges it all
-        yield
-        return
-    keys: set[str] = set()
-    token = _batched.set(keys)
+    keys: set[str] | None = None
     try:
-        yield
+        with collected(_batched, set) as keys:
+            yield
     finally:
-        _batched.reset(token)
-        keys_purge(keys)
+        if keys is not None:  # None inside an outer block, which purges it all
+            keys_purge(keys)
 
 
 def _purge_now(keys: list[str], *, last: bool = False) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from wagtail.models import Page
 
+from masthead.batching import collected
 from masthead.news.cache import (
     LATEST,
     NAV,
@@ -125,16 +126,10 @@ def listing_facts_many(articles: list[ArticlePage]) -> dict[int, ListingFacts]:
 def publishes_batched() -> Iterator[None]:
     """Articles published inside the block are handled together as it ends (`articles_published`):
     a bulk write of many articles reads their listing facts at once, not two queries each."""
-    if _published.get() is not None:  # an outer block handles them all
+    with collected(_published, list) as articles:
         yield
-        return
-    articles: list[ArticlePage] = []
-    token = _published.set(articles)
-    try:
-        yield
-    finally:
-        _published.reset(token)
-    articles_published(articles)
+    if articles is not None:  # None inside an outer block, which handles them all
+        articles_published(articles)
 
 
 def articles_published(articles: list[ArticlePage]) -> None:
