@@ -3,7 +3,7 @@
     nice -n 10 python bench/creation_baseline.py [--base 5b6f546] [--new HEAD]
                                                  [--database postgres|sqlite] [--start 10000]
                                                  [--articles 3000] [--rounds 3] [--reuse]
-                                                 [--grow-to N]
+                                                 [--grow-to N] [--writers N]
 
 The base commit's tree is exported (git archive) under bench/var/, and so is `--new` when given
 (else the new tree is this checkout, as it is on disk while the run goes on); both run on this
@@ -13,13 +13,14 @@ run left, already grown): first `--start` articles, then
 `--rounds` times each tree's `masthead generate --articles N` (new seeds each time, so the corpus
 keeps growing the same way for both), then each tree's ingestion probe (300 wire items stored).
 Prints the medians of the rate the command reports and of the command's CPU per article (its
-worker processes included) net of its fixed cost (start-up and one article: the median of
-`--rounds` runs of `generate --articles 1` of the same tree), of the PostgreSQL server's CPU per
+worker processes included) net of its fixed cost (start-up and twenty articles: the median of
+`--rounds` runs of `generate --articles 20` of the same tree), of the PostgreSQL server's CPU per
 article (the backends serving the benchmark's database, read from /proc while the command runs),
 the projection for two idle cores (2 / total CPU per article), and the ratios. The machine is
 shared: read the ratios and the CPU figures. `--grow-to N` instead grows the corpus (with
 `--reuse`, the one a previous run left) to N articles with the new tree in ten equal steps and
-prints each step's figures: whether creation stays flat as the corpus grows.
+prints each step's figures: whether creation stays flat as the corpus grows. `--writers N`
+passes `generate --writers N` to the new tree (and to `--grow-to`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ import psycopg
 from harness import ROOT, VAR, environment, psql
 
 DATABASE = "masthead_creation_baseline"
+# Articles of the run that measures a command's fixed cost (start-up): enough to spread over
+# every channel, so that each writer process starts, as in a long run.
+FIXED = 20
 
 
 def cpu() -> float:
@@ -109,8 +113,11 @@ def run(env: dict, tree, *args: str) -> tuple[float, float, str, float]:
     return time.perf_counter() - began, cpu() - used, out, server.seconds
 
 
-def generate(env: dict, tree, articles: int, seed: int, processes: int | None) -> dict:
+def generate(
+    env: dict, tree, articles: int, seed: int, processes: int | None, writers: int = 0
+) -> dict:
     extra = ["--processes", str(processes)] if processes else []
+    extra += ["--writers", str(writers)] if writers else []
     command = ["-m", "masthead.cli", "generate", "--articles", str(articles), "--seed", str(seed)]
     command += ["--no-images", "--no-discovery", *extra]
     wall, used, out, server = run(env, tree, *command)
@@ -148,14 +155,14 @@ def grow(env: dict, tree, args) -> None:
     _, _, out, _ = run(env, tree, "-m", "masthead.cli", "shell", "-c", ARTICLE_COUNT)
     have = int(out.strip().splitlines()[-1])
     step = (args.grow_to - have) // 10
-    fixed = generate(env, tree, 1, 900, 2)["cpu_ms"]
+    fixed = generate(env, tree, FIXED, 900, 2, args.writers)["cpu_ms"] * FIXED
     print(f"\n{args.database}, {have:,} to {args.grow_to:,} articles in steps of {step:,}\n")
     print(
         "| step | articles after | articles/s | command CPU ms/article | server CPU ms/article | load |"
     )
     print("|---:|---:|---:|---:|---:|---:|")
     for number in range(1, 11):
-        done = generate(env, tree, step, 900 + number, 2)
+        done = generate(env, tree, step, 900 + number, 2, args.writers)
         have += step
         print(
             f"| {number} | {have:,} | {done['rate']:,.1f} | {done['cpu_ms'] - fixed / step:.2f} "
@@ -180,6 +187,9 @@ def main() -> None:
         "--grow-to", type=int, default=0, help="Instead: grow the corpus to N in ten steps."
     )
     parser.add_argument("--no-ingest", action="store_true", help="Skip the ingestion probe.")
+    parser.add_argument(
+        "--writers", type=int, default=0, help="The new tree's `generate --writers` (PostgreSQL)."
+    )
     args = parser.parse_args()
     base = exported(args.base, "base")
     new = exported(args.new, "new") if args.new else ROOT
@@ -201,10 +211,15 @@ def main() -> None:
     fixed: dict[str, list[float]] = {"base": [], "new": []}
     seed = 10
     for _ in range(args.rounds):
-        for name, tree, processes in (("base", base, None), ("new", new, 2)):
+        for name, tree, processes, writers in (
+            ("base", base, None, 0),
+            ("new", new, 2, args.writers),
+        ):
             seed += 1
-            results[name].append(generate(env, tree, args.articles, seed, processes))
-            fixed[name].append(generate(env, tree, 1, seed + 500, processes)["cpu_ms"])
+            results[name].append(generate(env, tree, args.articles, seed, processes, writers))
+            fixed[name].append(
+                generate(env, tree, FIXED, seed + 500, processes, writers)["cpu_ms"] * FIXED
+            )
             print(name, json.dumps(results[name][-1]), fixed[name][-1], file=sys.stderr)
     ingest = {}
     for name, tree in () if args.no_ingest else (("base", base), ("new", new)):

@@ -9,8 +9,10 @@ import random
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from itertools import chain, islice
 from itertools import count as count_from
 
@@ -21,6 +23,7 @@ from django.utils.text import slugify
 from PIL import Image as PILImage
 from PIL import ImageDraw
 from wagtail.images import get_image_model
+from wagtail.search.models import IndexEntry
 
 from masthead.demo.analytics_traffic import session_analytics_record
 from masthead.demo.corpus import (
@@ -32,6 +35,7 @@ from masthead.demo.corpus import (
     stories_generate,
 )
 from masthead.demo.traffic import TrafficArticle, reader_id, traffic_sessions
+from masthead.demo.writers import batches_in_order, writer_start
 from masthead.engagement import counters, services
 from masthead.engagement.readers import Reader
 from masthead.engagement.selectors import reaction_kinds
@@ -167,9 +171,28 @@ def corpus_prepare(*, seed: int, now: datetime, count: int, processes: int) -> I
             produced += min(len(chunk), count - produced)
 
 
-def _article_page(
-    article: Article, image, rng: random.Random, authors: dict[str, Author]
-) -> ArticlePage:
+@dataclass(frozen=True)
+class Draft:
+    """An article of the corpus with what is drawn for it in the corpus's order (its lead
+    image, its wire link), so that the pages come out the same whichever process writes them."""
+
+    article: Article
+    image_id: int | None
+    source_url: str
+
+
+def _draft(article: Article, images: list, rng: random.Random) -> Draft:
+    image = rng.choice(images) if images and rng.random() < IMAGE_SHARE else None
+    source_url = (
+        f"https://wire.example/{article.story}/{rng.randint(1000, 9999)}"
+        if article.is_syndicated
+        else ""
+    )
+    return Draft(article, image.pk if image else None, source_url)
+
+
+def _article_page(draft: Draft, authors: dict[str, Author]) -> ArticlePage:
+    article = draft.article
     body, body_text = article_body_raw(article_blocks(article))
     page = ArticlePage(
         title=article.title,
@@ -177,12 +200,10 @@ def _article_page(
         column=article.column,
         byline=article.byline,
         source_name=article.source_name,
-        source_url=f"https://wire.example/{article.story}/{rng.randint(1000, 9999)}"
-        if article.is_syndicated
-        else "",
+        source_url=draft.source_url,
         is_canonical_at_source=article.is_syndicated,
         published_at=article.published_at,
-        lead_image=image,
+        lead_image_id=draft.image_id,
         author=authors.get(article.byline),
         body=body,
     )
@@ -203,56 +224,137 @@ def corpus_generate(
     batch_size: int = 2000,
     with_images: bool = True,
     processes: int = 1,
+    writers: int = 1,
     progress: Callable[[int, float], None] | None = None,
 ) -> GenerateReport:
     """Add `articles` synthetic articles (deterministic for a seed) to the site's channels;
-    `processes` > 1 generates the text in that many worker processes."""
+    `processes` > 1 generates the text in that many worker processes, and on PostgreSQL
+    `writers` > 1 writes the channels' batches from that many processes at once (the data
+    must be committed: the writers have their own connections)."""
     started = time.perf_counter()
     home = HomePage.objects.get()
     pages = channel_tree_ensure(home=home)
     images = demo_images_ensure() if with_images else []
     authors = authors_ensure(with_photos=with_images)
     rng = random.Random(seed)
-    done = 0
-    norms = TitleNorms()
-    batch: dict[str, list[tuple[ArticlePage, list[str]]]] = defaultdict(list)
-    pending = 0
     stream = corpus_prepare(
         seed=seed, now=now or timezone.now(), count=articles, processes=processes
     )
-    for article in stream:
-        image = rng.choice(images) if images and rng.random() < IMAGE_SHARE else None
-        page = _article_page(article, image, rng, authors)
-        batch[article.channel].append((page, article.tags))
-        pending += 1
-        if pending == batch_size:
-            done += _flush(batch, pages, norms)
-            pending = 0
-            if progress:
-                progress(done, time.perf_counter() - started)
-    done += _flush(batch, pages, norms)
-    if progress:
-        progress(done, time.perf_counter() - started)
+    drafts = (_draft(article, images, rng) for article in stream)
+    keyed = ((pages[draft.article.channel].pk, draft) for draft in drafts)
+
+    def advance(done: int) -> None:
+        if progress:
+            progress(done, time.perf_counter() - started)
+
+    if writers > 1 and connection.vendor == "postgresql":
+        done = _write_parallel(keyed, writers=writers, batch_size=batch_size, advance=advance)
+    else:
+        by_pk = {page.pk: page for page in pages.values()}
+        done = _write_serial(
+            keyed, pages=by_pk, authors=authors, batch_size=batch_size, advance=advance
+        )
     content_generation_bump()
     return GenerateReport(done, time.perf_counter() - started, database_size())
 
 
-def _flush(
-    batch: dict[str, list[tuple[ArticlePage, list[str]]]],
-    pages: dict[str, ChannelPage],
-    norms: TitleNorms,
+def _write_serial(
+    keyed: Iterator[tuple[int, Draft]],
+    *,
+    pages: dict[int, ChannelPage],
+    authors: dict[str, Author],
+    batch_size: int,
+    advance: Callable[[int], None],
 ) -> int:
-    count = 0
-    for slug, rows in batch.items():
-        article_bulk_create(
-            channel=pages[slug],
-            articles=[page for page, _ in rows],
-            tags=[tags for _, tags in rows],
-            norms=norms,
-        )
-        count += len(rows)
-    batch.clear()
-    return count
+    """Write in this process, each channel's share of every `batch_size` articles at once."""
+    norms = TitleNorms()
+    batch: dict[int, list[Draft]] = defaultdict(list)
+    done = pending = 0
+    for channel_id, draft in keyed:
+        batch[channel_id].append(draft)
+        pending += 1
+        if pending == batch_size:
+            done += sum(
+                _channel_write(pages[pk], rows, norms, authors) for pk, rows in batch.items()
+            )
+            batch.clear()
+            pending = 0
+            advance(done)
+    done += sum(_channel_write(pages[pk], rows, norms, authors) for pk, rows in batch.items())
+    advance(done)
+    return done
+
+
+def _write_parallel(
+    keyed: Iterator[tuple[int, Draft]],
+    *,
+    writers: int,
+    batch_size: int,
+    advance: Callable[[int], None],
+) -> int:
+    """Write from `writers` spawned processes, batches of one channel in order (writers.py).
+    The title norms' running sums are kept here: each batch starts from the sums of the
+    batches already returned (so the batches still in flight in other writers are left out
+    of its average, as with Wagtail's own indexing from two processes)."""
+    norms = TitleNorms()
+    norms.start(written=IndexEntry.objects.none())
+    done = 0
+    channels_count = len(channels())
+    with ProcessPoolExecutor(
+        max_workers=writers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=writer_start,
+        initargs=(connection.settings_dict["NAME"],),
+    ) as pool:
+
+        def submit(channel_id, rows: list[Draft]) -> Future[tuple[int, float, int]]:
+            return pool.submit(channel_write, channel_id, rows, norms.total, norms.count)
+
+        for written, total, count in batches_in_order(
+            items=keyed,
+            submit=submit,
+            size=max(1, batch_size // channels_count),
+            limit=2 * batch_size,
+        ):
+            norms.add(total, count)
+            done += written
+            advance(done)
+    return done
+
+
+def _channel_write(
+    channel: ChannelPage, rows: list[Draft], norms: TitleNorms, authors: dict[str, Author]
+) -> int:
+    article_bulk_create(
+        channel=channel,
+        articles=[_article_page(draft, authors) for draft in rows],
+        tags=[draft.article.tags for draft in rows],
+        norms=norms,
+    )
+    return len(rows)
+
+
+def channel_write(
+    channel_id: int, rows: list[Draft], total: float, count: int
+) -> tuple[int, float, int]:
+    """A writer process's task: one batch of one channel, the index's title lengths so far
+    given as (total, count). Returns the articles written and the lengths they add."""
+    norms = TitleNorms(total=total, count=count)
+    written = _channel_write(_channel(channel_id), rows, norms, _authors())
+    assert norms.total is not None
+    return written, norms.total - total, norms.count - count
+
+
+@cache
+def _channel(channel_id: int) -> ChannelPage:
+    """The channel page, read once per writer process (which lives for one run; its child
+    count is read again under a lock at every write)."""
+    return ChannelPage.objects.get(pk=channel_id)
+
+
+@cache
+def _authors() -> dict[str, Author]:
+    return {author.name: author for author in Author.objects.all()}
 
 
 def database_size() -> int | None:

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import cache
+from itertools import count
 from operator import attrgetter
 from typing import Any
 
@@ -46,6 +47,9 @@ from masthead.news.invalidation import publishes_batched
 from masthead.news.models import ArticlePage, ArticleTag, Author, ChannelPage
 from masthead.news.search_index import TitleNorms, search_index_add_bulk
 from masthead.news.tree import STEPLEN
+
+# Rounds of creating missing tags while other writers create some of the same at once.
+TAG_ATTEMPTS = 5
 
 
 def article_body_raw(blocks: list[tuple[str, Any]]) -> tuple[list[dict], str]:
@@ -80,26 +84,39 @@ def _child_paths(channel: Page, count: int) -> list[str]:
 
 
 def _tags_by_name(names: Iterable[str]) -> dict[str, Tag]:
-    """Existing tags for `names` (case-insensitively), creating the missing ones."""
-    wanted = {name.strip()[:100]: None for name in names if name.strip()}
-    found = {tag.name.lower(): tag for tag in Tag.objects.filter(name__in=list(wanted))}
-    missing = [name for name in wanted if name.lower() not in found]
-    if missing:
-        used = set(
-            Tag.objects.filter(slug__in=[slugify(n) for n in missing]).values_list(
-                "slug", flat=True
-            )
-        )
-        new = []
-        for name in missing:
-            slug = slugify(name)[:100] or "tag"
-            while slug in used:
-                slug = f"{slug[:90]}-{len(used)}"
-            used.add(slug)
-            new.append(Tag(name=name, slug=slug))
-        Tag.objects.bulk_create(new)
+    """Existing tags for `names` (case-insensitively), creating the missing ones. Another
+    writer may create the same tag, or take the same slug, at the same moment: the clashing
+    row is skipped, and the tag read back or tried again with another slug."""
+    wanted = sorted({name.strip()[:100] for name in names if name.strip()})
+    found = {tag.name.lower(): tag for tag in Tag.objects.filter(name__in=wanted)}
+    for _ in range(TAG_ATTEMPTS):
+        missing = [name for name in wanted if name.lower() not in found]
+        if not missing:
+            return found
+        slugs = _slugs_free(missing)
+        new = [Tag(name=name, slug=slugs[name]) for name in missing]
+        Tag.objects.bulk_create(new, ignore_conflicts=True)
         found.update({tag.name.lower(): tag for tag in Tag.objects.filter(name__in=missing)})
-    return found
+    raise RuntimeError(f"tags not created after {TAG_ATTEMPTS} attempts: {missing}")
+
+
+def _slugs_free(names: list[str]) -> dict[str, str]:
+    """A slug for each name that no tag had when read and no other name here takes: the
+    name's own, or with the first free numbered suffix."""
+    base = {name: slugify(name)[:100] or "tag" for name in names}
+    slugs = dict(base)
+    for suffix in count(1):
+        taken = set(Tag.objects.filter(slug__in=set(slugs.values())).values_list("slug", flat=True))
+        clashing, claimed = [], set()
+        for name in names:
+            if slugs[name] in taken or slugs[name] in claimed:
+                clashing.append(name)
+            claimed.add(slugs[name])
+        if not clashing:
+            return slugs
+        for name in clashing:
+            slugs[name] = f"{base[name][:90]}-{suffix}"
+    raise AssertionError("unreachable")
 
 
 def article_bulk_create(
@@ -145,11 +162,14 @@ def articles_bulk_create(
     if not articles:
         return []
     now = timezone.now()
+    # Before the batch's transaction, so that a tag another writer creates at the same moment
+    # is waited for only while one INSERT runs, never while a whole batch is written.
+    by_name = _tags_by_name(name for names in tags for name in names)
     with transaction.atomic():
         _children_place(channels, articles, now)
         _authors_match(articles)
         _insert_rows(articles)
-        tag_rows = _tag_rows(articles, tags)
+        tag_rows = _tag_rows(articles, tags, by_name)
         if with_history:
             revisions = _history_write(articles, tag_rows, now)
     if index:
@@ -376,9 +396,11 @@ def _rows_copy(*, model: type[Model], objects: Sequence[Model], fields: Iterable
             obj._state.adding = False
 
 
-def _tag_rows(articles: list[ArticlePage], tags: list[list[str]]) -> list[list[ArticleTag]]:
-    """Insert the tag rows; each article's rows, in its order."""
-    by_name = _tags_by_name(name for names in tags for name in names)
+def _tag_rows(
+    articles: list[ArticlePage], tags: list[list[str]], by_name: dict[str, Tag]
+) -> list[list[ArticleTag]]:
+    """Insert the tag rows (`by_name`: the tags by lower-case name); each article's rows, in
+    its order."""
     per_article = []
     for article, names in zip(articles, tags, strict=True):
         rows: list[ArticleTag] = []

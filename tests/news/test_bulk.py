@@ -5,10 +5,12 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from taggit.models import Tag
 from wagtail.models import Page, Revision
 from wagtail.search.models import IndexEntry
 
 from masthead.demo.corpus import CorpusGenerator, article_blocks
+from masthead.news import bulk
 from masthead.news.bulk import article_body_raw, article_bulk_create, articles_bulk_create
 from masthead.news.models import ArticlePage, ChannelPage
 from masthead.news.search_index import TitleNorms
@@ -146,3 +148,27 @@ def test_one_bulk_write_places_each_article_under_its_own_channel(home, generate
         assert ChannelPage.objects.get(pk=parent.pk).numchild == len(children)
     assert all(not problems for problems in Page.find_problems())
     assert IndexEntry.objects.filter(object_id__in=[str(a.pk) for a in articles]).count() == 12
+
+
+def test_a_new_tag_takes_the_first_free_slug_and_two_new_names_never_share_one(db):
+    Tag.objects.create(name="Oil & gas", slug="oil-gas")
+    Tag.objects.create(name="Oil, gas", slug="oil-gas-1")
+    found = bulk._tags_by_name(["Oil gas", "oil-gas", "Oil & gas"])
+    assert found["oil & gas"].slug == "oil-gas"
+    assert {found["oil gas"].slug, found["oil-gas"].slug} == {"oil-gas-2", "oil-gas-3"}
+
+
+def test_a_tag_another_writer_creates_at_the_same_moment_is_read_back_not_duplicated(
+    db, monkeypatch
+):
+    chosen = bulk._slugs_free
+
+    def meanwhile(names):
+        slugs = chosen(names)
+        Tag.objects.create(name="Copper", slug="copper")  # the other writer commits first
+        return slugs
+
+    monkeypatch.setattr(bulk, "_slugs_free", meanwhile)
+    found = bulk._tags_by_name(["Copper", "Zinc"])
+    assert found["copper"] == Tag.objects.get(name="Copper")
+    assert Tag.objects.filter(name__in=["Copper", "Zinc"]).count() == 2

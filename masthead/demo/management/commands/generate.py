@@ -26,6 +26,15 @@ class Command(BaseCommand):
             help="Worker processes generating the text (default: one per core, at most 4).",
         )
         parser.add_argument(
+            "--writers",
+            type=int,
+            default=1,
+            help=(
+                "Processes writing channels' batches at once, each with its own database "
+                "connection (PostgreSQL only; 2 keeps both cores of a 2-core server busy)."
+            ),
+        )
+        parser.add_argument(
             "--no-discovery",
             action="store_true",
             help="Skip rebuilding Related, Like and story clusters afterwards.",
@@ -40,6 +49,7 @@ class Command(BaseCommand):
         no_images,
         batch_size,
         processes,
+        writers,
         no_discovery,
         **options,
     ):
@@ -56,6 +66,7 @@ class Command(BaseCommand):
                 with_images=not no_images,
                 batch_size=batch_size,
                 processes=processes,
+                writers=writers,
                 progress=lambda done, seconds: progress.advance(done - progress.done),
             )
         size = f", database {report.database_bytes / 1e6:,.1f} MB" if report.database_bytes else ""
