@@ -4,6 +4,7 @@
                                                  [--database postgres|sqlite] [--start 10000]
                                                  [--articles 3000] [--rounds 3] [--reuse]
                                                  [--grow-to N] [--writers N]
+                                                 [--base-writers N]
 
 The base commit's tree is exported (git archive) under bench/var/, and so is `--new` when given
 (else the new tree is this checkout, as it is on disk while the run goes on); both run on this
@@ -20,7 +21,8 @@ the projection for two idle cores (2 / total CPU per article), and the ratios. T
 shared: read the ratios and the CPU figures. `--grow-to N` instead grows the corpus (with
 `--reuse`, the one a previous run left) to N articles with the new tree in ten equal steps and
 prints each step's figures: whether creation stays flat as the corpus grows. `--writers N`
-passes `generate --writers N` to the new tree (and to `--grow-to`).
+passes `generate --writers N` to the new tree (and to `--grow-to`), `--base-writers N` to the
+base tree.
 """
 
 from __future__ import annotations
@@ -190,6 +192,9 @@ def main() -> None:
     parser.add_argument(
         "--writers", type=int, default=0, help="The new tree's `generate --writers` (PostgreSQL)."
     )
+    parser.add_argument(
+        "--base-writers", type=int, default=0, help="The base tree's `generate --writers`."
+    )
     args = parser.parse_args()
     base = exported(args.base, "base")
     new = exported(args.new, "new") if args.new else ROOT
@@ -212,7 +217,7 @@ def main() -> None:
     seed = 10
     for _ in range(args.rounds):
         for name, tree, processes, writers in (
-            ("base", base, None, 0),
+            ("base", base, None, args.base_writers),
             ("new", new, 2, args.writers),
         ):
             seed += 1

@@ -5,14 +5,15 @@ gives. What does not stay flat is the step after each batch: it recomputes the a
 length over the whole index and rewrites every row whose norm is still the default, two scans
 that grow with the corpus. `TitleNorms` keeps that average as a running sum for the length of a
 bulk run and sets the norm of the rows just written only: the same value Wagtail would have set.
-On PostgreSQL the rows are also composed here, in one statement per batch: Wagtail builds each
+On PostgreSQL the rows are also composed here, one COPY and one statement per batch: Wagtail
+builds each
 tsvector as a tree of Django expressions (a few dozen field objects per article, most of the
 cost of creating an article), reads every search field five times and then rewrites each new
 row to set its title norm (a second copy of every row in four GIN indexes). `_postgres_rows`
-reads each field once through a plan made once per model, writes the same SQL expression,
+reads each field once through a plan made once per model, sends the texts by COPY into a
+temporary table, and computes from there the same SQL expression,
 `setweight(to_tsvector(config, text), weight)` joined with `||` in the same balanced order, and
-computes the title norm inside the INSERT, so the stored rows are the ones Wagtail's indexing
-stores. Other backends (OpenSearch, Elasticsearch) index through their bulk API unchanged.
+the title norm inside the INSERT, so the stored rows are the ones Wagtail's indexing stores. Other backends (OpenSearch, Elasticsearch) index through their bulk API unchanged.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Manager, Model, QuerySet, Sum
 from django.db.models.functions import Length
 from django.utils.encoding import force_str
@@ -179,19 +180,35 @@ def _texts(obj, plan: tuple[_Field, ...], out: dict[str, list[tuple[str, str]]])
             _texts(sub, field.fields, out)
 
 
-def _vector(texts: list[tuple[str, str]], config: str | None, params: list) -> str:
-    """SQL for the tsvector of `texts` ((text, weight) pairs), as Wagtail's `as_vector`."""
-    texts = [(text.strip(), weight) for text, weight in texts]
-    texts = [(text, weight) for text, weight in texts if text]
-    if not texts:
-        return "''::tsvector"
-    parts = []
-    for text, weight in texts:
+def _kept(texts: list[tuple[str, str]]) -> tuple[list[str], str]:
+    """The non-empty texts of a section, stripped, and their weights as one string, as
+    Wagtail's `as_vector` keeps them."""
+    kept = [(text.strip(), weight) for text, weight in texts if text.strip()]
+    for _, weight in kept:
         if weight not in WEIGHTS:
             raise ValueError(f"not a tsvector weight: {weight!r}")
-        parts.append(f"setweight(to_tsvector({_config(config)}COALESCE(%s::text, '')), '{weight}')")
-        params.append(text)
-    return balanced_reduce(lambda a, b: f"({a} || {b})", parts)
+    return [text for text, _ in kept], "".join(weight for _, weight in kept)
+
+
+def _vector(column: str, counts: Iterable[int], config: str | None) -> str:
+    """SQL for the tsvector of the staged row's `column` texts, as Wagtail's `as_vector`:
+    `setweight(to_tsvector(config, text), weight)` joined with `||` in its balanced order,
+    one branch for each number of texts a row of the batch has."""
+    branches = []
+    for count in sorted(counts):
+        if count == 0:
+            continue
+        parts = [
+            f"setweight(to_tsvector({_config(config)}COALESCE(s.{column}[{i}], '')), "
+            f'substr(s.{column}_weights, {i}, 1)::"char")'
+            for i in range(1, count + 1)
+        ]
+        branches.append(
+            f"WHEN {count} THEN " + balanced_reduce(lambda a, b: f"({a} || {b})", parts)
+        )
+    if not branches:
+        return "''::tsvector"
+    return f"CASE cardinality(s.{column}) {' '.join(branches)} ELSE ''::tsvector END"
 
 
 def _config(config: str | None) -> str:
@@ -204,51 +221,80 @@ def _config(config: str | None) -> str:
     return f"'{config}'::regconfig, "
 
 
+# Rows staged by COPY, one section's texts as an array and their weights as one string.
+_STAGED = "masthead_index_staged"
+_STAGED_COLUMNS = (
+    "position integer, content_type_id integer, object_id text, title text[], "
+    "title_weights text, autocomplete text[], autocomplete_weights text, body text[], "
+    "body_weights text, title_text text, body_text text"
+)
+
+
 def _postgres_rows(backend, model: type[Model], objects: list, norms: TitleNorms) -> None:
     """Insert or replace the index rows of `objects` with their title norms: what Wagtail's
-    PostgreSQL index writes, with each search field read once per object."""
+    PostgreSQL index writes, with each search field read once per object. The texts go to
+    the server by COPY into a temporary table (no statement of thousands of parameters to
+    build, quote and parse) and the vectors are computed from there in one INSERT."""
     content_type_pk = ContentType.objects.get_for_model(model).pk
     plan = _plan(model)
-    rows: list[str] = []
-    params: list = []
-    for obj in objects:
+    rows = []
+    counts: dict[str, set[int]] = {"title": set(), "autocomplete": set(), "body": set()}
+    for position, obj in enumerate(objects):
         texts: dict[str, list[tuple[str, str]]] = {"title": [], "body": [], "autocomplete": []}
         _texts(obj, plan, texts)
-        title, body = texts["title"], texts["body"]
-        params.extend((content_type_pk, str(obj.pk)))
-        title_sql = _vector(title, backend.config, params)
-        autocomplete_sql = _vector(texts["autocomplete"], backend.autocomplete_config, params)
-        body_sql = _vector(body, backend.config, params)
-        params.append(" ".join(text.strip() for text, _ in title if text.strip()))
-        params.append(" ".join(text.strip() for text, _ in body if text.strip()))
-        rows.append(f"(%s::integer, %s::text, {title_sql}, {autocomplete_sql}, {body_sql}, %s, %s)")
-    table = IndexEntry._meta.db_table
-    with connection.cursor() as cursor:
-        # The title norm is Wagtail's: the average non-empty title length (in lexemes) over
-        # the whole index, this batch included, divided by the row's own; 1.0 for no title.
-        # Every value is a parameter; the f-string joins only SQL written here.
+        row: list = [position, content_type_pk, str(obj.pk)]
+        for section in ("title", "autocomplete", "body"):
+            kept, weights = _kept(texts[section])
+            counts[section].add(len(kept))
+            row += [kept, weights]
+        row += [" ".join(row[3]), " ".join(row[7])]
+        rows.append(row)
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"""WITH input (content_type_id, object_id, title, autocomplete, body,
-                            title_text, body_text) AS (VALUES {", ".join(rows)}),
-            sized AS (SELECT input.*, length(input.title) AS title_length FROM input),
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGED} ({_STAGED_COLUMNS}) "
+            "ON COMMIT DELETE ROWS"
+        )
+        # Empty but for an earlier batch of the same outer transaction, if any.
+        cursor.execute(f"DELETE FROM {_STAGED}")  # noqa: S608
+        with cursor.cursor.copy(f"COPY {_STAGED} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        total, count = _staged_insert(cursor, backend, counts, norms)
+    norms.add(float(total), count)
+
+
+def _staged_insert(cursor, backend, counts: dict[str, set[int]], norms: TitleNorms):
+    """Write the staged rows into the index; the batch's (title lengths total, count)."""
+    title_sql = _vector("title", counts["title"], backend.config)
+    autocomplete_sql = _vector("autocomplete", counts["autocomplete"], backend.autocomplete_config)
+    body_sql = _vector("body", counts["body"], backend.config)
+    table = IndexEntry._meta.db_table
+    # The title norm is Wagtail's: the average non-empty title length (in lexemes) over the
+    # whole index, this batch included, divided by the row's own; 1.0 for no title. Every
+    # value is a parameter; the f-string joins only SQL written here.
+    cursor.execute(
+        f"""WITH sized AS (
+                SELECT s.*, t.title_vector, length(t.title_vector) AS title_length
+                FROM {_STAGED} s CROSS JOIN LATERAL (SELECT {title_sql} AS title_vector) t),
             batch AS (SELECT COALESCE(SUM(title_length) FILTER (WHERE title_length > 0), 0)
                              AS total,
                              COUNT(*) FILTER (WHERE title_length > 0) AS count FROM sized),
             written AS (
                 INSERT INTO {table} (content_type_id, object_id, title, autocomplete, body,
                                      title_norm, title_text, body_text)
-                SELECT s.content_type_id, s.object_id, s.title, s.autocomplete, s.body,
+                SELECT s.content_type_id, s.object_id, s.title_vector, {autocomplete_sql},
+                       {body_sql},
                        CASE WHEN s.title_length > 0
                             THEN ((%s::float8 + b.total) / (%s + b.count)) / s.title_length
                             ELSE 1.0 END,
                        s.title_text, s.body_text
                 FROM sized s CROSS JOIN batch b
+                ORDER BY s.position
                 ON CONFLICT (content_type_id, object_id)
                 DO UPDATE SET title = EXCLUDED.title, title_norm = EXCLUDED.title_norm,
                     autocomplete = EXCLUDED.autocomplete, body = EXCLUDED.body,
                     title_text = EXCLUDED.title_text, body_text = EXCLUDED.body_text)
             SELECT total, count FROM batch""",  # noqa: S608
-            [*params, norms.total, norms.count],
-        )
-        total, count = cursor.fetchone()
-    norms.add(float(total), count)
+        [norms.total, norms.count],
+    )
+    return cursor.fetchone()
