@@ -17,7 +17,7 @@ from itertools import chain, islice
 from itertools import count as count_from
 
 from django.core.files.images import ImageFile
-from django.db import connection
+from django.db import connection, connections
 from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image as PILImage
@@ -35,7 +35,7 @@ from masthead.demo.corpus import (
     stories_generate,
 )
 from masthead.demo.traffic import TrafficArticle, reader_id, traffic_sessions
-from masthead.demo.writers import batches_in_order, writer_start
+from masthead.demo.writers import batches_in_order
 from masthead.engagement import counters, services
 from masthead.engagement.readers import Reader
 from masthead.engagement.selectors import reaction_kinds
@@ -292,7 +292,7 @@ def _write_parallel(
     batch_size: int,
     advance: Callable[[int], None],
 ) -> int:
-    """Write from `writers` spawned processes, batches of one channel in order (writers.py).
+    """Write from `writers` forked processes, batches of one channel in order (writers.py).
     The title norms' running sums are kept here: each batch starts from the sums of the
     batches already returned (so the batches still in flight in other writers are left out
     of its average, as with Wagtail's own indexing from two processes)."""
@@ -300,12 +300,15 @@ def _write_parallel(
     norms.start(written=IndexEntry.objects.none())
     done = 0
     channels_count = len(channels())
+    # Forked, not spawned: a spawned writer would import and set up Django again (about 2 s
+    # of CPU each). All of them are forked at the first submit, before this process has any
+    # other thread (the text workers' pool starts with the first article), and without an
+    # open database connection, so each writer opens its own.
+    connections.close_all()
     with ProcessPoolExecutor(
-        max_workers=writers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=writer_start,
-        initargs=(connection.settings_dict["NAME"],),
+        max_workers=writers, mp_context=multiprocessing.get_context("fork")
     ) as pool:
+        pool.submit(os.getpid).result()
 
         def submit(channel_id, rows: list[Draft]) -> Future[tuple[int, float, int]]:
             return pool.submit(channel_write, channel_id, rows, norms.total, norms.count)
@@ -347,8 +350,8 @@ def channel_write(
 
 @cache
 def _channel(channel_id: int) -> ChannelPage:
-    """The channel page, read once per writer process (which lives for one run; its child
-    count is read again under a lock at every write)."""
+    """The channel page, read once per writer process (forked for one run; its child count
+    is read again under a lock at every write)."""
     return ChannelPage.objects.get(pk=channel_id)
 
 

@@ -5,21 +5,14 @@ submitted only once the previous one has returned (committed). So every channel'
 and slugs are the ones a single writer gives, and two writers never wait on one channel's row.
 Batches of different channels run side by side, each writer with its own database connection,
 so the database server's share of the work (mostly `to_tsvector`) runs on every core too.
-
-This module imports no models: a spawned writer unpickles `writer_start` before Django is set
-up.
 """
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import TypeVar
-
-import django
-from django.conf import settings
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -67,11 +60,3 @@ def batches_in_order(
     while waiting or flight:
         launch(short=True)
         yield from collect()
-
-
-def writer_start(database_name: str) -> None:
-    """Set up Django in a spawned writer, on the parent's database (under the test runner,
-    the test database, whose name the settings do not give)."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "masthead.settings")
-    settings.DATABASES["default"]["NAME"] = database_name
-    django.setup()
