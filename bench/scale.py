@@ -2,7 +2,7 @@
 
     nice -n 10 python bench/scale.py [--database sqlite|postgres] [--sizes 10000,100000]
                                      [--views 1000000] [--probes rebuild,start,...]
-                                     [--processes N] [--keep]
+                                     [--processes N] [--writers N] [--keep]
 
 One corpus per database (SQLite under bench/var/scale-sqlite/, or a fresh PostgreSQL database
 `masthead_scale_bench` on 127.0.0.1), grown step by step with `masthead generate` (the same
@@ -21,7 +21,8 @@ command, continuing the same corpus: seed = step). At each size, in fresh proces
 
 `--probes` runs only the named probes after each step (creation always runs: it grows the
 corpus); a row of a probe not run reads "-". `--processes` is `masthead generate --processes`
-(text generation in that many worker processes). `--keep` continues the corpus already in the
+(text generation in that many worker processes), `--writers` its `--writers` (channels written
+from that many processes at once on PostgreSQL; SQLite has one writer). `--keep` continues the corpus already in the
 database (or under bench/var/) instead of starting afresh: the first size is then the size to
 grow to from the articles already there.
 
@@ -83,7 +84,9 @@ def article_count(env: dict) -> int:
     )
 
 
-def generate(env: dict, articles: int, seed: int, processes: int) -> tuple[float, float, float]:
+def generate(
+    env: dict, articles: int, seed: int, processes: int, writers: int
+) -> tuple[float, float, float]:
     """(seconds, database MB, CPU seconds of the command, the database server's not included)
     of one `masthead generate` run."""
     cpu = children_cpu()
@@ -98,6 +101,8 @@ def generate(env: dict, articles: int, seed: int, processes: int) -> tuple[float
         "--no-discovery",
         "--processes",
         str(processes),
+        "--writers",
+        str(writers),
     )
     match = re.search(r"in ([\d.]+) s .* database ([\d,.]+) MB", out)
     return float(match.group(1)), float(match.group(2).replace(",", "")), children_cpu() - cpu
@@ -117,12 +122,19 @@ def probe(env: dict, *args: str) -> dict:
 
 
 def step(
-    env: dict, have: int, size: int, seed: int, views: int, probes: set[str], processes: int
+    env: dict,
+    have: int,
+    size: int,
+    seed: int,
+    views: int,
+    probes: set[str],
+    processes: int,
+    writers: int,
 ) -> dict:
     grow = size - have
     tail = max(grow // 10, 1)
-    head_s, _, head_cpu = generate(env, grow - tail, seed, processes)
-    tail_s, mb, tail_cpu = generate(env, tail, seed + 100, processes)
+    head_s, _, head_cpu = generate(env, grow - tail, seed, processes, writers)
+    tail_s, mb, tail_cpu = generate(env, tail, seed + 100, processes, writers)
     print(f"{size}: generated in {head_s + tail_s:.0f} s", file=sys.stderr, flush=True)
     row: dict = {
         "size": size,
@@ -229,6 +241,7 @@ def main() -> None:
     parser.add_argument("--views", type=int, default=1_000_000)
     parser.add_argument("--probes", default=",".join(PROBES))
     parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--writers", type=int, default=2)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     probes = set(filter(None, args.probes.split(",")))
@@ -240,7 +253,18 @@ def main() -> None:
     for seed, size in enumerate(int(s) for s in args.sizes.split(",")):
         # A continued corpus keeps growing with seeds it has not used yet.
         seed_base = (have // 1000 + 1) * 1000 if args.keep else 0
-        rows.append(step(env, have, size, seed_base + seed + 1, args.views, probes, args.processes))
+        rows.append(
+            step(
+                env,
+                have,
+                size,
+                seed_base + seed + 1,
+                args.views,
+                probes,
+                args.processes,
+                args.writers,
+            )
+        )
         have = size
     table(args.database, rows, time.perf_counter() - started)
 
