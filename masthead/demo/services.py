@@ -311,6 +311,7 @@ def _write_parallel(
         pool.submit(os.getpid).result()
 
         def submit(channel_id, rows: list[Draft]) -> Future[tuple[int, float, int]]:
+            assert norms.total is not None, "started above"
             return pool.submit(channel_write, channel_id, rows, norms.total, norms.count)
 
         for written, total, count in batches_in_order(
