@@ -230,7 +230,8 @@ class CorpusIndex:
         )
 
     def affected(self, z: np.ndarray) -> set[int]:
-        """Rows whose Related candidates a vector `z` would enter."""
+        """Rows whose Related candidates a vector `z` (or any row of a matrix `z`) would
+        enter."""
         return set(engine.affected_rows(self.corpus, z, self.floors).tolist())
 
     @property
