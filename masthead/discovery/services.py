@@ -868,6 +868,7 @@ def _lists_store(
     likes = dict(ArticleProfile.objects.filter(pk__in=own).values_list("article_id", "like"))
     corpus = index.corpus
     updated: list[tuple[int, list, float]] = []
+    created: list[ArticleProfile] = []
     with transaction.atomic():
         if removed is not None:
             ArticleProfile.objects.filter(article_id=removed).delete()
@@ -878,10 +879,14 @@ def _lists_store(
                 profile = _row_profile(index, r, index.model_id, corpus)
                 profile.like = likes.get(article) or []
                 profile.related, profile.related_floor = related, floor
-                profile.save()
+                if article in likes:
+                    profile.save()
+                else:  # no profile yet (a new article): inserted with the others below
+                    created.append(profile)
             elif article in stored and stored[article] != (related, floor):
                 updated.append((article, related, floor))
                 changed.add(article)
+        ArticleProfile.objects.bulk_create(created, batch_size=WRITE_BATCH)
         _lists_update(updated, now=now)
     return changed
 
