@@ -738,9 +738,9 @@ def _articles_add(index: CorpusIndex, docs: list[Doc]) -> None:
     changed = _lists_store(index, set(ids), sorted(affected))
     corpus = index.corpus
     story_after = {a: int(corpus.story[index.row_of(a)]) for a in ids}
-    stories = sorted(set(story_after.values()))
-    rows = np.flatnonzero(np.isin(corpus.story, stories))
-    members: dict[int, list[int]] = {story: [] for story in stories}
+    entered = sorted(set(story_after.values()))
+    rows = np.flatnonzero(np.isin(corpus.story, entered))
+    members: dict[int, list[int]] = {story: [] for story in entered}
     for article_id, story in zip(
         corpus.ids[rows].tolist(), corpus.story[rows].tolist(), strict=True
     ):
