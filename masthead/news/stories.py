@@ -2,8 +2,9 @@
 
 Discovery decides which articles tell the same story (its clustering) and hands the grouping to
 `story_entries_replace` / `story_entries_set` / `story_entries_set_many`; news owns the
-editorial rule that picks the lead copy, and the small `StoryEntry` table listings join on. So listings stay one indexed query
-and news never asks discovery anything (docs/decisions/0005-story-aware-listings.md).
+editorial rule that picks the lead copy, and the small `StoryEntry` table listings join on. So
+listings stay one indexed query and news never asks discovery anything
+(docs/decisions/0005-story-aware-listings.md).
 
 The lead rule, in order:
 1. an article an editor pinned to the home page;
