@@ -7,7 +7,8 @@ whatever site they name. Each round runs `bench/scale_probes.py ingest` (300 new
 through `entries_ingest`, stored as published pages, then the discovery tasks they queued run
 by a fresh `masthead db_worker --batch`) once with the baseline's code and once with this
 checkout's, alternating, in fresh processes. Prints one JSON line per run and a markdown table
-of medians: items/s, CPU ms per item, queries per item, tasks queued, task-worker CPU per item.
+of medians: items/s, CPU ms per item of the ingesting process, the task worker and the
+PostgreSQL server processes each of them used, queries per item, tasks queued.
 """
 
 from __future__ import annotations
@@ -27,9 +28,13 @@ KEYS = (
     ("command CPU ms per item", "cpu_ms_per_item", "{:.1f}"),
     ("queries per item", "queries_per_item", "{:.1f}"),
     ("de-duplication ms per item", "dedup_ms", "{:.2f}"),
+    ("database server CPU ms per item, ingesting", "server_cpu_ms_per_item", "{:.1f}"),
     ("discovery tasks queued", "tasks_queued", "{:.0f}"),
     ("task worker s to run them (start included)", "worker_s", "{:.1f}"),
     ("task worker CPU ms per item (start included)", "worker_cpu_ms_per_item", "{:.0f}"),
+    ("task worker CPU s to start", "worker_start_cpu_s", "{:.1f}"),
+    ("task worker CPU ms per item (tasks only)", "worker_task_cpu_ms_per_item", "{:.1f}"),
+    ("database server CPU ms per item, task worker", "worker_server_cpu_ms_per_item", "{:.1f}"),
     ("peak MB of the ingesting process", "peak_mb", "{:.0f}"),
 )
 

@@ -7,6 +7,7 @@ Each probe prints one JSON line, including the process's peak resident memory.
 
 from __future__ import annotations
 
+import cProfile
 import json
 import os
 import random
@@ -15,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 STARTED = time.perf_counter()
 
@@ -23,6 +25,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import connection  # noqa: E402
+from django.db.backends.signals import connection_created  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from harness import ROOT, article_published  # noqa: E402
@@ -178,21 +181,27 @@ def ingest() -> dict:
 
     ctx.near_duplicate = timed_near_duplicate
     tasks_drain()  # what earlier runs left queued is not this run's
-    started, started_cpu = time.perf_counter(), cpu_s()
+    started, started_cpu, server_before = time.perf_counter(), cpu_s(), server_cpu_s()
     with connection.execute_wrapper(timed_query):
         report = pipeline.entries_ingest(source, entries, ctx=ctx)
     seconds, cpu = time.perf_counter() - started, cpu_s() - started_cpu
+    server = server_cpu_s() - server_before
     queued = tasks_ready()
-    drain_s, drain_cpu = tasks_drain()
+    worker = tasks_drain()
+    n = len(entries)
     return {
-        "items_per_s": len(entries) / seconds,
+        "items_per_s": n / seconds,
         "report": str(report),
-        "queries_per_item": spent["queries"] / len(entries),
-        "dedup_ms": spent["dedup"] * 1000 / len(entries),
-        "cpu_ms_per_item": cpu * 1000 / len(entries),
+        "queries_per_item": spent["queries"] / n,
+        "dedup_ms": spent["dedup"] * 1000 / n,
+        "cpu_ms_per_item": cpu * 1000 / n,
+        "server_cpu_ms_per_item": server * 1000 / n,
         "tasks_queued": queued,
-        "worker_s": drain_s,
-        "worker_cpu_ms_per_item": drain_cpu * 1000 / len(entries),
+        "worker_s": worker["wall_s"],
+        "worker_cpu_ms_per_item": worker["cpu_s"] * 1000 / n,
+        "worker_start_cpu_s": worker["start_cpu_s"],
+        "worker_task_cpu_ms_per_item": worker["task_cpu_s"] * 1000 / n,
+        "worker_server_cpu_ms_per_item": worker["server_cpu_s"] * 1000 / n,
     }
 
 
@@ -201,25 +210,73 @@ def cpu_s() -> float:
     return times.user + times.system
 
 
+_backends: set[int] = set()
+
+
+def _backend_opened(sender, connection, **kwargs) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            _backends.add(cursor.fetchone()[0])
+
+
+def server_cpu_s() -> float:
+    """CPU seconds the PostgreSQL server processes of this process's connections have used
+    (read from /proc: the server runs on this machine); 0 on SQLite."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    total = 0.0
+    for pid in _backends:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:  # closed since
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def tasks_ready() -> int:
     from django_tasks_db.models import DBTaskResult
 
     return DBTaskResult.objects.ready().count()
 
 
-def tasks_drain() -> tuple[float, float]:
-    """Run the queued background tasks with a fresh task worker (`masthead db_worker
-    --batch`, which exits when none is left): its wall and CPU seconds, start-up included."""
+def tasks_drain() -> dict:
+    """Run the queued background tasks with a fresh task worker (the `worker` probe): its wall
+    and CPU seconds, start-up included, and its database server's CPU."""
     started = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(
-        [sys.executable, "-m", "masthead.cli", "db_worker", "--batch", "--no-startup-delay"],
-        check=True,
-        capture_output=True,
-    )
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    return time.perf_counter() - started, cpu
+    out = subprocess.run(
+        [sys.executable, __file__, "worker"], check=True, stdout=subprocess.PIPE, text=True
+    ).stdout
+    return {"wall_s": time.perf_counter() - started, **json.loads(out.strip().splitlines()[-1])}
+
+
+def worker() -> dict:
+    """`masthead db_worker --batch` in this process: CPU to start (imports, settings, opening
+    discovery's index) and to run what is queued, and its database server's CPU."""
+    from django.core.management import call_command
+
+    from masthead.discovery import services as discovery
+
+    discovery.index_warm()
+    start_cpu, server_before = cpu_s(), server_cpu_s()
+    # MASTHEAD_PROFILE_WORKER=FILE: a cProfile (CPU clock) of the tasks, for pstats.
+    profile = os.environ.get("MASTHEAD_PROFILE_WORKER")
+    profiler = cProfile.Profile(time.process_time) if profile else None
+    if profiler:
+        profiler.enable()
+    call_command("db_worker", batch=True, startup_delay=False, verbosity=0)
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(profile)
+    return {
+        "cpu_s": cpu_s(),
+        "start_cpu_s": start_cpu,
+        "task_cpu_s": cpu_s() - start_cpu,
+        "server_cpu_s": server_cpu_s() - server_before,
+    }
 
 
 def ranking(views: int) -> dict:
@@ -310,7 +367,10 @@ PROBES = {
     "discovery_checks": discovery_checks,
     "pages": pages,
     "ingest": ingest,
+    "worker": worker,
 }
+
+connection_created.connect(_backend_opened)
 
 if __name__ == "__main__":
     name = sys.argv[1]

@@ -206,7 +206,9 @@ class CorpusIndex:
 
     def reason(self, row: int, other: int) -> str:
         """Names the most specific tag the two share: the one on the fewest articles."""
-        shared = self.tag_columns(row) & self.tag_columns(other)
+        return self._reason(self.tag_columns(row) & self.tag_columns(other))
+
+    def _reason(self, shared: set[int]) -> str:
         if shared:
             df, names = self._tag_counts(), self._columns.column_name
             rarest = min(shared, key=lambda c: (df[c] if c < len(df) else 0, names[c]))
@@ -214,9 +216,18 @@ class CorpusIndex:
         return SIMILAR_REASON
 
     def related_json(self, row: int, items: list[tuple[int, float]]) -> list:
+        """A Related list as stored: [article id, score, reason, story] per item."""
         ids, story = self._get("ids"), self._get("story")
+        mine = self.tag_columns(row)
+        at, columns = self._tags.indptr, self._tags.indices
         return [
-            [int(ids[j]), round(score, 4), self.reason(row, j), int(story[j])] for j, score in items
+            [
+                int(ids[j]),
+                round(score, 4),
+                self._reason(mine.intersection(columns[at[j] : at[j + 1]].tolist())),
+                int(story[j]),
+            ]
+            for j, score in items
         ]
 
     def neighbours(self, rows: Sequence[int]) -> engine.Neighbours:
@@ -230,7 +241,8 @@ class CorpusIndex:
         )
 
     def affected(self, z: np.ndarray) -> set[int]:
-        """Rows whose Related candidates a vector `z` would enter."""
+        """Rows whose Related candidates a vector `z` (or any row of a matrix `z`) would
+        enter."""
         return set(engine.affected_rows(self.corpus, z, self.floors).tolist())
 
     @property

@@ -424,9 +424,22 @@ def related_rows(
     return result
 
 
+AFFECTED_CHUNK = 1 << 16  # corpus rows per product of `affected_rows` (a few MB each)
+
+
 def affected_rows(corpus: Corpus, z: np.ndarray, floors: np.ndarray) -> np.ndarray:
-    """Rows whose candidate set a vector `z` enters (its LSA similarity beats their floor)."""
-    return np.flatnonzero(corpus.Z @ z >= floors)
+    """Rows whose candidate set a vector `z` enters (its LSA similarity beats their floor);
+    with `z` a matrix, the rows that any of its vectors enters: one matrix product per chunk of
+    the corpus for a batch instead of one pass over the corpus per vector."""
+    if z.ndim == 1:
+        return np.flatnonzero(corpus.Z @ z >= floors)
+    Zt = np.ascontiguousarray(z.T, corpus.Z.dtype)
+    hits = [np.zeros(0, np.int64)]
+    for start in range(0, corpus.size, AFFECTED_CHUNK):
+        stop = start + AFFECTED_CHUNK
+        entered = corpus.Z[start:stop] @ Zt >= floors[start:stop, None]
+        hits.append(start + np.flatnonzero(entered.any(axis=1)))
+    return np.concatenate(hits)
 
 
 MINHASH_SCHEME = "affine32"

@@ -38,7 +38,11 @@ from masthead.discovery.models import ArticleProfile, TextModel
 from masthead.engagement.models import ReaderView
 from masthead.news.cache import keys_purge, lists_key, purges_batched
 from masthead.news.models import ArticlePage, ArticleTag
-from masthead.news.stories import story_entries_replace, story_entries_set
+from masthead.news.stories import (
+    story_entries_replace,
+    story_entries_set,
+    story_entries_set_many,
+)
 from masthead.news.tree import parent_path
 
 TITLE_WEIGHT = 2  # the title counts as often as this in the document
@@ -348,7 +352,7 @@ def _merges_apply(index: CorpusIndex) -> set[int]:
         members = np.flatnonzero(index.corpus.story == story)
         story_entries_set(story=story, article_ids=[int(a) for a in index.corpus.ids[members]])
         rows.update(int(r) for r in members)
-    holding = {r for row in rows for r in index.affected(index.corpus.Z[row])}
+    holding = index.affected(index.corpus.Z[sorted(rows)]) if rows else set()
     return {int(index.corpus.ids[r]) for r in rows | holding}
 
 
@@ -730,15 +734,18 @@ def _articles_add(index: CorpusIndex, docs: list[Doc]) -> None:
         )
         index.add([row])
         affected |= _merges_apply(index)
-    corpus_ids = index.corpus.ids
-    for z in Z:
-        affected |= {int(corpus_ids[r]) for r in index.affected(z)}
+    affected |= {int(a) for a in index.corpus.ids[sorted(index.affected(Z))]}
     changed = _lists_store(index, set(ids), sorted(affected))
     corpus = index.corpus
     story_after = {a: int(corpus.story[index.row_of(a)]) for a in ids}
-    for story in sorted(set(story_after.values())):
-        members = [int(a) for a in corpus.ids[corpus.story == story]]
-        story_entries_set(story=story, article_ids=members)
+    entered = sorted(set(story_after.values()))
+    rows = np.flatnonzero(np.isin(corpus.story, entered))
+    members: dict[int, list[int]] = {story: [] for story in entered}
+    for article_id, story in zip(
+        corpus.ids[rows].tolist(), corpus.story[rows].tolist(), strict=True
+    ):
+        members[story].append(article_id)
+    story_entries_set_many(stories=members)
     moved = {
         s
         for a in ids
@@ -861,6 +868,7 @@ def _lists_store(
     likes = dict(ArticleProfile.objects.filter(pk__in=own).values_list("article_id", "like"))
     corpus = index.corpus
     updated: list[tuple[int, list, float]] = []
+    created: list[ArticleProfile] = []
     with transaction.atomic():
         if removed is not None:
             ArticleProfile.objects.filter(article_id=removed).delete()
@@ -871,10 +879,14 @@ def _lists_store(
                 profile = _row_profile(index, r, index.model_id, corpus)
                 profile.like = likes.get(article) or []
                 profile.related, profile.related_floor = related, floor
-                profile.save()
+                if article in likes:
+                    profile.save()
+                else:  # no profile yet (a new article): inserted with the others below
+                    created.append(profile)
             elif article in stored and stored[article] != (related, floor):
                 updated.append((article, related, floor))
                 changed.add(article)
+        ArticleProfile.objects.bulk_create(created, batch_size=WRITE_BATCH)
         _lists_update(updated, now=now)
     return changed
 

@@ -1,9 +1,10 @@
 """Stories in listings: which copy of a story a listing shows, and keeping that choice stored.
 
 Discovery decides which articles tell the same story (its clustering) and hands the grouping to
-`story_entries_replace` / `story_entries_set`; news owns the editorial rule that picks the lead
-copy, and the small `StoryEntry` table listings join on. So listings stay one indexed query
-and news never asks discovery anything (docs/decisions/0005-story-aware-listings.md).
+`story_entries_replace` / `story_entries_set` / `story_entries_set_many`; news owns the
+editorial rule that picks the lead copy, and the small `StoryEntry` table listings join on. So
+listings stay one indexed query and news never asks discovery anything
+(docs/decisions/0005-story-aware-listings.md).
 
 The lead rule, in order:
 1. an article an editor pinned to the home page;
@@ -143,6 +144,46 @@ def story_entries_set(*, story: int, article_ids: Sequence[int], gone: Sequence[
         new=_shown_entries((e.article_id, e.lead_id, e.source_count) for e in new),
     )
     return True
+
+
+def story_entries_set_many(*, stories: Mapping[int, Sequence[int]]) -> int:
+    """`story_entries_set` for many stories at once (story id -> its article ids, each article in
+    one of them): the same rows stored, in a few queries for all of them; the cached pages of
+    every article whose listing entry changed are made stale once. Returns how many stories
+    changed."""
+    touched = [a for members in stories.values() for a in members]
+    copies = _copies(touched)
+    new = {
+        story: _entries(story, found)
+        for story, members in stories.items()
+        if (found := [copies[a] for a in members if a in copies])
+    }
+    old_rows = {
+        e.article_id: (e.story, e.lead_id, e.source_count)
+        for e in StoryEntry.objects.filter(Q(article_id__in=touched) | Q(story__in=list(stories)))
+    }
+    changed: list[int] = []
+    old: dict[int, tuple[int, int]] = {}
+    for story, members in stories.items():
+        mine = set(members)
+        before = {a: row for a, row in old_rows.items() if a in mine or row[0] == story}
+        after = {e.article_id: (e.story, e.lead_id, e.source_count) for e in new.get(story, [])}
+        if before != after:
+            changed.append(story)
+            old.update({a: (lead, count) for a, (_, lead, count) in before.items()})
+    if not changed:
+        return 0
+    members = [a for story in changed for a in stories[story]]
+    entries = [e for story in changed for e in new.get(story, [])]
+    with transaction.atomic():
+        StoryEntry.objects.filter(Q(article_id__in=members) | Q(story__in=changed)).delete()
+        StoryEntry.objects.bulk_create(entries, batch_size=WRITE_BATCH)
+    _listings_purge(
+        changed={*old, *(e.article_id for e in entries)},
+        old=old,
+        new=_shown_entries((e.article_id, e.lead_id, e.source_count) for e in entries),
+    )
+    return len(changed)
 
 
 def _is_listed(article_id: int, entries: Mapping[int, tuple[int, int]]) -> bool:

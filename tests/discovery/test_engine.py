@@ -88,6 +88,19 @@ def test_incremental_candidates_are_the_rows_whose_floor_a_new_vector_beats():
     )
 
 
+def test_the_rows_a_batch_enters_are_those_any_of_its_vectors_enters(monkeypatch):
+    texts, _ = topic_texts(per_topic=40)  # more rows than a list's candidates
+    corpus = corpus_of(texts)
+    floors = np.asarray(engine.related_rows(corpus, range(len(texts))).floors)
+    batch = corpus.Z[[0, 40]]  # two of the three topics: each enters its own topic's lists
+    each = [set(engine.affected_rows(corpus, z, floors).tolist()) for z in batch]
+    one_by_one = each[0] | each[1]
+    monkeypatch.setattr(engine, "AFFECTED_CHUNK", 17)  # several chunks, the last one short
+    together = engine.affected_rows(corpus, batch, floors)
+    assert each[0] < one_by_one and each[1] < one_by_one and len(one_by_one) < len(texts)
+    assert together.tolist() == sorted(one_by_one)
+
+
 def story_index_add(index, key, text, model, published=0.0):
     X = model.sparse([text])
     return index.add(key, engine.minhash(text), X, model.dense(X)[0], published)

@@ -11,7 +11,14 @@ from taggit.models import Tag
 from masthead.discovery.services import article_update, index_rebuild
 from masthead.news import selectors
 from masthead.news.models import ArticlePage, ChannelPage, PinnedStory, StoryEntry
-from masthead.news.stories import Copy, headline_key, story_lead, story_leads_refresh
+from masthead.news.stories import (
+    Copy,
+    headline_key,
+    story_entries_set,
+    story_entries_set_many,
+    story_lead,
+    story_leads_refresh,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -186,3 +193,32 @@ def test_publishing_a_copy_keeps_the_story_listed_once(client, stories, make_art
     assert mine.story == entry.story and not mine.is_lead
     assert StoryEntry.objects.get(article=original).source_count == entry.source_count + 1
     assert copy.url not in listed(client, original.get_parent().url)
+
+
+def entry_rows() -> set[tuple]:
+    return set(StoryEntry.objects.values_list("article_id", "story", "lead_id", "source_count"))
+
+
+def test_many_stories_set_at_once_store_what_setting_them_one_by_one_stores(stories):
+    by_story: dict[int, list[int]] = {}
+    for article_id, story in sorted(stories.items()):
+        by_story.setdefault(story, []).append(article_id)
+    shared = sorted(s for s, members in by_story.items() if len(members) > 1)
+    single = sorted(s for s, members in by_story.items() if len(members) == 1)
+    moved = by_story[shared[0]][-1]
+    grouping = {
+        shared[0]: by_story[shared[0]][:-1],  # loses an article
+        shared[1]: by_story[shared[1]] + [moved] + by_story[single[0]],  # gains two
+        single[0]: [],  # emptied into the one above
+        single[1]: by_story[single[1]],  # unchanged
+    }
+    saved = list(StoryEntry.objects.all())
+    for story, members in grouping.items():
+        story_entries_set(story=story, article_ids=members)
+    one_by_one = entry_rows()
+    assert one_by_one != {(e.article_id, e.story, e.lead_id, e.source_count) for e in saved}
+    StoryEntry.objects.all().delete()
+    StoryEntry.objects.bulk_create(saved)
+    assert story_entries_set_many(stories=grouping) == 3
+    assert entry_rows() == one_by_one
+    assert story_entries_set_many(stories=grouping) == 0
