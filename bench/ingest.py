@@ -461,7 +461,9 @@ def screening(fresh_seeds: list[int], unseen: list[str]) -> None:
     for name, title, reason in examples:
         print(f"  held in {name} (a tuning part): {title!r}: {reason}")
     if unseen:
-        print("\n| clean corpus nobody tuned on (one article per line) | items | held | hold rate |")
+        print(
+            "\n| clean corpus nobody tuned on (one article per line) | items | held | hold rate |"
+        )
         print("|---|---:|---:|---:|")
     for spec in unseen:
         name, _, path = spec.rpartition("=")
