@@ -122,6 +122,19 @@ def ag_news() -> list[Text]:
     ]
 
 
+def plain_lines(path: Path) -> list[Text]:
+    """A plain-text corpus of one article per line, without titles (such as the Lee news corpus
+    of 348 Australian Broadcasting Corporation stories that gensim's test data carries)."""
+    if not path.exists():
+        raise DatasetMissing(f"{path} is absent")
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return [
+        Text(f"{path.stem}{i}", "", line.strip(), frozenset())
+        for i, line in enumerate(lines)
+        if line.strip()
+    ]
+
+
 @dataclass
 class Impression:
     user: str
