@@ -1,3 +1,4 @@
+import gc
 import os
 import sys
 
@@ -5,8 +6,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "masthead.settings")
 
 from django.conf import settings  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
+from django.urls import get_resolver  # noqa: E402
 
 if settings.MASTHEAD_SECRET_KEY_MISSING:
     # Refuse to serve at all rather than fail on the first request that signs something.
     sys.exit(f"masthead: {settings.SECRET_KEY_MISSING_MESSAGE}")
 application = get_wsgi_application()
+get_resolver().url_patterns  # the URL conf and the views' modules, loaded now
+# What is loaded by now (Django, Wagtail, the URL conf, every module) lives as long as the
+# process: keep it out of the cyclic garbage collector's scans. Otherwise a full collection walks
+# about 200,000 objects every few dozen requests, tens of milliseconds landing on one request.
+gc.freeze()
