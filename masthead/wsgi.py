@@ -12,7 +12,7 @@ if settings.MASTHEAD_SECRET_KEY_MISSING:
     # Refuse to serve at all rather than fail on the first request that signs something.
     sys.exit(f"masthead: {settings.SECRET_KEY_MISSING_MESSAGE}")
 application = get_wsgi_application()
-get_resolver().url_patterns  # the URL conf and the views' modules, loaded now
+get_resolver().url_patterns  # noqa: B018 (loads the URL conf and the views' modules now)
 # What is loaded by now (Django, Wagtail, the URL conf, every module) lives as long as the
 # process: keep it out of the cyclic garbage collector's scans. Otherwise a full collection walks
 # about 200,000 objects every few dozen requests, tens of milliseconds landing on one request.
