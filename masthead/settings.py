@@ -199,6 +199,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "masthead.news.middleware.SiteCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Admin writes: each page's search and reference index updates queued once per request.
+    "masthead.news.middleware.AdminIndexingMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Last, as django-axes requires: answers a locked-out login attempt with 429.

@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +48,19 @@ class IndexRow:
     story: int
     signature: np.ndarray  # uint32 MinHash values
     floor: float = 0.0  # LSA similarity of its last Related candidate
+
+
+@dataclass
+class StoredRows:
+    """Stored rows in publication order, as arrays: what a snapshot is brought up to date with
+    (everything but their text, which only new or changed rows need)."""
+
+    ids: np.ndarray  # int64 article ids
+    Z: np.ndarray  # LSA vectors, one row each
+    published: np.ndarray  # epoch seconds
+    channel_paths: list[str]
+    stories: np.ndarray
+    floors: np.ndarray
 
 
 class _Rows:
@@ -125,6 +138,7 @@ class CorpusIndex:
     """Rows in publication order; `row_of(article_id)` names them."""
 
     ARRAYS = ("ids", "Z", "published", "story", "floors", "channel", "signatures")
+    MOVING = ("story", "floors")  # what changes without a row's text changing
 
     def __init__(self, model: engine.Model, *, model_id: int, exact_below: int = ann.EXACT_BELOW):
         self.model, self.model_id = model, model_id
@@ -150,7 +164,10 @@ class CorpusIndex:
         )
         self._bands: ann.SignatureBands | None = None
         self._classifier: engine.ChannelClassifier | None = None
-        self.changes = 0  # rows added, replaced or dropped since the last save or load
+        self.changes = 0  # rows added, replaced, dropped or caught up since the last save or load
+        # The snapshot this index was loaded from while its files still hold every row as it is
+        # here (stories and floors aside): a new snapshot links them instead of writing them.
+        self._source: Path | None = None
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -182,6 +199,16 @@ class CorpusIndex:
         if self._row_of is None:
             self._row_of = {int(i): r for r, i in enumerate(self._get("ids"))}
         return self._row_of.get(article_id)
+
+    def rows_of(self, article_ids: np.ndarray) -> np.ndarray:
+        """The rows of many articles at once (-1 for those the index does not hold)."""
+        ids = self._get("ids")
+        if not len(ids):
+            return np.full(len(article_ids), -1, np.int64)
+        order = np.argsort(ids, kind="stable")
+        at = np.searchsorted(ids, article_ids, sorter=order).clip(max=len(ids) - 1)
+        rows = order[at]
+        return np.where(ids[rows] == article_ids, rows, -1)
 
     def article_id(self, row: int) -> int:
         return int(self._arrays["ids"][row])
@@ -414,6 +441,7 @@ class CorpusIndex:
             self.vectors.build(self._get("ids"), self._get("Z"))
         else:
             self.vectors.add(ids, Z, size=self._size)
+        self._source = None
         self._changed(n, appended=True)
 
     def replace(self, row: int, new: IndexRow) -> None:
@@ -436,6 +464,7 @@ class CorpusIndex:
         # The story index keeps the article's first text: an edit does not move it to
         # another story.
         self.vectors.add(np.array([new.article_id]), new.z, size=self._size)
+        self._source = None
         self._changed(1)
 
     def drop(self, row: int) -> None:
@@ -449,6 +478,7 @@ class CorpusIndex:
         self._tags.rebuilt(self._tags.matrix[keep])
         self._tag_df = None
         self._row_of = None
+        self._source = None
         self._changed(1)
 
     def story_relabel(self, old: int, new: int) -> None:
@@ -475,9 +505,44 @@ class CorpusIndex:
         self._stories = None  # rebuilt from the rows when next needed
         self._changed(1)
 
-    def floors_set(self, rows: Sequence[int], floors: Sequence[float]) -> None:
+    def floors_set(
+        self, rows: Sequence[int] | np.ndarray, floors: Sequence[float] | np.ndarray
+    ) -> None:
         self._arrays["floors"] = _writable(self._arrays["floors"])
         self._arrays["floors"][np.asarray(rows, np.int64)] = floors
+
+    def catch_up(self, stored: StoredRows, read: Callable[[list[int]], list[IndexRow]]) -> None:
+        """Bring the rows up to date with `stored` (the rows written since a snapshot): compared
+        as arrays, so rows whose lists alone changed (most) cost no per-row work. New articles and
+        changed texts are read in full through `read` (ids in, rows out in publication order);
+        stories and floors are set in place."""
+        rows = self.rows_of(stored.ids)
+        known = rows >= 0
+        codes = np.array([self._columns.channel_code.get(p, -1) for p in stored.channel_paths])
+        at = rows[known]
+        same = (
+            np.all(self._get("Z")[at] == stored.Z[known], axis=1)
+            & (self._get("published")[at] == stored.published[known])
+            & (self._get("channel")[at] == codes[known])
+        )
+        reread = set(stored.ids[known][~same].tolist()) | set(stored.ids[~known].tolist())
+        if reread:
+            for new in read(sorted(reread)):
+                row = self.row_of(new.article_id)
+                if row is None:
+                    self.add([new])
+                else:
+                    self.replace(row, new)
+            rows = self.rows_of(stored.ids)
+        held = rows >= 0  # all of them, unless a profile went between the two reads
+        rows, stories = rows[held], stored.stories[held]
+        moved = self._get("story")[rows] != stories
+        if moved.any():  # merged by the clusterer or the desk
+            story = self._arrays["story"] = _writable(self._arrays["story"])
+            story[rows[moved]] = stories[moved]
+            self._stories = None  # rebuilt from the rows when next needed
+        self.floors_set(rows, stored.floors[held])
+        self.changes += len(rows)
 
     def _tag_rows(self, tags: list[list[tuple[int, str]]]) -> sp.csr_matrix:
         cols = [self._columns.tags(t) for t in tags]
@@ -503,13 +568,11 @@ class CorpusIndex:
         root.mkdir(parents=True, exist_ok=True)
         target = root / f"index-{time.time_ns()}-{os.getpid()}"
         target.mkdir()
-        for name in self.ARRAYS:
-            np.save(target / f"{name}.npy", self._get(name))
-        for prefix, rows in (("X", self._X), ("tags", self._tags)):
-            np.save(target / f"{prefix}_indptr.npy", rows.indptr[: rows.n + 1])
-            np.save(target / f"{prefix}_indices.npy", rows.indices[: rows.nnz])
-            np.save(target / f"{prefix}_data.npy", rows.data[: rows.nnz])
-        self.vectors.save(target / "vectors.faiss")
+        if self._source is not None and self._linked(self._source, target):
+            for name in self.MOVING:
+                np.save(target / f"{name}.npy", self._get(name))
+        else:
+            self._write(target)
         meta = {
             "mark": mark,
             "model_id": self.model_id,
@@ -527,7 +590,31 @@ class CorpusIndex:
         os.replace(link, root / "current")
         self._prune(root, keep=target)
         self.changes = 0
+        self._source = target
         return target
+
+    def _write(self, target: Path) -> None:
+        for name in self.ARRAYS:
+            np.save(target / f"{name}.npy", self._get(name))
+        for prefix, rows in (("X", self._X), ("tags", self._tags)):
+            np.save(target / f"{prefix}_indptr.npy", rows.indptr[: rows.n + 1])
+            np.save(target / f"{prefix}_indices.npy", rows.indices[: rows.nnz])
+            np.save(target / f"{prefix}_data.npy", rows.data[: rows.nnz])
+        self.vectors.save(target / "vectors.faiss")
+
+    def _linked(self, source: Path, target: Path) -> bool:
+        """Hard-link the files of `source` that still hold this index's rows into `target`
+        (everything but the stories and floors): a snapshot after the lists changed costs a few
+        small files, not a copy of the corpus. False when the files cannot be linked."""
+        try:
+            for path in source.iterdir():
+                if path.name != "meta.json" and path.stem not in self.MOVING:
+                    os.link(path, target / path.name)
+        except OSError:
+            for path in target.iterdir():
+                path.unlink()
+            return False
+        return True
 
     @staticmethod
     def _prune(root: Path, *, keep: Path) -> None:
@@ -579,6 +666,7 @@ class CorpusIndex:
         index._row_of = None
         index._stories = None
         index.vectors.load(source / "vectors.faiss")
+        index._source = source
         return index
 
 

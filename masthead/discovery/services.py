@@ -32,7 +32,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from masthead.discovery import ann, embeddings, engine
-from masthead.discovery.corpus_index import CorpusIndex, IndexRow
+from masthead.discovery.corpus_index import CorpusIndex, IndexRow, StoredRows
 from masthead.discovery.desk import story_pins
 from masthead.discovery.models import ArticleProfile, TextModel
 from masthead.engagement.models import ReaderView
@@ -189,17 +189,7 @@ def _snapshot_open(model: engine.Model, mark: dict) -> CorpusIndex | None:
         changed = changed.filter(updated_at__gt=since)
     if changed.count() > max(SNAPSHOT_AFTER, index.size // 10):
         return None  # reading most profiles anyway: load them in order instead
-    for profile in changed.order_by("published_at", "article_id"):
-        row = _profile_row(profile, _tags_of([profile.article_id]).get(profile.article_id, []))
-        at = index.row_of(profile.article_id)
-        if at is None:
-            index.add([row])
-            at = index.size - 1
-        elif not _same_content(index, at, row):
-            index.replace(at, row)
-        if index.corpus.story[at] != row.story:  # merged by the clusterer or the desk
-            index.story_set(at, row.story)
-        index.floors_set([at], [profile.related_floor])
+    index.catch_up(_stored_rows(changed, index.model.dimensions), read=_profile_rows)
     if index.size != mark["size"]:
         stored = set(ArticleProfile.objects.values_list("article_id", flat=True))
         for article_id in [int(i) for i in index.corpus.ids if int(i) not in stored]:
@@ -209,13 +199,28 @@ def _snapshot_open(model: engine.Model, mark: dict) -> CorpusIndex | None:
     return index
 
 
-def _same_content(index: CorpusIndex, row: int, new: IndexRow) -> bool:
-    """Whether a re-read profile only had its lists updated (the common case)."""
-    return bool(
-        np.array_equal(index.corpus.Z[row], new.z)
-        and index.corpus.published[row] == new.published
-        and index.channel_of(row) == new.channel_path
+def _stored_rows(profiles: models.QuerySet[ArticleProfile], dims: int) -> StoredRows:
+    """`profiles` in publication order as arrays, without their texts."""
+    fields = ("article_id", "vector", "published_at", "channel_path", "story", "related_floor")
+    rows = list(profiles.order_by("published_at", "article_id").values_list(*fields))
+    return StoredRows(
+        ids=np.array([r[0] for r in rows], np.int64),
+        Z=np.frombuffer(b"".join(bytes(r[1]) for r in rows), np.float32).reshape(-1, dims),
+        published=np.array([r[2].timestamp() for r in rows]),
+        channel_paths=[r[3] for r in rows],
+        stories=np.array([r[4] for r in rows], np.int64),
+        floors=np.array([r[5] for r in rows], np.float32),
     )
+
+
+def _profile_rows(article_ids: list[int]) -> list[IndexRow]:
+    """The stored rows of these articles in full, in publication order."""
+    tags = _tags_of(article_ids)
+    profiles = ArticleProfile.objects.filter(article_id__in=article_ids)
+    return [
+        _profile_row(p, tags.get(p.article_id, []))
+        for p in profiles.order_by("published_at", "article_id")
+    ]
 
 
 def _tags_of(ids: list[int] | None = None) -> dict[int, list[tuple[int, str]]]:

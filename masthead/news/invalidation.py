@@ -4,8 +4,8 @@ unpublished, moved or deleted.
 An article's own key reaches every page that shows it (its page, listing cards, other articles'
 lists). Listings that may gain or lose it (its channels, the site-wide latest, its tags, the
 sitemaps) are purged only when its listing facts change: first publication, unpublishing, a new
-date, channel or tag set. The facts of the last purge are kept in the cache for the comparison;
-when they are missing, the listings are purged to be safe.
+date, channel or tag set. The facts of the last purge are kept in the cache for the comparison
+once the change commits; when they are missing, the listings are purged to be safe.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.db import transaction
 from wagtail.models import Page
 
 from masthead.batching import collected
@@ -144,7 +145,7 @@ def articles_published(articles: list[ArticlePage]) -> None:
         keys |= {article_key(article.pk), lists_key(article.pk)}
         if before != new:
             keys |= new.keys() | (before.keys() if before else set())
-    cache.set_many({FACTS_PREFIX + str(pk): found for pk, found in facts.items()}, timeout=None)
+    _facts_keep({FACTS_PREFIX + str(pk): found for pk, found in facts.items()})
     keys_purge(keys)
 
 
@@ -160,8 +161,14 @@ def article_published(article: ArticlePage) -> None:
     keys = {article_key(article.pk), lists_key(article.pk), SITEMAP, SEARCH}
     if old != new:
         keys |= new.keys() | (old.keys() if old else set())
-    cache.set(FACTS_PREFIX + str(article.pk), new, timeout=None)
+    _facts_keep({FACTS_PREFIX + str(article.pk): new})
     keys_purge(keys)
+
+
+def _facts_keep(facts: dict[str, ListingFacts]) -> None:
+    """Remember the facts once the change commits: kept from a write that rolls back, they
+    would match a later publish of the same id and date, which would then skip its listings."""
+    transaction.on_commit(lambda: cache.set_many(facts, timeout=None))
 
 
 def article_gone(article: ArticlePage) -> None:

@@ -24,10 +24,12 @@ from masthead.news.cache import (
     keys_record,
     purges_synced,
 )
+from masthead.news.indexing import index_updates_batched
 
+ADMIN_PREFIX = "/admin/"
 # Paths that are never public pages: the admin, and anything personal or per-request.
 PRIVATE_PREFIXES = (
-    "/admin/",
+    ADMIN_PREFIX,
     "/django-admin/",
     "/static/",
     "/media/",
@@ -167,6 +169,20 @@ class SiteCacheMiddleware:
         site = copy.copy(site) if site is not None else None
         setattr(request, "_wagtail_site", site)  # where Site.find_for_request looks first  # noqa: B010
         return self.get_response(request)
+
+
+class AdminIndexingMiddleware:
+    """An admin request (one publish saves its page three times) queues each page's search and
+    reference index updates once, as it ends (`indexing.index_updates_batched`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method in ("GET", "HEAD") or not request.path.startswith(ADMIN_PREFIX):
+            return self.get_response(request)
+        with index_updates_batched():
+            return self.get_response(request)
 
 
 def _site_for_request(request: HttpRequest) -> Site | None:

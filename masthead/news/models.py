@@ -44,8 +44,20 @@ class ServedPage(Page):
     """Serving without Wagtail's per-request view-restriction queries while the site has no
     restricted page (the usual case for a news site); with any, Wagtail's own check runs."""
 
+    # Masthead queues the page's index updates itself, once per page per admin request
+    # (news/indexing.py); modelsearch's handler would queue one on every save.
+    search_auto_update = False
+
     class Meta:
         abstract = True
+
+    def save(self, *args, **kwargs):
+        # Imported here: Wagtail's signal and task modules read the page model when imported,
+        # which they cannot while this module is loading.
+        from masthead.news.indexing import page_saving
+
+        with page_saving(self):
+            return super().save(*args, **kwargs)
 
     def get_view_restrictions(self):
         if not selectors.site_has_view_restrictions():

@@ -176,7 +176,8 @@ def channel_list_sections(*, home: models.HomePage, size: int = SECTION_SIZE) ->
 
 def home_list_shown(*, home: models.HomePage) -> tuple[list[int], list[int]]:
     """The articles and stories the home page's Top stories and sections show, so its other
-    lists (Ranking) can leave them out; cached until the content changes."""
+    lists (Ranking) can leave them out; cached until the listings or an article they show
+    changes (a regrouping purges the article's key, so its story here follows)."""
 
     def shown() -> tuple[list[int], list[int]]:
         ids = [a.pk for a in home_list_top_stories(home=home)]
@@ -186,8 +187,9 @@ def home_list_shown(*, home: models.HomePage) -> tuple[list[int], list[int]]:
         )
         return ids, stories
 
-    key = f"home-shown:{content_generation()}:{home.pk}"
-    found: tuple[list[int], list[int]] = cache.get_or_set(key, shown, timeout=600) or ([], [])
+    found: tuple[list[int], list[int]] = cached_with_keys(
+        f"home-shown:{home.pk}", shown, timeout=LISTING_CACHE_SECONDS
+    )
     return found
 
 

@@ -1,5 +1,8 @@
 import io
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 from django.core.management import call_command
@@ -106,3 +109,24 @@ def test_generate_reports_progress_as_plain_lines_into_a_file(db, home):
     text = out.getvalue()
     assert "Articles: 5/5 (100%)" in text
     assert re.search(r"^Related: \d[\d,]*/\d[\d,]* \(100%\)", text, re.M)
+
+
+def test_generate_without_discovery_does_not_load_discovery_services():
+    """They import scikit-learn, faiss and datasketch: seconds of CPU a bulk import without the
+    rebuild does not need."""
+    probe = (
+        "import sys, django; django.setup();"
+        "from django.core.management import load_command_class;"
+        "load_command_class('masthead.demo', 'generate');"
+        "print(sorted(m for m in ('masthead.discovery.services', 'sklearn', 'faiss')"
+        " if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

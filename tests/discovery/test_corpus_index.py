@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from masthead.discovery import engine
-from masthead.discovery.corpus_index import CorpusIndex, IndexRow
+from masthead.discovery.corpus_index import CorpusIndex, IndexRow, StoredRows
 
 TEXTS = [
     "Copper futures climbed in London as smelters cut output",
@@ -112,6 +112,60 @@ def test_saving_again_keeps_two_snapshots_and_points_current_at_the_newest(model
     assert (tmp_path / "current").resolve() == paths[-1]
     assert sorted(p.name for p in tmp_path.glob("index-*")) == sorted(p.name for p in paths[1:])
     assert CorpusIndex.snapshot_meta(tmp_path)["mark"] == {"last": "2"}
+
+
+def stored(rows: list[IndexRow]) -> StoredRows:
+    return StoredRows(
+        ids=np.array([r.article_id for r in rows], np.int64),
+        Z=np.vstack([r.z for r in rows]),
+        published=np.array([r.published for r in rows]),
+        channel_paths=[r.channel_path for r in rows],
+        stories=np.array([r.story for r in rows], np.int64),
+        floors=np.array([r.floor for r in rows], np.float32),
+    )
+
+
+def test_catching_up_reads_in_full_only_new_and_edited_rows_and_equals_a_rebuild(model, tmp_path):
+    rows = [make_row(model, i, t) for i, t in enumerate(TEXTS)]
+    built(model, rows[:6]).save(tmp_path, mark={"last": ""})
+    opened = CorpusIndex.load(tmp_path, model)
+    relisted = [make_row(model, i, TEXTS[i]) for i in (0, 2)]
+    relisted[0].floor, relisted[1].floor = 0.25, 0.5  # their Related lists were written again
+    merged = make_row(model, 4, TEXTS[4], story=5)  # the clusterer merged its story
+    edited = make_row(model, 1, "Storms and strikes shut copper smelters on the coast")
+    since = sorted([*relisted, merged, edited, *rows[6:]], key=lambda r: r.published)
+    asked: list[list[int]] = []
+
+    def read(ids: list[int]) -> list[IndexRow]:
+        asked.append(ids)
+        return [r for r in since if r.article_id in ids]
+
+    opened.catch_up(stored(since), read=read)
+
+    assert asked == [sorted([edited.article_id, *(r.article_id for r in rows[6:])])]
+    expected = [*rows[:6], *rows[6:]]
+    expected[0], expected[1], expected[2], expected[4] = relisted[0], edited, relisted[1], merged
+    same(opened, built(model, expected))
+    assert opened.floors.tolist() == [r.floor for r in expected]
+
+
+def test_a_snapshot_after_only_lists_changed_links_the_rows_of_the_one_it_was_opened_from(
+    model, tmp_path
+):
+    rows = [make_row(model, i, t) for i, t in enumerate(TEXTS)]
+    first = built(model, rows).save(tmp_path, mark={"last": "1"})
+    opened = CorpusIndex.load(tmp_path, model)
+    relisted = make_row(model, 3, TEXTS[3], story=2)
+    relisted.floor = 0.75
+    opened.catch_up(stored([relisted]), read=lambda ids: [])
+
+    second = opened.save(tmp_path, mark={"last": "2"})
+
+    assert (second / "Z.npy").stat().st_ino == (first / "Z.npy").stat().st_ino
+    assert (second / "story.npy").stat().st_ino != (first / "story.npy").stat().st_ino
+    reopened = CorpusIndex.load(tmp_path, model)
+    same(reopened, opened)
+    assert reopened.corpus.story[3] == 2 and reopened.floors[3] == np.float32(0.75)
 
 
 def test_near_copies_are_found_through_banded_signatures(model):

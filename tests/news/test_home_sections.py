@@ -1,10 +1,12 @@
 """The home page caches each channel's section on its own: a publish rebuilds only what it changes."""
 
 import re
+import time
 
 from django.core.cache import cache
 
 from masthead.news import selectors
+from masthead.news.cache import CLOCK_SKEW_SECONDS, article_key
 from masthead.news.models import ArticlePage, ChannelPage, HomePage
 from masthead.news.selectors import SECTION_SIZE, TOP_STORIES
 
@@ -98,3 +100,36 @@ def test_editing_a_headline_refreshes_the_section_that_shows_it(client, home):
     article.save_revision().publish()
 
     assert "A corrected headline for the section" in sections_html(client)[section.channel.pk]
+
+
+def test_what_the_home_page_shows_follows_a_publish_and_an_unpublish(home, make_article):
+    ids, _ = selectors.home_list_shown(home=home)
+    article = make_article(title="Nickel miners return to work in Sudbury")
+    assert article.pk not in ids
+
+    ids, stories = selectors.home_list_shown(home=home)
+    assert ids[0] == article.pk
+
+    article.unpublish()
+    ids, _ = selectors.home_list_shown(home=home)
+    assert article.pk not in ids
+
+
+def test_what_the_home_page_shows_stays_cached_when_an_article_it_does_not_show_changes(
+    home, django_capture_on_commit_callbacks
+):
+    ids, _ = selectors.home_list_shown(home=home)
+    read = cache.get(f"home-shown:{home.pk}").keys  # with the listings' spare stories
+    elsewhere = next(
+        a for a in ArticlePage.objects.live().order_by("pk") if article_key(a.pk) not in read
+    )
+    with django_capture_on_commit_callbacks(execute=True):  # its listing facts are kept
+        elsewhere.save_revision().publish()
+    time.sleep(CLOCK_SKEW_SECONDS)
+    selectors.home_list_shown(home=home)
+    built = built_at(f"home-shown:{home.pk}")
+
+    elsewhere.save_revision().publish()  # an edit: no listing gains or loses it
+
+    assert selectors.home_list_shown(home=home)[0] == ids
+    assert built_at(f"home-shown:{home.pk}") == built

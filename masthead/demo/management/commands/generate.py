@@ -3,7 +3,6 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from masthead.demo.services import corpus_generate, generate_processes
-from masthead.discovery.services import index_rebuild
 from masthead.news.models import ArticlePage
 from masthead.progress import Progress, StageProgress
 
@@ -75,6 +74,10 @@ class Command(BaseCommand):
             f"({report.per_second:,.0f} articles/s){size}."
         )
         if not no_discovery:
+            # Imported here: discovery's services bring scikit-learn, faiss and datasketch
+            # (seconds of CPU), which `--no-discovery` runs do not need.
+            from masthead.discovery.services import index_rebuild
+
             started = time.perf_counter()
             stages = StageProgress(self.stdout)
             result = index_rebuild(progress=stages)
