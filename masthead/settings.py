@@ -191,6 +191,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "masthead.news.middleware.SecurityHeadersMiddleware",
     "masthead.api.middleware.ApiLimitsMiddleware",
+    "masthead.news.middleware.NulRefusalMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "masthead.news.middleware.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

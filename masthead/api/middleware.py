@@ -1,5 +1,7 @@
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from masthead.news.middleware import has_nul
+
 # The API takes small JSON documents; anything bigger is refused before it is read.
 MAX_BODY = 16 * 1024
 
@@ -18,6 +20,8 @@ class ApiLimitsMiddleware:
                 return JsonResponse({"error": "bad Content-Length"}, status=400)
             if length > MAX_BODY:
                 return JsonResponse({"error": f"body larger than {MAX_BODY} bytes"}, status=413)
+            if has_nul(request):  # PostgreSQL refuses it in any text; never a 500
+                return JsonResponse({"error": "NUL characters are not accepted"}, status=422)
             response = self.get_response(request)
             if response.status_code == 404 and "json" not in response.get("Content-Type", ""):
                 return JsonResponse({"error": "not found"}, status=404)  # no route: same shape

@@ -8,7 +8,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.cache import patch_cache_control
 from wagtail.models import Site
 
@@ -190,6 +190,30 @@ def _site_for_request(request: HttpRequest) -> Site | None:
     if site is not None:
         site.root_page = site.root_page.specific
     return site
+
+
+def has_nul(request: HttpRequest) -> bool:
+    """Whether the path or a query parameter carries a NUL character, which no page, slug or
+    search term holds and which PostgreSQL refuses in any text it is sent."""
+    if "\x00" in request.path:
+        return True
+    query = request.META.get("QUERY_STRING", "")
+    if "%00" not in query and "\x00" not in query:
+        return False
+    return any("\x00" in key or "\x00" in "".join(values) for key, values in request.GET.lists())
+
+
+class NulRefusalMiddleware:
+    """A clear 400 for a request with a NUL in its path or query, before a view sends it to the
+    database (the API answers its own requests with a 422 in its error shape, earlier)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if has_nul(request):
+            return HttpResponseBadRequest("NUL characters are not accepted in a URL.")
+        return self.get_response(request)
 
 
 class SecurityHeadersMiddleware:

@@ -53,6 +53,29 @@ def test_numbers_a_database_cannot_hold_are_never_a_server_error(client, home, p
     assert client.get(path, HTTP_USER_AGENT=BROWSER).status_code == status
 
 
+@pytest.mark.parametrize(
+    "path,status",
+    [
+        ("/api/v1/ranking?channel=%00", 422),
+        ("/api/v1/articles?tag=a%00b", 422),
+        ("/api/v1/articles?channel=%00", 422),
+        ("/api/v1/tags?prefix=%00", 422),
+        ("/api/v1/search?q=markets%00", 422),
+        ("/search/?q=markets&channel=%00", 400),
+        ("/search/?q=%00", 400),
+        ("/tags/a%00b/", 400),
+        ("/markets%00/", 400),
+    ],
+)
+def test_a_nul_character_in_a_url_is_refused_never_a_server_error(client, home, path, status):
+    """PostgreSQL refuses NUL in any text it is sent: a query or slug carrying one must stop at
+    the door, with the API's own error shape on the API."""
+    response = client.get(path, HTTP_USER_AGENT=BROWSER)
+    assert response.status_code == status
+    if path.startswith("/api/"):
+        assert set(response.json()) == {"error"}
+
+
 def test_a_validation_error_names_the_field(client, home):
     response = client.post(
         "/api/v1/events",
