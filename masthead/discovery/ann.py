@@ -39,6 +39,11 @@ class VectorIndex:
             self._graph, self._stored = faiss.read_index(str(self._stored)), None
         return self._graph
 
+    @property
+    def has_graph(self) -> bool:
+        """Whether there is a graph, read or still in its file (without reading it)."""
+        return self._graph is not None or self._stored is not None
+
     @graph.setter
     def graph(self, value: Any) -> None:
         self._graph, self._stored = value, None

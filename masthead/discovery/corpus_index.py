@@ -139,6 +139,7 @@ class CorpusIndex:
 
     ARRAYS = ("ids", "Z", "published", "story", "floors", "channel", "signatures")
     MOVING = ("story", "floors")  # what changes without a row's text changing
+    ROW_PARTS = ("indptr", "indices", "data")  # the files of each sparse row set (X, tags)
 
     def __init__(self, model: engine.Model, *, model_id: int, exact_below: int = ann.EXACT_BELOW):
         self.model, self.model_id = model, model_id
@@ -606,10 +607,15 @@ class CorpusIndex:
         """Hard-link the files of `source` that still hold this index's rows into `target`
         (everything but the stories and floors): a snapshot after the lists changed costs a few
         small files, not a copy of the corpus. False when the files cannot be linked."""
+        # Named, not listed: a snapshot another process is pruning lists fewer files, and a
+        # missing one must fail the link (and fall back to a full write), not be left out.
+        names = [f"{name}.npy" for name in self.ARRAYS if name not in self.MOVING]
+        names += [f"{prefix}_{part}.npy" for prefix in ("X", "tags") for part in self.ROW_PARTS]
+        if self.vectors.has_graph:
+            names.append("vectors.faiss")
         try:
-            for path in source.iterdir():
-                if path.name != "meta.json" and path.stem not in self.MOVING:
-                    os.link(path, target / path.name)
+            for name in names:
+                os.link(source / name, target / name)
         except OSError:
             for path in target.iterdir():
                 path.unlink()

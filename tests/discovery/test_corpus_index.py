@@ -168,6 +168,24 @@ def test_a_snapshot_after_only_lists_changed_links_the_rows_of_the_one_it_was_op
     assert reopened.corpus.story[3] == 2 and reopened.floors[3] == np.float32(0.75)
 
 
+def test_a_snapshot_whose_source_lost_a_file_is_written_in_full_not_left_without_it(
+    model, tmp_path
+):
+    """Another process pruning the source snapshot part-way must not leave a snapshot that
+    lacks a file: the link fails and the index writes every file itself."""
+    rows = [make_row(model, i, t) for i, t in enumerate(TEXTS)]
+    first = built(model, rows).save(tmp_path, mark={"last": "1"})
+    opened = CorpusIndex.load(tmp_path, model)
+    relisted = make_row(model, 3, TEXTS[3], story=2)
+    opened.catch_up(stored([relisted]), read=lambda ids: [])
+    (first / "Z.npy").unlink()  # the open index keeps its memory map of it
+
+    second = opened.save(tmp_path, mark={"last": "2"})
+
+    assert (second / "Z.npy").exists()
+    same(CorpusIndex.load(tmp_path, model), opened)
+
+
 def test_near_copies_are_found_through_banded_signatures(model):
     index = built(model, [make_row(model, i, t) for i, t in enumerate(TEXTS)])
     copy = engine.minhash(TEXTS[2] + " today")
