@@ -193,9 +193,10 @@ def _site_for_request(request: HttpRequest) -> Site | None:
 
 
 def has_nul(request: HttpRequest) -> bool:
-    """Whether the path or a query parameter carries a NUL character, which no page, slug or
-    search term holds and which PostgreSQL refuses in any text it is sent."""
-    if "\x00" in request.path:
+    """Whether the path, a query parameter or a cookie (a session key, say) carries a NUL
+    character, which no page, slug, search term or key holds and which PostgreSQL refuses in any
+    text it is sent."""
+    if "\x00" in request.path or any("\x00" in value for value in request.COOKIES.values()):
         return True
     query = request.META.get("QUERY_STRING", "")
     if "%00" not in query and "\x00" not in query:
@@ -204,15 +205,15 @@ def has_nul(request: HttpRequest) -> bool:
 
 
 class NulRefusalMiddleware:
-    """A clear 400 for a request with a NUL in its path or query, before a view sends it to the
-    database (the API answers its own requests with a 422 in its error shape, earlier)."""
+    """A clear 400 for a request with a NUL in its path, query or cookies, before a view sends it
+    to the database (the API answers its own requests with a 422 in its error shape, earlier)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if has_nul(request):
-            return HttpResponseBadRequest("NUL characters are not accepted in a URL.")
+            return HttpResponseBadRequest("NUL characters are not accepted in a URL or cookie.")
         return self.get_response(request)
 
 

@@ -76,6 +76,13 @@ def test_a_nul_character_in_a_url_is_refused_never_a_server_error(client, home, 
         assert set(response.json()) == {"error"}
 
 
+@pytest.mark.parametrize("path,status", [("/admin/", 400), ("/api/v1/ranking", 422)])
+def test_a_nul_character_in_a_cookie_is_refused_never_a_server_error(client, home, path, status):
+    cookie = 'sessionid="\\000abcdefghij"'  # Django decodes the octal escape to a NUL
+    response = client.get(path, HTTP_USER_AGENT=BROWSER, HTTP_COOKIE=cookie)
+    assert response.status_code == status
+
+
 def test_a_validation_error_names_the_field(client, home):
     response = client.post(
         "/api/v1/events",
