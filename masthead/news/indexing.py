@@ -17,6 +17,7 @@ from contextvars import ContextVar
 
 from django.db import models
 from modelsearch.tasks import insert_or_update_object_task
+from wagtail.models import Page
 from wagtail.signal_handlers import (
     disable_reference_index_auto_update,
     reference_index_auto_update_disabled,
@@ -59,8 +60,17 @@ def index_updates_batched() -> Iterator[None]:
         with collected(_pending, dict) as pending:
             yield
     finally:
-        for key, references in (pending or {}).items():  # None inside an outer block
-            _queue(key, references=references)
+        if pending:  # None inside an outer block
+            # A page whose saves all rolled back is not there to index: a task would only fail.
+            there = {
+                str(pk)
+                for pk in Page.objects.filter(pk__in=[key[2] for key in pending]).values_list(
+                    "pk", flat=True
+                )
+            }
+            for key, references in pending.items():
+                if key[2] in there:
+                    _queue(key, references=references)
 
 
 def _queue(key: Key, *, references: bool) -> None:

@@ -5,11 +5,13 @@ from collections import Counter
 import pytest
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
 from django_tasks.signals import task_enqueued
 from wagtail.models import Page
 from wagtail.search.models import IndexEntry
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
 
+from masthead.news.indexing import index_updates_batched
 from masthead.news.models import ArticlePage
 
 INDEX_TASKS = {"insert_or_update_object_task", "update_reference_index_task"}
@@ -73,3 +75,22 @@ def test_a_deleted_article_leaves_the_search_index(make_article):
     article.delete()
 
     assert not entries.exists()
+
+
+def test_a_page_created_in_a_request_that_rolls_back_queues_no_index_update(make_article):
+    """Inside an admin request's batch, a page whose creation rolls back leaves nothing to
+    index: it is gone, and a task for it would only fail."""
+    queued: list[tuple] = []
+
+    def note(sender, task_result, **kwargs) -> None:
+        if task_result.task.name in INDEX_TASKS:
+            queued.append(tuple(task_result.args))
+
+    task_enqueued.connect(note, dispatch_uid="test-indexing-rollback")
+    try:
+        with index_updates_batched(), pytest.raises(RuntimeError), transaction.atomic():
+            make_article(title="Quillwort exports halted at the border")
+            raise RuntimeError("the request fails after the save")
+    finally:
+        task_enqueued.disconnect(dispatch_uid="test-indexing-rollback")
+    assert queued == []
