@@ -123,6 +123,9 @@ class Section:
 
 # Cached listings live until a key they recorded is purged; the timeout only bounds memory.
 LISTING_CACHE_SECONDS = 6 * 3600
+# What the home page shows, for its Ranking to leave out: its story ids follow a regrouping only
+# when that changes a lead or a count (which purges), so they are also read again every 10 minutes.
+SHOWN_CACHE_SECONDS = 600
 
 
 def home_list_top_stories(*, home: models.HomePage) -> list[models.ArticlePage]:
@@ -177,7 +180,7 @@ def channel_list_sections(*, home: models.HomePage, size: int = SECTION_SIZE) ->
 def home_list_shown(*, home: models.HomePage) -> tuple[list[int], list[int]]:
     """The articles and stories the home page's Top stories and sections show, so its other
     lists (Ranking) can leave them out; cached until the listings or an article they show
-    changes (a regrouping purges the article's key, so its story here follows)."""
+    changes, and for at most `SHOWN_CACHE_SECONDS`."""
 
     def shown() -> tuple[list[int], list[int]]:
         ids = [a.pk for a in home_list_top_stories(home=home)]
@@ -188,7 +191,7 @@ def home_list_shown(*, home: models.HomePage) -> tuple[list[int], list[int]]:
         return ids, stories
 
     found: tuple[list[int], list[int]] = cached_with_keys(
-        f"home-shown:{home.pk}", shown, timeout=LISTING_CACHE_SECONDS
+        f"home-shown:{home.pk}", shown, timeout=SHOWN_CACHE_SECONDS
     )
     return found
 
