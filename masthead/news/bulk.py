@@ -94,7 +94,12 @@ def _tags_by_name(names: Iterable[str]) -> dict[str, Tag]:
         if not missing:
             return found
         slugs = _slugs_free(missing)
-        new = [Tag(name=name, slug=slugs[name]) for name in missing]
+        # In slug order: a tag row takes two unique entries (name and slug), and two writers
+        # inserting in name order could each wait on a slug the other holds (a deadlock).
+        new = [
+            Tag(name=name, slug=slugs[name])
+            for name in sorted(missing, key=lambda name: slugs[name])
+        ]
         Tag.objects.bulk_create(new, ignore_conflicts=True)
         found.update({tag.name.lower(): tag for tag in Tag.objects.filter(name__in=missing)})
     raise RuntimeError(f"tags not created after {TAG_ATTEMPTS} attempts: {missing}")

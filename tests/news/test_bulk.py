@@ -172,3 +172,13 @@ def test_a_tag_another_writer_creates_at_the_same_moment_is_read_back_not_duplic
     found = bulk._tags_by_name(["Copper", "Zinc"])
     assert found["copper"] == Tag.objects.get(name="Copper")
     assert Tag.objects.filter(name__in=["Copper", "Zinc"]).count() == 2
+
+
+def test_new_tags_are_inserted_in_slug_order_so_two_writers_never_wait_on_each_other_crosswise(
+    db,
+):
+    """A tag row takes a name and a slug entry; inserting in name order ("C-d" sorts before
+    "a b") would let two writers each hold a slug the other is about to take."""
+    found = bulk._tags_by_name(["C-d", "a b"])
+    assert found["a b"].slug == "a-b" and found["c-d"].slug == "c-d"
+    assert found["a b"].pk < found["c-d"].pk
