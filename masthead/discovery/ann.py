@@ -33,16 +33,16 @@ class VectorIndex:
         self._stored: Path | None = None  # a saved graph not read yet
 
     @property
+    def has_graph(self) -> bool:
+        """Whether there is a graph, read or still in its file (without reading it)."""
+        return self._graph is not None or self._stored is not None
+
+    @property
     def graph(self) -> Any:
         """The graph, read from its file the first time it is needed (ingestion never does)."""
         if self._stored is not None:
             self._graph, self._stored = faiss.read_index(str(self._stored)), None
         return self._graph
-
-    @property
-    def has_graph(self) -> bool:
-        """Whether there is a graph, read or still in its file (without reading it)."""
-        return self._graph is not None or self._stored is not None
 
     @graph.setter
     def graph(self, value: Any) -> None:

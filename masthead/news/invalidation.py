@@ -171,12 +171,18 @@ def _facts_keep(facts: dict[str, ListingFacts]) -> None:
     transaction.on_commit(lambda: cache.set_many(facts, timeout=None))
 
 
+def _facts_forget(article_id: int) -> None:
+    """Forget the facts once the change commits, in order with `_facts_keep`: a publish and an
+    unpublish in one transaction end with none kept."""
+    transaction.on_commit(lambda: cache.delete(FACTS_PREFIX + str(article_id)))
+
+
 def article_gone(article: ArticlePage) -> None:
     """Unpublished or deleted: every page that showed it and every listing it leaves."""
     old: ListingFacts | None = cache.get(FACTS_PREFIX + str(article.pk))
     keys = {article_key(article.pk), lists_key(article.pk), LATEST, SITEMAP, SEARCH}
     keys |= old.keys() if old else {channel_key(c) for c in _channels_above(article)}
-    cache.delete(FACTS_PREFIX + str(article.pk))
+    _facts_forget(article.pk)
     keys_purge(keys)
 
 
@@ -185,7 +191,7 @@ def article_moved(article: ArticlePage, *, parent_before: Page) -> None:
     before = {channel_key(c) for c in _channels_above(parent_before)}
     if isinstance(parent_before.specific_deferred, ChannelPage):
         before.add(channel_key(parent_before.pk))
-    cache.delete(FACTS_PREFIX + str(article.pk))
+    _facts_forget(article.pk)
     keys_purge(before)
     article_published(article)
 

@@ -318,3 +318,17 @@ def test_a_publish_that_rolls_back_leaves_no_listing_facts_behind(home, stocks, 
         invalidation.article_published(article)
 
     assert channel_key(stocks.pk) in purged[-1]
+
+
+def test_a_publish_then_an_unpublish_in_one_transaction_leave_no_listing_facts(
+    home, stocks, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The facts are kept on commit; forgetting them at once would let the publish's callback
+    put them back after the unpublish, and a later publish of the same date skip its listings."""
+    monkeypatch.setattr(invalidation, "keys_purge", lambda keys: None)
+    article = an_article_in(stocks)
+    with django_capture_on_commit_callbacks(execute=True):
+        invalidation.article_published(article)
+        invalidation.article_gone(article)
+
+    assert cache.get(invalidation.FACTS_PREFIX + str(article.pk)) is None
