@@ -157,18 +157,23 @@ def corpus_prepare(*, seed: int, now: datetime, count: int, processes: int) -> I
         yield from islice(chain.from_iterable(map(stories_generate, jobs)), count)
         return
     # Spawned, not forked: a fork copies whatever locks this process's threads hold. The workers
-    # import only the corpus module (no Django, no database).
-    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+    # import only the corpus module (no Django, no database). An executor, not a `Pool`: leaving
+    # a `Pool` block terminates it, which can wait forever on a task queue that workers blocked
+    # on their unread results will never take from; the executor reads every result it waits for.
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=processes, mp_context=spawn) as pool:
         # A few jobs ahead of the writer, no more: the stories needed are not known in advance.
-        ahead = deque(
-            pool.apply_async(stories_generate, (next(jobs),)) for _ in range(2 * processes)
-        )
+        ahead = deque(pool.submit(stories_generate, next(jobs)) for _ in range(2 * processes))
         produced = 0
-        while produced < count:
-            chunk = ahead.popleft().get()
-            ahead.append(pool.apply_async(stories_generate, (next(jobs),)))
-            yield from chunk[: count - produced]
-            produced += min(len(chunk), count - produced)
+        try:
+            while produced < count:
+                chunk = ahead.popleft().result()
+                ahead.append(pool.submit(stories_generate, next(jobs)))
+                yield from chunk[: count - produced]
+                produced += min(len(chunk), count - produced)
+        finally:
+            for job in ahead:  # not started yet: not needed
+                job.cancel()
 
 
 @dataclass(frozen=True)
