@@ -53,12 +53,14 @@ def articles_with_copies() -> list[ArticlePage]:
 
 
 def read_together(article_ids: list[int], *, readers: int, prefix: str = "r") -> None:
-    """`readers` readers each read these articles, one after another, in one session."""
-    now = timezone.now()
+    """`readers` readers each read these articles, one after another, in one session. Every read
+    falls in the same hour (the last full one): views count by the hour, and reads spread over
+    the clock's hour boundary would rank differently with the minute the test runs at."""
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(minutes=30)
     for n in range(readers):
         reader = Reader(id=f"{prefix}{n:031x}"[-32:], is_private=False, is_new=False)
         for i, article_id in enumerate(article_ids):
-            at = now - timedelta(minutes=len(article_ids) - i)
+            at = start + timedelta(seconds=i)
             engagement.view_record(reader=reader, article_id=article_id, at=at)
     counters.backend().flush()
 
