@@ -108,6 +108,16 @@ def generate(env: dict, articles: int, seed: int, processes: int) -> tuple[float
     return float(match.group(1)), float(match.group(2).replace(",", "")), children_cpu() - cpu
 
 
+def analyze(env: dict) -> None:
+    """Planner statistics after a bulk write, as docs/deployment.md tells operators: without
+    them PostgreSQL guesses (the benchmark server runs with autovacuum off, and a bulk load
+    outruns autovacuum anyway), e.g. sorting every article of a channel for its first page."""
+    if env["DATABASE_URL"]:
+        started = time.perf_counter()
+        psql("ANALYZE", database=POSTGRES_NAME)
+        print(f"  ANALYZE: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+
+
 def probe(env: dict, *args: str) -> dict:
     started = time.perf_counter()
     out = subprocess.run(
@@ -146,10 +156,12 @@ def step(
     # A kept corpus already at this size: only the probes run (their rows, a step's, apart).
     if grow > 0:
         row.update(creation(env, grow, size, seed, processes))
+        analyze(env)
     if "rebuild" in probes:
         started = time.perf_counter()
         row["rebuild"] = probe(env, "rebuild")
         row["rebuild"]["wall_s"] = time.perf_counter() - started
+        analyze(env)  # every profile row was rewritten
     for name, key, args in (
         ("start", "start", ["worker_start"]),
         ("discovery", "discovery", ["discovery_checks"]),
