@@ -120,9 +120,9 @@ def reachable(port: int) -> bool:
         return False
 
 
-def psql(statement: str) -> None:
+def psql(statement: str, database: str = "postgres") -> None:
     subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", statement],
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-qc", statement],
         check=True,
     )
 

@@ -19,8 +19,10 @@ command, continuing the same corpus: seed = step). At each size, in fresh proces
 - Ranking: `--views` of history as hourly activity, decayed sums rebuilt from it, the 7-day site
   list refreshed (one indexed query) against the per-query scan it replaced, and served.
 
-`--probes` runs only the named probes after each step (creation always runs: it grows the
-corpus); a row of a probe not run reads "-". `--processes` is `masthead generate --processes`
+`--probes` runs only the named probes after each step (creation runs whenever the corpus is
+below the step's size: it grows the corpus); a row of a probe not run reads "-". With `--keep`
+and a corpus already at the size, only the probes run, so a long probe can have its own
+invocation. `MASTHEAD_SCALE_REDIS` gives the PostgreSQL corpus the scale configuration's Redis. `--processes` is `masthead generate --processes`
 (text generation in that many worker processes), `--writers` its `--writers` (channels written
 from that many processes at once on PostgreSQL; SQLite has one writer). `--keep` continues the corpus already in the
 database (or under bench/var/) instead of starting afresh: the first size is then the size to
@@ -48,6 +50,9 @@ from harness import ROOT, VAR, environment, masthead, masthead_print, psql
 # The PostgreSQL database the run drops and recreates (MASTHEAD_SCALE_DATABASE to use another).
 POSTGRES_NAME = os.environ.get("MASTHEAD_SCALE_DATABASE", "masthead_scale_bench")
 POSTGRES = f"postgres://postgres@127.0.0.1:5432/{POSTGRES_NAME}"
+# The scale configuration's Redis (cache, counters) for the PostgreSQL corpus, e.g.
+# redis://127.0.0.1:6379/1; unset, the probes use the disk cache and SQL counters.
+REDIS = os.environ.get("MASTHEAD_SCALE_REDIS", "")
 
 
 PROBES = ("rebuild", "start", "discovery", "pages", "ingest", "ranking")
@@ -58,13 +63,13 @@ def fresh(database: str, *, keep: bool = False) -> dict:
     if not keep:
         shutil.rmtree(var, ignore_errors=True)
     var.mkdir(parents=True, exist_ok=True)
-    url = ""
+    url = redis = ""
     if database == "postgres":
         if not keep:
             psql(f"DROP DATABASE IF EXISTS {POSTGRES_NAME}")
             psql(f"CREATE DATABASE {POSTGRES_NAME}")
-        url = POSTGRES
-    env = environment(var, url, PYTHONPATH=f"{ROOT / 'bench'}:{ROOT}")
+        url, redis = POSTGRES, REDIS
+    env = environment(var, url, redis, PYTHONPATH=f"{ROOT / 'bench'}:{ROOT}")
     masthead(env, "migrate", "--noinput", "-v0")
     masthead(env, "collectstatic", "--noinput", "-v0")
     return env
@@ -108,6 +113,16 @@ def generate(
     return float(match.group(1)), float(match.group(2).replace(",", "")), children_cpu() - cpu
 
 
+def analyze(env: dict) -> None:
+    """Planner statistics after a bulk write, as docs/deployment.md tells operators: without
+    them PostgreSQL guesses (the benchmark server runs with autovacuum off, and a bulk load
+    outruns autovacuum anyway), e.g. sorting every article of a channel for its first page."""
+    if env["DATABASE_URL"]:
+        started = time.perf_counter()
+        psql("ANALYZE", database=POSTGRES_NAME)
+        print(f"  ANALYZE: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+
+
 def probe(env: dict, *args: str) -> dict:
     started = time.perf_counter()
     out = subprocess.run(
@@ -121,6 +136,23 @@ def probe(env: dict, *args: str) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def creation(env: dict, grow: int, size: int, seed: int, processes: int, writers: int) -> dict:
+    tail = max(grow // 10, 1)
+    head_s, _, head_cpu = generate(env, grow - tail, seed, processes, writers)
+    tail_s, mb, tail_cpu = generate(env, tail, seed + 100, processes, writers)
+    print(f"{size}: generated in {head_s + tail_s:.0f} s", file=sys.stderr, flush=True)
+    return {
+        "rate": grow / (head_s + tail_s),
+        "tail_rate": tail / tail_s,
+        "cpu_rate": grow / (head_cpu + tail_cpu),
+        "tail_cpu_rate": tail / tail_cpu,
+        "kb_per_article": mb * 1000 / size,
+        "head_rate": (grow - tail) / head_s,
+        "head_cpu_ms": head_cpu * 1000 / (grow - tail),
+        "tail_cpu_ms": tail_cpu * 1000 / tail,
+    }
+
+
 def step(
     env: dict,
     have: int,
@@ -131,26 +163,17 @@ def step(
     processes: int,
     writers: int,
 ) -> dict:
+    row: dict = {"size": size}
     grow = size - have
-    tail = max(grow // 10, 1)
-    head_s, _, head_cpu = generate(env, grow - tail, seed, processes, writers)
-    tail_s, mb, tail_cpu = generate(env, tail, seed + 100, processes, writers)
-    print(f"{size}: generated in {head_s + tail_s:.0f} s", file=sys.stderr, flush=True)
-    row: dict = {
-        "size": size,
-        "rate": grow / (head_s + tail_s),
-        "tail_rate": tail / tail_s,
-        "cpu_rate": grow / (head_cpu + tail_cpu),
-        "tail_cpu_rate": tail / tail_cpu,
-        "kb_per_article": mb * 1000 / size,
-        "head_rate": (grow - tail) / head_s,
-        "head_cpu_ms": head_cpu * 1000 / (grow - tail),
-        "tail_cpu_ms": tail_cpu * 1000 / tail,
-    }
+    # A kept corpus already at this size: only the probes run (their rows, a step's, apart).
+    if grow > 0:
+        row.update(creation(env, grow, size, seed, processes, writers))
+        analyze(env)
     if "rebuild" in probes:
         started = time.perf_counter()
         row["rebuild"] = probe(env, "rebuild")
         row["rebuild"]["wall_s"] = time.perf_counter() - started
+        analyze(env)  # every profile row was rewritten
     for name, key, args in (
         ("start", "start", ["worker_start"]),
         ("discovery", "discovery", ["discovery_checks"]),
