@@ -31,11 +31,9 @@ def test_envint_refuses_a_value_that_is_not_a_number(monkeypatch):
         envint("MASTHEAD_PAGE_SIZE", 20)
 
 
-def settings_of(**env: str) -> dict:
-    code = (
-        "import json; from django.conf import settings as s; "
-        "print(json.dumps({'storage': s.STORAGES['default'], 'serve_media': s.MASTHEAD_SERVE_MEDIA}))"
-    )
+def printed_in_a_fresh_process(code: str, **env: str):
+    """The JSON value the last line of `code` prints, run in a new Python process with the
+    site's settings (DEBUG on, a fresh var directory, no S3 settings but those in `env`)."""
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith("MASTHEAD_S3")},
         "DJANGO_SETTINGS_MODULE": "masthead.settings",
@@ -47,7 +45,15 @@ def settings_of(**env: str) -> dict:
         [sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def settings_of(**env: str) -> dict:
+    code = (
+        "import json; from django.conf import settings as s; "
+        "print(json.dumps({'storage': s.STORAGES['default'], 'serve_media': s.MASTHEAD_SERVE_MEDIA}))"
+    )
+    return printed_in_a_fresh_process(code, **env)
 
 
 @pytest.mark.sqlite_only
@@ -80,16 +86,6 @@ def test_the_wsgi_application_keeps_what_it_loaded_out_of_the_garbage_collector(
         "import gc, json, sys; import masthead.wsgi; "
         "print(json.dumps([gc.get_freeze_count(), 'masthead.news.views' in sys.modules]))"
     )
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "masthead.settings",
-        "MASTHEAD_VAR_DIR": tempfile.mkdtemp(prefix="masthead-wsgi-"),
-        "DEBUG": "1",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
-    frozen, views_loaded = json.loads(result.stdout.splitlines()[-1])
+    frozen, views_loaded = printed_in_a_fresh_process(code)
     assert views_loaded
     assert frozen > 50_000

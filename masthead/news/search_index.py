@@ -6,14 +6,14 @@ length over the whole index and rewrites every row whose norm is still the defau
 that grow with the corpus. `TitleNorms` keeps that average as a running sum for the length of a
 bulk run and sets the norm of the rows just written only: the same value Wagtail would have set.
 On PostgreSQL the rows are also composed here, one COPY and one statement per batch: Wagtail
-builds each
-tsvector as a tree of Django expressions (a few dozen field objects per article, most of the
-cost of creating an article), reads every search field five times and then rewrites each new
-row to set its title norm (a second copy of every row in four GIN indexes). `_postgres_rows`
+builds each tsvector as a tree of Django expressions (a few dozen field objects per article, most
+of the cost of creating an article), reads every search field five times and then rewrites each
+new row to set its title norm (a second copy of every row in four GIN indexes). `_postgres_rows`
 reads each field once through a plan made once per model, sends the texts by COPY into a
 temporary table, and computes from there the same SQL expression,
 `setweight(to_tsvector(config, text), weight)` joined with `||` in the same balanced order, and
-the title norm inside the INSERT, so the stored rows are the ones Wagtail's indexing stores. Other backends (OpenSearch, Elasticsearch) index through their bulk API unchanged.
+the title norm inside the INSERT, so the stored rows are the ones Wagtail's indexing stores.
+Other backends (OpenSearch, Elasticsearch) index through their bulk API unchanged.
 """
 
 from __future__ import annotations
