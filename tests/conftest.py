@@ -47,10 +47,12 @@ def corpus(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
+    from masthead.engagement.selectors import ranking_served_forget
     from masthead.engagement.services import live_path_forget
 
     cache.clear()
     live_path_forget()
+    ranking_served_forget()
     discovery_services.index_forget()
     yield
 

@@ -12,6 +12,13 @@ from django.utils import timezone
 from masthead.engagement import counters, ranking
 from masthead.engagement.models import ArticleCounter, Reaction, ReactionSettings
 from masthead.engagement.reaction_kinds import InvalidReactionKinds, kinds_parse
+from masthead.news.cache import (
+    RANKING,
+    article_key,
+    build_started,
+    keys_are_fresh,
+    purges_anchored,
+)
 from masthead.news.compiled import CompiledQuery
 from masthead.news.models import ArticlePage
 
@@ -163,7 +170,52 @@ def ranking_cached_top(*, window: str, within_path: str) -> list[tuple[int, floa
     return top
 
 
+@dataclass(frozen=True)
+class _Served:
+    """A served list as this process last built it: from which cached list, when, and the
+    surrogate keys whose purge makes it stale: its articles, and Ranking, which the periodic
+    refresh purges every MASTHEAD_RANKING_CACHE_SECONDS, so none is kept longer than that."""
+
+    top: list[tuple[int, float]]
+    items: list[RankedArticle]
+    keys: frozenset[str]
+    built_at: float
+
+
+# Served lists kept in this process, one per (window, scope, limit); a few dozen at most.
+_served: dict[tuple[str, str, int], _Served] = {}
+SERVED_MAX = 1024
+
+
 def ranking_list(*, window: str, within_path: str, limit: int) -> list[RankedArticle]:
     """Ranking as served to pages: a cache lookup of the list the periodic refresh computed,
-    then one query for the articles still live."""
-    return _live_ranked(ranking_cached_top(window=window, within_path=within_path), limit)
+    then the articles still live, from this process's memory while that cached list is the
+    one they were found for and none of them has been unpublished, moved or changed since.
+
+    A served list costs the cached list's read and the purge sequence's (none inside a request,
+    which reads it once); the query for the live articles and the building of their pages run
+    again only after a refresh or a purge of one of its articles. Callers get the shared list
+    and must not mutate it."""
+    top = ranking_cached_top(window=window, within_path=within_path)
+    key = (window, within_path, limit)
+    served = _served.get(key)
+    if (
+        served is not None
+        and served.top == top
+        and keys_are_fresh(served.keys, built_at=served.built_at)
+        and purges_anchored()
+    ):
+        return served.items
+    built_at = build_started()
+    items = _live_ranked(top, limit)
+    # Every article of the cached list, not only those shown: one published again comes back.
+    keys = frozenset([RANKING, *(article_key(article_id) for article_id, _ in top)])
+    if len(_served) >= SERVED_MAX:
+        _served.clear()
+    _served[key] = _Served(top, items, keys, built_at)
+    return items
+
+
+def ranking_served_forget() -> None:
+    """Drop the served lists this process keeps (tests, after emptying the cache)."""
+    _served.clear()

@@ -198,6 +198,13 @@ def keys_are_fresh(keys: Iterable[str], *, built_at: float) -> bool:
     return all(t < built_at - CLOCK_SKEW_SECONDS for t in _purge_times(keys).values())
 
 
+def purges_anchored() -> bool:
+    """Whether the purge times last synced belong to a purge sequence. Without one (a cache
+    emptied, or its sequence evicted) every key reads as never purged, so a value kept in a
+    process's memory from before cannot be shown fresh by `keys_are_fresh`."""
+    return _purge_times_here.sequence is not None
+
+
 def keys_fresh_now(keys: Iterable[str], *, built_at: float) -> bool:
     """`keys_are_fresh` against the purges made up to now by any process (the purge times are
     synced again): for a page about to leave for a shared cache, which keeps it until the next
