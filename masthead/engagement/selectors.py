@@ -17,6 +17,7 @@ from masthead.news.cache import (
     article_key,
     build_started,
     keys_are_fresh,
+    purges_anchor,
     purges_anchored,
 )
 from masthead.news.compiled import CompiledQuery
@@ -203,9 +204,11 @@ def ranking_list(*, window: str, within_path: str, limit: int) -> list[RankedArt
         served is not None
         and served.top == top
         and keys_are_fresh(served.keys, built_at=served.built_at)
-        and purges_anchored()
     ):
-        return served.items
+        if purges_anchored():
+            return served.items
+        # A cache emptied since: build once more, against a sequence the next serve can check.
+        purges_anchor()
     built_at = build_started()
     items = _live_ranked(top, limit)
     # Every article of the cached list, not only those shown: one published again comes back.

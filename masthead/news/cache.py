@@ -205,6 +205,12 @@ def purges_anchored() -> bool:
     return _purge_times_here.sequence is not None
 
 
+def purges_anchor() -> None:
+    """Start a purge sequence if the cache has none, so values kept in processes' memory can be
+    checked again (`purges_anchored`) before the next purge."""
+    cache.add(PURGE_SEQUENCE, secrets.randbits(48), timeout=None)
+
+
 def keys_fresh_now(keys: Iterable[str], *, built_at: float) -> bool:
     """`keys_are_fresh` against the purges made up to now by any process (the purge times are
     synced again): for a page about to leave for a shared cache, which keeps it until the next

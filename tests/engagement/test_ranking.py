@@ -268,7 +268,9 @@ def test_a_refresh_shows_in_the_served_list_at_once(trio, home, flushed):
     assert served(home, "7d") == [c.pk, a.pk]
 
 
-def test_an_emptied_cache_is_not_answered_from_the_process(trio, home, flushed):
+def test_an_emptied_cache_is_not_answered_from_the_process(
+    trio, home, flushed, django_assert_max_num_queries
+):
     from django.core.cache import cache
 
     a, b, c = trio
@@ -281,3 +283,7 @@ def test_an_emptied_cache_is_not_answered_from_the_process(trio, home, flushed):
     cache.clear()
     cache.set(selectors.ranking_cache_key(window="24h", within_path=home.path), top)
     assert served(home) == [a.pk, b.pk]
+    # Built again once, then kept again although nothing was purged since the cache emptied.
+    assert served(home) == [a.pk, b.pk]
+    with django_assert_max_num_queries(0):
+        assert served(home) == [a.pk, b.pk]
