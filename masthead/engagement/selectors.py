@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -173,14 +174,14 @@ def ranking_cached_top(*, window: str, within_path: str) -> list[tuple[int, floa
 
 @dataclass(frozen=True)
 class _Served:
-    """A served list as this process last built it: from which cached list, when, and the
-    surrogate keys whose purge makes it stale: its articles, and Ranking, which the periodic
-    refresh purges every MASTHEAD_RANKING_CACHE_SECONDS, so none is kept longer than that."""
+    """A served list as this process last built it: when, until when at most, and the surrogate
+    keys whose purge makes it stale: its articles, and Ranking, which the periodic refresh
+    purges after writing new lists."""
 
-    top: list[tuple[int, float]]
     items: list[RankedArticle]
     keys: frozenset[str]
     built_at: float
+    expires: float
 
 
 # Served lists kept in this process, one per (window, scope, limit); a few dozen at most.
@@ -189,33 +190,35 @@ SERVED_MAX = 1024
 
 
 def ranking_list(*, window: str, within_path: str, limit: int) -> list[RankedArticle]:
-    """Ranking as served to pages: a cache lookup of the list the periodic refresh computed,
-    then the articles still live, from this process's memory while that cached list is the
-    one they were found for and none of them has been unpublished, moved or changed since.
+    """Ranking as served to pages: the list the periodic refresh computed (a cache lookup), then
+    the articles still live, kept in this process's memory until the refresh purges Ranking, a
+    purge touches one of the list's articles (unpublished, moved, edited), or
+    MASTHEAD_RANKING_CACHE_SECONDS pass (a list recomputed on a cold cache is not purged).
 
-    A served list costs the cached list's read and the purge sequence's (none inside a request,
-    which reads it once); the query for the live articles and the building of their pages run
-    again only after a refresh or a purge of one of its articles. Callers get the shared list
-    and must not mutate it."""
-    top = ranking_cached_top(window=window, within_path=within_path)
+    Kept, a served list costs one read of the purge sequence, and nothing inside a request,
+    which reads it once for the whole page. Callers get the shared list and must not mutate it.
+    """
     key = (window, within_path, limit)
     served = _served.get(key)
     if (
         served is not None
-        and served.top == top
+        and time.monotonic() < served.expires
         and keys_are_fresh(served.keys, built_at=served.built_at)
     ):
         if purges_anchored():
             return served.items
         # A cache emptied since: build once more, against a sequence the next serve can check.
         purges_anchor()
+    # Before the cached list is read: a refresh that lands from here on makes this list stale.
     built_at = build_started()
+    top = ranking_cached_top(window=window, within_path=within_path)
     items = _live_ranked(top, limit)
     # Every article of the cached list, not only those shown: one published again comes back.
     keys = frozenset([RANKING, *(article_key(article_id) for article_id, _ in top)])
     if len(_served) >= SERVED_MAX:
         _served.clear()
-    _served[key] = _Served(top, items, keys, built_at)
+    expires = time.monotonic() + settings.MASTHEAD_RANKING_CACHE_SECONDS
+    _served[key] = _Served(items, keys, built_at, expires)
     return items
 
 
