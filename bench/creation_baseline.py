@@ -4,7 +4,7 @@
                                                  [--database postgres|sqlite] [--start 10000]
                                                  [--articles 3000] [--rounds 3] [--reuse]
                                                  [--grow-to N] [--writers N]
-                                                 [--base-writers N]
+                                                 [--base-writers N] [--database-name NAME]
 
 The base commit's tree is exported (git archive) under bench/var/, and so is `--new` when given
 (else the new tree is this checkout, as it is on disk while the run goes on); both run on this
@@ -193,20 +193,24 @@ def main() -> None:
         "--writers", type=int, default=0, help="The new tree's `generate --writers` (PostgreSQL)."
     )
     parser.add_argument(
+        "--database-name", default=DATABASE, help="The PostgreSQL database to create and use."
+    )
+    parser.add_argument(
         "--base-writers", type=int, default=0, help="The base tree's `generate --writers`."
     )
     args = parser.parse_args()
     base = exported(args.base, "base")
     new = exported(args.new, "new") if args.new else ROOT
-    var = VAR / f"creation-baseline-{args.database}"
-    url = f"postgres://postgres@127.0.0.1:5432/{DATABASE}" if args.database == "postgres" else ""
-    env = environment(var, url, BENCH_DATABASE=DATABASE if url else "")
+    var = VAR / f"creation-baseline-{args.database}-{args.database_name}"
+    name = args.database_name
+    url = f"postgres://postgres@127.0.0.1:5432/{name}" if args.database == "postgres" else ""
+    env = environment(var, url, BENCH_DATABASE=name if url else "")
     if not args.reuse:
         shutil.rmtree(var, ignore_errors=True)
         var.mkdir(parents=True)
         if url:
-            psql(f"DROP DATABASE IF EXISTS {DATABASE}")
-            psql(f"CREATE DATABASE {DATABASE}")
+            psql(f"DROP DATABASE IF EXISTS {name}")
+            psql(f"CREATE DATABASE {name}")
         run(env, new, "-m", "masthead.cli", "migrate", "--noinput", "-v0")
         generate(env, new, args.start, 1, 2)
     if args.grow_to:

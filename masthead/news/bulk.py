@@ -19,11 +19,12 @@ from datetime import datetime
 from functools import cache
 from itertools import count
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.db.models import (
+    NOT_PROVIDED,
     BooleanField,
     CharField,
     DateTimeField,
@@ -34,10 +35,13 @@ from django.db.models import (
     TextField,
     UUIDField,
 )
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 from django.utils.text import slugify
 from modelcluster.models import get_all_child_relations
 from taggit.models import Tag
+from wagtail.fields import StreamField
 from wagtail.models import Locale, Page, PageLogEntry, Revision
 from wagtail.rich_text import get_text_for_indexing
 from wagtail.signals import page_published
@@ -47,6 +51,8 @@ from masthead.news.invalidation import publishes_batched
 from masthead.news.models import ArticlePage, ArticleTag, Author, ChannelPage
 from masthead.news.search_index import TitleNorms, search_index_add_bulk
 from masthead.news.tree import STEPLEN
+
+M = TypeVar("M", bound=Model)
 
 # Rounds of creating missing tags while other writers create some of the same at once.
 TAG_ATTEMPTS = 5
@@ -69,6 +75,49 @@ def article_body_raw(blocks: list[tuple[str, Any]]) -> tuple[list[dict], str]:
         else:
             texts.extend(stream.child_blocks[kind].get_searchable_content(value))
     return raw, " ".join(texts)
+
+
+def instance_unsaved(model: type[M], /, **values: Any) -> M:
+    """`model(**values)`, unsaved, built from a copy of the model's default values instead of
+    by the constructor, which sets every field one at a time and runs each model's own
+    `__init__` (about 0.1 ms for an `ArticlePage`, a tenth of the cost of creating one in bulk).
+    A field whose default is computed (`translation_key`) or mutable (`body`) gets its own.
+    Only for models without `pre_init` / `post_init` receivers, which this would skip."""
+    blank, fresh = _defaults(model)
+    obj = model.__new__(model)
+    obj.__dict__.update(blank)
+    obj._state = ModelState()
+    for field in fresh:
+        if field.attname not in values and field.name not in values:
+            setattr(obj, field.attname, field.get_default())
+    for name, value in values.items():
+        setattr(obj, name, value)
+    return obj
+
+
+@cache
+def _defaults(model: type[Model]) -> tuple[dict[str, Any], list[Field]]:
+    """What the constructor gives every new instance of `model` (shared values only: no
+    mutable one), and the fields whose default each instance needs afresh."""
+    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+        raise ValueError(f"{model.__name__} has constructor signal receivers")
+    built = model()
+    blank, fresh = {}, []
+    for field in model._meta.concrete_fields:
+        value = built.__dict__[field.attname]
+        if (
+            callable(field.default)
+            and field.default is not NOT_PROVIDED
+            or not isinstance(value, _SHARED)
+        ):
+            fresh.append(field)
+        else:
+            blank[field.attname] = value
+    return blank, fresh
+
+
+# Values an instance can share with every other (immutable).
+_SHARED = (type(None), str, int, float, bool)
 
 
 def _child_paths(channel: Page, count: int) -> list[str]:
@@ -376,6 +425,12 @@ _PLAIN_FIELDS = (
 def _prepared(field: Field) -> Callable[[Model], Any]:
     """How a field's value is read for COPY: the attribute itself when Django would send it
     unchanged, else the field's own preparation."""
+    if isinstance(field, StreamField):
+        # The field's own `get_db_prep_value` builds a new JSONField for every value.
+        json_field = field.json_field
+        return lambda obj: json_field.get_db_prep_value(
+            field.get_prep_value(field.value_from_object(obj)), connection, prepared=True
+        )
     if (
         isinstance(field, _PLAIN_FIELDS)
         and not getattr(field, "auto_now_add", False)
@@ -412,7 +467,7 @@ def _tag_rows(
         for name in names:
             tag = by_name.get(name.strip()[:100].lower())
             if tag and all(row.tag_id != tag.pk for row in rows):
-                rows.append(ArticleTag(tag=tag, content_object_id=article.pk))
+                rows.append(instance_unsaved(ArticleTag, tag=tag, content_object_id=article.pk))
         per_article.append(rows)
     every = [row for rows in per_article for row in rows]
     if connection.vendor == "postgresql":

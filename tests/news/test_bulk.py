@@ -12,7 +12,7 @@ from wagtail.search.models import IndexEntry
 from masthead.demo.corpus import CorpusGenerator, article_blocks
 from masthead.news import bulk
 from masthead.news.bulk import article_body_raw, article_bulk_create, articles_bulk_create
-from masthead.news.models import ArticlePage, ChannelPage
+from masthead.news.models import ArticlePage, Author, ChannelPage
 from masthead.news.search_index import TitleNorms
 from masthead.news.tree import STEPLEN
 
@@ -60,7 +60,7 @@ def channel(home, slug: str) -> ChannelPage:
 def fast(home, generated) -> list[ArticlePage]:
     articles = []
     for item in generated:
-        article = ArticlePage(**fields(item))
+        article = bulk.instance_unsaved(ArticlePage, **fields(item))
         article.body, article.__dict__["body_text"] = article_body_raw(article_blocks(item))
         articles.append(article)
     return article_bulk_create(
@@ -129,7 +129,7 @@ def test_one_bulk_write_places_each_article_under_its_own_channel(home, generate
     channels = [east if i % 3 else west for i in range(len(generated))]
     articles = []
     for item in generated:
-        article = ArticlePage(**fields(item))
+        article = bulk.instance_unsaved(ArticlePage, **fields(item))
         article.body, article.__dict__["body_text"] = article_body_raw(article_blocks(item))
         articles.append(article)
     articles_bulk_create(
@@ -182,3 +182,16 @@ def test_new_tags_are_inserted_in_slug_order_so_two_writers_never_wait_on_each_o
     found = bulk._tags_by_name(["C-d", "a b"])
     assert found["a b"].slug == "a-b" and found["c-d"].slug == "c-d"
     assert found["a b"].pk < found["c-d"].pk
+
+
+def test_an_instance_built_from_defaults_equals_the_constructed_one_but_for_its_own_key(home):
+    author = Author.objects.first()
+    given = {"title": "Rates hold", "dek": "A pause.", "author": author, "body": []}
+    built, constructed = bulk.instance_unsaved(ArticlePage, **given), ArticlePage(**given)
+    values = {field.attname for field in ArticlePage._meta.concrete_fields} - {"translation_key"}
+    assert {name: getattr(built, name) for name in values} == {
+        name: getattr(constructed, name) for name in values
+    }
+    assert built.author == author and built._state.adding
+    assert built.translation_key != bulk.instance_unsaved(ArticlePage).translation_key
+    assert built.body is not bulk.instance_unsaved(ArticlePage).body
