@@ -342,7 +342,7 @@ GLUED_FEATURES = (
     "glued_function_fused", "glued_token_repeats", "glued_name_like",
     "glued_token_in_title", "glued_piece_doubled", "glued_piece_first", "glued_at_start",
     "glued_piece_named", "glued_common_capital", "glued_word_opens", "glued_word_echoed",
-    "glued_before_name",
+    "glued_before_name", "glued_word_used",
 )  # fmt: skip
 
 
@@ -374,6 +374,7 @@ def _candidate_score(f: dict[str, float]) -> float:
         + f["glued_word_opens"]
         + 2 * f["glued_word_echoed"]
         + f["glued_before_name"]
+        + f["glued_word_used"]
         - 3 * f["glued_name_like"]
         - 2 * f["glued_piece_named"]
         - f["glued_token_repeats"]
@@ -384,7 +385,7 @@ def _candidate_score(f: dict[str, float]) -> float:
 GLUED_SUPPORT = ("glued_forms", "glued_piece_alone", "glued_piece_in_title",
                  "glued_function_fused", "glued_piece_doubled", "glued_common_capital",
                  "glued_word_opens", "glued_at_start", "glued_word_echoed",
-                 "glued_before_name")  # fmt: skip
+                 "glued_before_name", "glued_word_used")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -487,6 +488,21 @@ def _piece_features(
             unknown
             and any(
                 first and s.piece_first and s.word.islower() and s.token in context.before_capital
+                for s, first in zip(splits, at_start, strict=True)
+            )
+        ),
+        # A made-up piece in front of a sentence's first word, capitalised against it, where
+        # that word is one the text also writes on its own ("Kukuzodebt dropped" beside "the
+        # debt"): the sentence's own word with something put in front. A name or a brand ends
+        # in a part the text does not use by itself ("Kakuneldroman", "Zanvorbank").
+        "glued_word_used": float(
+            unknown
+            and any(
+                first
+                and s.piece_first
+                and len(s.word) >= 3
+                and _case_break(s)
+                and context.standalone[s.word] > 0
                 for s, first in zip(splits, at_start, strict=True)
             )
         ),

@@ -319,3 +319,18 @@ def test_a_name_written_on_its_own_at_the_end_of_a_fused_token_does_not_replace_
     )
     assert found.values["glued_echo_fused"] == 1
     assert found.evidence["glued"] == "MESUR"
+
+
+def test_a_piece_in_front_of_a_first_word_the_text_writes_on_its_own_is_evidence(lexicon):
+    keyword = signals.extract(
+        title="Budget",
+        text="The fund said the debt was high. Kukuzodebt dropped 14 percent in March.",
+        lexicon=lexicon,
+    )
+    brand = signals.extract(
+        title="Budget",
+        text="The fund said the loans were high. Kukuzobank reported sales fell.",
+        lexicon=lexicon,
+    )
+    assert keyword.values["glued_word_used"] == 1
+    assert brand.values["glued_word_used"] == 0
