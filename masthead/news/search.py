@@ -185,6 +185,8 @@ class ArticleSearchResults:
             candidates *= 4
 
     def _candidate_count(self, candidates: int) -> int:
+        if connection.vendor == "postgresql":  # the recent ids are in hand already
+            return min(len(self._recent_ids()), candidates)
         recent, params = self._recent(scored=False, limit=candidates)
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM ({recent}) AS r", params)  # noqa: S608
