@@ -7,7 +7,7 @@ from django import template
 from django.conf import settings
 from django.template import Engine
 from django.template.base import FilterExpression
-from django.utils import formats, timezone
+from django.utils import dateformat, timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
@@ -124,7 +124,22 @@ def _card_html(article: Any, *, url: str, autoescape: bool) -> SafeString:
 
 
 def _date(value: Any, form: str) -> str:
-    return "" if value in (None, "") else conditional_escape(formats.date_format(value, form))
+    """The `date` filter for a format that is not a setting's name (`formats.date_format`
+    looks the name up first, then hands it to `dateformat.format`)."""
+    return "" if value in (None, "") else conditional_escape(dateformat.format(value, form))
+
+
+@register.simple_tag
+def channel_options(channels: list, chosen: int | None) -> SafeString:
+    """The search form's channel menu, `chosen` selected and sub-channels marked "— ": a
+    template loop over every channel took a tenth of the page's time."""
+    return mark_safe(  # noqa: S308 (titles escaped)
+        "".join(
+            f'<option value="{channel.pk}"{" selected" if channel.pk == chosen else ""}>'
+            f"{'— ' if channel.is_sub_channel else ''}{conditional_escape(channel.title)}</option>"
+            for channel in channels
+        )
+    )
 
 
 @register.simple_tag
