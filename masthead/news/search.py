@@ -403,7 +403,10 @@ class SearchHits:
         with connection.cursor() as cursor:
             cursor.execute(sql, ids)
             rows = cursor.fetchall()
-        by_id = {row[0]: SearchHit(*row[:5], _aware(row[5]), *row[6:]) for row in rows}
+        by_id = {
+            pk: SearchHit(pk, title, dek, column, source, _aware(published), url_path, sources)
+            for pk, title, dek, column, source, published, url_path, sources in rows
+        }
         return [by_id[pk] for pk in ids if pk in by_id]
 
 

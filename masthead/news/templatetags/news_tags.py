@@ -11,7 +11,6 @@ from django.utils import dateformat, timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
-from django.utils.timezone import template_localtime
 
 from masthead.news.cache import NAV, article_key, cached_volatile, cached_with_keys, keys_record
 
@@ -104,7 +103,9 @@ def _card_html(article: Any, *, url: str, autoescape: bool) -> SafeString:
     if article.dek:
         dek = f'<p class="card__dek">{escape(Truncator(article.dek).words(40, truncate=" …"))}</p>'
     credit = f"<span>{escape(article.credit_line)}</span> · " if article.credit_line else ""
-    published = template_localtime(article.published_at)
+    published = article.published_at
+    if settings.USE_TZ and published is not None and timezone.is_aware(published):
+        published = timezone.localtime(published)  # what the template's `date` filter shows
     sources = ""
     count = getattr(article, "story_sources", None)
     if count is not None and count > 1:
