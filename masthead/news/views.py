@@ -20,7 +20,13 @@ from masthead.news.cache import keys_record, tag_key
 from masthead.news.ids import id_parse
 from masthead.news.models import Author, ChannelPage
 from masthead.news.pagination import paginate, paginate_counted
-from masthead.news.search import MAX_QUERY_LENGTH, ORDERS, SearchRequest, article_search
+from masthead.news.search import (
+    MAX_QUERY_LENGTH,
+    ORDERS,
+    ArticleSearchResults,
+    SearchRequest,
+    article_search,
+)
 from masthead.news.search_log import search_query_record
 
 
@@ -194,9 +200,10 @@ def _search_request(request: HttpRequest) -> tuple[SearchRequest, list[str]]:
 @require_safe
 def search(request: HttpRequest) -> HttpResponse:
     search_request, messages = _search_request(request)
-    page, message = paginate_counted(
-        request, article_search(request=search_request), settings.MASTHEAD_PAGE_SIZE
-    )
+    results = article_search(request=search_request)
+    if isinstance(results, ArticleSearchResults):
+        results = results.hits()  # what the cards show, without page objects
+    page, message = paginate_counted(request, results, settings.MASTHEAD_PAGE_SIZE)
     if message:
         messages.append(message)
     if request.GET.get("page", "1") == "1" and search_request.terms:

@@ -210,11 +210,68 @@ def test_a_result_card_is_the_article_card_with_its_dek(client, make_article):
     (found,) = results(response)
     card = render_to_string(
         "news/includes/article_card.html",
-        {"article": found, "show_dek": True, "request": response.wsgi_request},
+        {"article": story_lead(found.pk), "show_dek": True, "request": response.wsgi_request},
     )
     assert card in response.content.decode()
     assert "Delegates met &lt;again&gt;." in card
     assert f'href="{article.url}"' in card
+
+
+def story_lead(pk: int) -> ArticlePage:
+    """The article as listings read it: a page annotated with its story's live copies."""
+    from masthead.news import selectors
+
+    return selectors.story_leads(selectors.article_list_latest()).get(pk=pk)
+
+
+@pytest.mark.parametrize(
+    ("title", "dek", "fields", "sources"),
+    [
+        ("Okapi census & <counts>", "", {"column": "", "source_name": ""}, None),
+        ("Okapi census", "A short dek.", {"column": "Desk & Co"}, 1),
+        ("Okapi census", " ".join(f"word{n}" for n in range(60)), {}, 2),
+        ("Okapi “census”", "Quoted \"dek\" 'here' <b>", {"column": "", "source_name": "Wire"}, 3),
+        ("Okapi census", "Dek.", {}, 12),
+    ],
+)
+def test_a_result_card_written_in_python_is_the_card_template(
+    rf, make_article, title, dek, fields, sources
+):
+    """The search page writes its cards without the template engine; every part the
+    template shows (dek cut to 40 words, credit line, local time, other sources, escaping) must
+    come out the same, for a page and for a search hit."""
+    from django.template import Context, Template
+    from django.template.loader import render_to_string
+
+    from masthead.news.models import StoryEntry
+    from masthead.news.search import HIT_FIELDS, SearchHit
+
+    article = make_article(title=title, dek=dek, **fields)
+    if sources is not None:
+        StoryEntry.objects.create(
+            article=article, story=article.pk, lead=article, is_lead=True, source_count=sources
+        )
+    request = rf.get("/search/", {"q": "okapi"})
+    page = story_lead(article.pk)
+    expected = render_to_string(
+        "news/includes/article_card.html",
+        {"article": page, "show_dek": True, "request": request},
+    )
+    hit = SearchHit(*[getattr(page, name) for name in HIT_FIELDS])
+    tag = Template("{% load news_tags %}{% search_card article %}")
+    for shown in (page, hit):
+        assert tag.render(Context({"article": shown, "request": request})) == expected
+
+
+def test_a_hit_has_the_url_wagtail_gives_its_page(rf, make_article, stocks):
+    from masthead.news.search import page_url
+
+    request = rf.get("/search/")
+    for article in [make_article(title="Quokka count"), stocks, stocks.get_parent()]:
+        url_path = article.url_path
+        assert page_url(url_path=url_path, request=request) == article.get_url(request=request)
+        assert page_url(url_path=url_path, request=None) == article.get_url()
+    assert page_url(url_path="/elsewhere/quokka/", request=request) is None
 
 
 def test_a_result_card_shows_an_edited_headline_at_once(client, make_article, settings):
