@@ -1,6 +1,7 @@
 """Discovery at scale on an existing site: full rebuild, worker start-up, update after a publish.
 
     python bench/rebuild.py rebuild [--dump FILE]   full rebuild: seconds and RSS per stage, peak
+    python bench/rebuild.py entries                 the story-entry step alone, from no entries
     python bench/rebuild.py start                   fresh worker: first served Related list, index open
     python bench/rebuild.py update [--count 7] [--warm]  fresh worker: article_update after each
                                                     publish (--warm: after db_worker's warm-up)
@@ -98,6 +99,31 @@ def rebuild(dump: str | None) -> dict:
                 f.write(("," if n else "") + f'"{article}": {[item[0] for item in related]}')
             f.write("}")
     return {**result, "seconds": seconds, "cpu_s": cpu, "stages": stages, "peak": rebuild_peak}
+
+
+def entries() -> dict:
+    """The story-entry step of a rebuild alone: every story's members, as the stored profiles
+    group them, written in place of no entries (as on a first rebuild), with its purge."""
+    setup()
+    from masthead.discovery.models import ArticleProfile
+    from masthead.news.models import StoryEntry
+    from masthead.news.stories import story_entries_replace
+
+    members: dict[int, list[int]] = {}
+    rows = ArticleProfile.objects.values_list("article_id", "story").order_by("article_id")
+    for article_id, story in rows.iterator(chunk_size=5000):
+        members.setdefault(story, []).append(article_id)
+    StoryEntry.objects.all().delete()
+    before_mb, cpu, started = rss_mb(), cpu_s(), time.perf_counter()
+    stories = story_entries_replace(stories=members)
+    return {
+        "stories": stories,
+        "articles": sum(len(m) for m in members.values()),
+        "seconds": time.perf_counter() - started,
+        "cpu_s": cpu_s() - cpu,
+        "rss_before_mb": before_mb,
+        "rss_after_mb": rss_mb(),
+    }
 
 
 def start() -> dict:
@@ -225,7 +251,9 @@ def compare(before: str, after: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("probe", choices=["rebuild", "start", "update", "recall", "compare"])
+    parser.add_argument(
+        "probe", choices=["rebuild", "entries", "start", "update", "recall", "compare"]
+    )
     parser.add_argument("files", nargs="*")
     parser.add_argument("--dump")
     parser.add_argument("--count", type=int, default=7)
@@ -239,6 +267,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.probe == "rebuild":
         out = rebuild(args.dump)
+    elif args.probe == "entries":
+        out = entries()
     elif args.probe == "start":
         out = start()
     elif args.probe == "update":
