@@ -74,8 +74,9 @@ class VectorIndex:
 
     def _search(self, Z: np.ndarray, count: int, *, ef_search: int) -> np.ndarray:
         # The search depth goes with each call, not set on the shared graph: a rebuild
-        # searches it from two threads at once, with different depths.
-        params = faiss.SearchParametersHNSW(efSearch=ef_search)
+        # searches it from two threads at once, with different depths. (faiss's stubs lack the
+        # class.)
+        params = faiss.SearchParametersHNSW(efSearch=ef_search)  # type: ignore[attr-defined]
         _, labels = self.graph.search(np.ascontiguousarray(Z, np.float32), count, params=params)
         return labels
 
