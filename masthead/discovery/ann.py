@@ -21,6 +21,7 @@ EXACT_BELOW = 20_000  # rows: exact search is cheap here, and exactly right
 HNSW_M = 32  # graph degree: recall@10 >= 0.95 at 100,000 rows (docs/benchmarks.md)
 EF_CONSTRUCTION = 80
 EF_SEARCH = 192
+EXACT_CELLS = 2**26  # similarities formed at once by an exact search (256 MB)
 OVERFETCH = 2  # graph neighbours fetched per candidate kept after exact re-scoring
 
 
@@ -69,33 +70,33 @@ class VectorIndex:
     def nearest_ids(self, Z: np.ndarray, count: int) -> np.ndarray:
         """The article ids of the `count` graph neighbours of each row of `Z` (-1 where the
         graph finds fewer); the caller judges them. Needs the graph."""
-        hnsw: Any = faiss.downcast_index(self.graph.index)
-        hnsw.hnsw.efSearch = max(EF_SEARCH, count)
-        _, labels = self.graph.search(np.ascontiguousarray(Z, np.float32), count)
+        return self._search(Z, count, ef_search=max(EF_SEARCH, count))
+
+    def _search(self, Z: np.ndarray, count: int, *, ef_search: int) -> np.ndarray:
+        # The search depth goes with each call, not set on the shared graph: a rebuild
+        # searches it from two threads at once, with different depths. (faiss's stubs lack the
+        # class.)
+        params = faiss.SearchParametersHNSW(efSearch=ef_search)  # type: ignore[attr-defined]
+        _, labels = self.graph.search(np.ascontiguousarray(Z, np.float32), count, params=params)
         return labels
 
     def candidates(
         self,
         Z: np.ndarray,
-        ids: np.ndarray,
         block: np.ndarray,
         count: int,
-        order: np.ndarray | None = None,
+        table: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
         """For each row in `block`: `count` other rows with the highest LSA similarity found,
         and those similarities computed exactly, as (rows, similarities) of shape
-        (len(block), count). `order` is `np.argsort(ids)`, when the caller has it."""
+        (len(block), count). `table` is `row_table` of the rows' article ids."""
         if self.graph is None:
             return exact_candidates(Z, block, count)
-        hnsw: Any = faiss.downcast_index(self.graph.index)
-        hnsw.hnsw.efSearch = max(EF_SEARCH, OVERFETCH * count)
-        _, labels = self.graph.search(
-            np.ascontiguousarray(Z[block], np.float32), OVERFETCH * count + 1
+        labels = self._search(
+            Z[block], OVERFETCH * count + 1, ef_search=max(EF_SEARCH, OVERFETCH * count)
         )
-        order = np.argsort(ids, kind="stable") if order is None else order
-        found = np.searchsorted(ids, labels, sorter=order).clip(max=len(ids) - 1)
-        rows = order[found]
-        valid = (labels >= 0) & (ids[rows] == labels) & (rows != block[:, None])
+        rows = table_rows(table, labels)
+        valid = (rows >= 0) & (rows != block[:, None])
         cands = np.empty((len(block), count), np.int64)
         sims = np.empty((len(block), count), np.float32)
         short = []
@@ -127,8 +128,33 @@ def _new_graph(dims: int) -> Any:
     return faiss.IndexIDMap(graph)
 
 
+def row_table(ids: np.ndarray) -> np.ndarray:
+    """Article id -> row, as one dense array (-1 where no row has the id): graph labels become
+    rows with one lookup instead of a binary search over every id (article ids are page ids,
+    dense enough that the array is a few bytes per article)."""
+    table = np.full(int(ids.max()) + 1 if len(ids) else 0, -1, np.int64)
+    table[ids] = np.arange(len(ids))
+    return table
+
+
+def table_rows(table: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The rows of `labels` (article ids) by `row_table`; -1 for an id with no row."""
+    labels = np.asarray(labels, np.int64)
+    known = (labels >= 0) & (labels < len(table))
+    rows = np.full(labels.shape, -1, np.int64)
+    rows[known] = table[labels[known]]
+    return rows
+
+
 def exact_candidates(Z: np.ndarray, block: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """The `count` rows most similar to each row of `block` by exact matrix product."""
+    """The `count` rows most similar to each row of `block` by exact matrix product, a few
+    rows at a time (each row's products span the corpus)."""
+    step = max(1, EXACT_CELLS // max(len(Z), 1))
+    if len(block) > step:
+        parts = [
+            exact_candidates(Z, block[i : i + step], count) for i in range(0, len(block), step)
+        ]
+        return np.concatenate([c for c, _ in parts]), np.concatenate([s for _, s in parts])
     S = Z[block] @ Z.T
     S[np.arange(len(block)), block] = -np.inf
     cands = np.argpartition(-S, count - 1, axis=1)[:, :count]

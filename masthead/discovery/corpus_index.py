@@ -159,6 +159,7 @@ class CorpusIndex:
         self._tag_df: np.ndarray | None = None
         self._columns = _Columns()
         self._row_of: dict[int, int] | None = {}
+        self._table: np.ndarray | None = None  # ann.row_table of the ids, made when first needed
         self.vectors = ann.VectorIndex(dims, exact_below=exact_below)
         self._stories: engine.StoryIndex | None = engine.StoryIndex(
             **engine.story_options(self.model.embedding_dimensions)
@@ -203,13 +204,12 @@ class CorpusIndex:
 
     def rows_of(self, article_ids: np.ndarray) -> np.ndarray:
         """The rows of many articles at once (-1 for those the index does not hold)."""
-        ids = self._get("ids")
-        if not len(ids):
-            return np.full(len(article_ids), -1, np.int64)
-        order = np.argsort(ids, kind="stable")
-        at = np.searchsorted(ids, article_ids, sorter=order).clip(max=len(ids) - 1)
-        rows = order[at]
-        return np.where(ids[rows] == article_ids, rows, -1)
+        return ann.table_rows(self._row_table(), article_ids)
+
+    def _row_table(self) -> np.ndarray:
+        if self._table is None:
+            self._table = ann.row_table(self._get("ids"))
+        return self._table
 
     def article_id(self, row: int) -> int:
         return int(self._arrays["ids"][row])
@@ -260,13 +260,41 @@ class CorpusIndex:
 
     def neighbours(self, rows: Sequence[int]) -> engine.Neighbours:
         """Related lists of `rows`: approximate candidates, exact scores."""
-        Z, ids = self._get("Z"), self._get("ids")
-        order = np.argsort(ids, kind="stable")
-        return engine.related_rows(
-            self.corpus,
-            rows,
-            candidates=lambda block, count: self.vectors.candidates(Z, ids, block, count, order),
+        return engine.related_rows(self.corpus, rows, candidates=self._candidates())
+
+    def _candidates(self) -> Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]]:
+        Z, table = self._get("Z"), self._row_table()
+        return lambda block, count: self.vectors.candidates(Z, block, count, table)
+
+    def related_scored(self) -> engine.Scored:
+        """Every row's Related candidates, scored: what `related_chosen` picks from once the
+        stories are known (a rebuild computes it while it clusters)."""
+        corpus, candidates = self.corpus, self._candidates()
+        n, count = self._size, min(engine.CANDIDATES, self._size - 1)
+        scored = engine.Scored(
+            np.full((n, max(count, 0)), -1, np.int32),
+            np.zeros((n, max(count, 0)), np.float32),
+            np.full(n, -1.0, np.float32),
         )
+        if count <= 0:
+            return scored
+        step = engine.related_block_rows(corpus, graph=self.vectors.graph is not None)
+        for start in range(0, n, step):
+            block = np.arange(start, min(start + step, n))
+            part = engine.related_scored(corpus, block, count, candidates)
+            scored.cands[block], scored.scores[block] = part.cands, part.scores
+            scored.floors[block] = part.floors
+        return scored
+
+    def related_chosen(self, rows: range, scored: engine.Scored) -> engine.Neighbours:
+        """Related lists of `rows` from `related_scored`, under the rows' current stories."""
+        block = np.arange(rows.start, rows.stop)
+        if not scored.cands.shape[1]:
+            return engine.Neighbours([[] for _ in block], [-1.0 for _ in block])
+        part = engine.Scored(
+            scored.cands[block].astype(np.int64), scored.scores[block], scored.floors[block]
+        )
+        return engine.related_chosen(self.corpus, block, part)
 
     def affected(self, z: np.ndarray) -> set[int]:
         """Rows whose Related candidates a vector `z` (or any row of a matrix `z`) would
@@ -436,6 +464,7 @@ class CorpusIndex:
         self._tag_df = None
         if self._row_of is not None:
             self._row_of.update({int(i): start + k for k, i in enumerate(ids)})
+        self._table = None
         if vectors is not None and start == 0:
             self.vectors = vectors
         elif self.vectors.graph is None and self._size >= self.vectors.exact_below:
@@ -479,6 +508,7 @@ class CorpusIndex:
         self._tags.rebuilt(self._tags.matrix[keep])
         self._tag_df = None
         self._row_of = None
+        self._table = None
         self._source = None
         self._changed(1)
 
@@ -670,6 +700,7 @@ class CorpusIndex:
         for path in meta["channels"]:
             columns.channel(path)
         index._row_of = None
+        index._table = None
         index._stories = None
         index.vectors.load(source / "vectors.faiss")
         index._source = source

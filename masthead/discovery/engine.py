@@ -373,6 +373,69 @@ class Neighbours:
     floors: list[float] = field(default_factory=list)  # LSA similarity of the last candidate
 
 
+@dataclass
+class Scored:
+    """Rows' Related candidates before stories are known: candidate rows and their Related
+    scores, one row of `count` per article, and each article's floor (the LSA similarity of
+    its last candidate)."""
+
+    cands: np.ndarray
+    scores: np.ndarray
+    floors: np.ndarray
+
+
+def related_scored(
+    corpus: Corpus,
+    block: np.ndarray,
+    count: int,
+    candidates: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]] | None = None,
+) -> Scored:
+    """The `count` candidates of each row of `block`, scored (what `related_rows` chooses
+    from); none of it depends on the rows' stories."""
+    if candidates is None:
+        S = corpus.Z[block] @ corpus.Z.T
+        S[np.arange(len(block)), block] = -np.inf
+        cands = np.argpartition(-S, count - 1, axis=1)[:, :count]
+        lsa = np.take_along_axis(S, cands, axis=1)
+    else:
+        cands, lsa = candidates(block, count)
+    scores = pair_scores(corpus, np.repeat(block, count), cands).reshape(len(block), count)
+    return Scored(cands, scores, lsa.min(axis=1))
+
+
+def related_block_rows(corpus: Corpus, *, graph: bool) -> int:
+    """Rows scored at once: an exact search's similarity matrix and its partition stay near
+    64 M cells; a graph search forms no such matrix, and larger blocks keep its threads busy."""
+    return BLOCK if graph else max(16, min(BLOCK, BLOCK_CELLS // max(corpus.size, 1)))
+
+
+def related_chosen(
+    corpus: Corpus, block: np.ndarray, scored: Scored, *, keep: int = RELATED_KEEP
+) -> Neighbours:
+    """Each row's Related list from its scored candidates: best first, at most one article
+    per story and none of its own story."""
+    result = Neighbours()
+    cands, scores, floors = scored.cands, scored.scores, scored.floors
+    for i, row in enumerate(block):
+        order = np.lexsort((corpus.ids[cands[i]], -scores[i]))
+        own = corpus.story[row]
+        seen: set[int] = set()
+        chosen: list[tuple[int, float]] = []
+        for j in order:
+            cand = int(cands[i, j])
+            story = int(corpus.story[cand])
+            if story >= 0 and (story == own or story in seen):
+                continue
+            if story >= 0:
+                seen.add(story)
+            chosen.append((cand, float(scores[i, j])))
+            if len(chosen) == keep:
+                break
+        result.items.append(chosen)
+        result.floors.append(float(floors[i]))
+    return result
+
+
 def related_rows(
     corpus: Corpus,
     rows: Iterable[int],
@@ -385,42 +448,19 @@ def related_rows(
     blocked matrix products; an approximate index in production)."""
     rows = np.fromiter(rows, dtype=np.int64)
     result = Neighbours()
-    n = corpus.size
-    c = min(CANDIDATES, n - 1)
-    # Rows per block: a block's similarity matrix and its partition stay near 64 M cells.
-    step = max(16, min(BLOCK, BLOCK_CELLS // max(n, 1)))
+    c = min(CANDIDATES, corpus.size - 1)
+    step = related_block_rows(corpus, graph=candidates is not None)
     for start in range(0, len(rows), step):
         block = rows[start : start + step]
         if c <= 0:
             result.items.extend([] for _ in block)
             result.floors.extend(-1.0 for _ in block)
             continue
-        if candidates is None:
-            S = corpus.Z[block] @ corpus.Z.T
-            S[np.arange(len(block)), block] = -np.inf
-            cands = np.argpartition(-S, c - 1, axis=1)[:, :c]
-            lsa = np.take_along_axis(S, cands, axis=1)
-        else:
-            cands, lsa = candidates(block, c)
-        floors = lsa.min(axis=1)
-        scores = pair_scores(corpus, np.repeat(block, c), cands).reshape(len(block), c)
-        for i, row in enumerate(block):
-            order = np.lexsort((corpus.ids[cands[i]], -scores[i]))
-            own = corpus.story[row]
-            seen: set[int] = set()
-            chosen: list[tuple[int, float]] = []
-            for j in order:
-                cand = int(cands[i, j])
-                story = int(corpus.story[cand])
-                if story >= 0 and (story == own or story in seen):
-                    continue
-                if story >= 0:
-                    seen.add(story)
-                chosen.append((cand, float(scores[i, j])))
-                if len(chosen) == keep:
-                    break
-            result.items.append(chosen)
-            result.floors.append(float(floors[i]))
+        chosen = related_chosen(
+            corpus, block, related_scored(corpus, block, c, candidates), keep=keep
+        )
+        result.items.extend(chosen.items)
+        result.floors.extend(chosen.floors)
     return result
 
 

@@ -19,6 +19,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -394,8 +395,15 @@ def index_rebuild(
         model_row, model = _rebuild_model(order, refit=refit, report=report)
         index = CorpusIndex(model, model_id=model_row.pk, exact_below=ann.EXACT_BELOW)
         shingles = _rows_read(index, order, report)
-        _stories_cluster(index, shingles, report)
-        related = _related_compute(index, report)
+        # Related candidates and their scores need no story: found and scored in a second
+        # thread (the graph search and the matrix products release the interpreter) while this
+        # one clusters, so both cores work. Only the choice among them waits for the stories.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            scoring = pool.submit(_related_scored, index, report)
+            _stories_cluster(index, shingles, report)
+            scored = scoring.result()
+        related = _related_compute(index, scored, report)
+        del scored
         changed = _profiles_write(index, related, model_row.pk, report)
         story_entries_replace(stories=_story_members(index.corpus))
         _index_mark = _mark()
@@ -475,35 +483,59 @@ def _stories_cluster(
     corpus = index.corpus
     clusterer = index.stories_over_rows()
     stories = np.zeros(index.size, np.int64)
-    for start in range(0, index.size, PROGRESS_CHUNK):
-        end = min(start + PROGRESS_CHUNK, index.size)
-        # Above the graph's threshold, each article is compared with its nearest rows in
-        # the graph instead of every article in its window (a cost that grew with the corpus).
-        near = (
-            index.vectors.nearest_ids(corpus.Z[start:end], STORY_SEARCH)
-            if index.vectors.graph is not None
-            else None
-        )
-        for i in range(start, end):
-            signature = engine.minhash_load(index.signature(i).tobytes())
-            signature.shingles = int(shingles[i])
-            stories[i] = _story_assign(
-                clusterer,
-                pins,
-                int(corpus.ids[i]),
-                signature,
-                corpus.X[i],
-                corpus.Z[i],
-                float(corpus.published[i]),
-                candidates=None if near is None else near[i - start],
-            )
-        report("Stories", end, index.size)
+    starts = range(0, index.size, PROGRESS_CHUNK)
+    # Above the graph's threshold, each article is compared with its nearest rows in the
+    # graph instead of every article in its window (a cost that grew with the corpus). The
+    # next chunk's search runs in a second thread while this one clusters.
+    graph = index.vectors.graph is not None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead = pool.submit(_story_near, index, 0, graph)
+        for start in starts:
+            near = ahead.result()
+            if start + PROGRESS_CHUNK < index.size:
+                ahead = pool.submit(_story_near, index, start + PROGRESS_CHUNK, graph)
+            _stories_chunk(index, clusterer, pins, shingles, stories, start, near)
+            report("Stories", min(start + PROGRESS_CHUNK, index.size), index.size)
     # Headline stories merged or regrouped after some members were assigned: final numbers.
     story_of = clusterer.story_of
     final = np.array([story_of.get(int(a), s) for a, s in zip(corpus.ids, stories, strict=True)])
     # Its rows are the index's: updates restore what they need from the stored rows instead.
     index.stories_release()
     index.stories_set(final)
+
+
+def _story_near(index: CorpusIndex, start: int, graph: bool) -> np.ndarray | None:
+    """The graph neighbours (article ids) of the chunk of rows from `start`; None without
+    a graph (every article in the window is compared)."""
+    end = min(start + PROGRESS_CHUNK, index.size)
+    return index.vectors.nearest_ids(index.corpus.Z[start:end], STORY_SEARCH) if graph else None
+
+
+def _stories_chunk(
+    index: CorpusIndex,
+    clusterer: engine.StoryIndex,
+    pins: dict[int, int],
+    shingles: np.ndarray,
+    stories: np.ndarray,
+    start: int,
+    near: np.ndarray | None,
+) -> None:
+    """Assign the stories of the chunk of rows from `start` in order, into `stories`."""
+    corpus = index.corpus
+    end = min(start + PROGRESS_CHUNK, index.size)
+    for i in range(start, end):
+        signature = engine.minhash_load(index.signature(i).tobytes())
+        signature.shingles = int(shingles[i])
+        stories[i] = _story_assign(
+            clusterer,
+            pins,
+            int(corpus.ids[i]),
+            signature,
+            corpus.X[i],
+            corpus.Z[i],
+            float(corpus.published[i]),
+            candidates=None if near is None else near[i - start],
+        )
 
 
 @dataclass
@@ -520,14 +552,22 @@ class _Related:
         )
 
 
-def _related_compute(index: CorpusIndex, report: Callable[[str, int, int], None]) -> _Related:
+def _related_scored(index: CorpusIndex, report: Callable[[str, int, int], None]) -> engine.Scored:
+    scored = index.related_scored()
+    report("Related candidates", index.size, index.size)
+    return scored
+
+
+def _related_compute(
+    index: CorpusIndex, scored: engine.Scored, report: Callable[[str, int, int], None]
+) -> _Related:
     related = _Related(
         np.full((index.size, engine.RELATED_KEEP), -1, np.int32),
         np.zeros((index.size, engine.RELATED_KEEP), np.float32),
     )
     for start in range(0, index.size, REBUILD_CHUNK):
         rows = range(start, min(start + REBUILD_CHUNK, index.size))
-        neighbours = index.neighbours(rows)
+        neighbours = index.related_chosen(rows, scored)
         index.floors_set(rows, neighbours.floors)
         for row, items in zip(rows, neighbours.items, strict=True):
             if items:

@@ -45,6 +45,9 @@ PURGED_PREFIX = "purged:"
 PURGE_SEQUENCE = "purge-sequence"
 # Purge times a process keeps between purges (a few per page: bounded by the pages it serves).
 PURGE_TIMES_MAX = 200_000
+# Keys purged one by one at most; a change touching more (a full discovery rebuild changes the
+# lists of most articles) purges ALL instead, one write rather than a time per key.
+PURGE_KEYS_MAX = 10_000
 
 T = TypeVar("T")
 
@@ -236,6 +239,8 @@ def keys_purge(keys: Iterable[str]) -> None:
     keys = sorted(set(keys))
     if not keys:
         return
+    if len(keys) > PURGE_KEYS_MAX:
+        keys = [ALL]
     if transaction.get_connection().in_atomic_block:
         _purge_now(keys)
         transaction.on_commit(lambda: _purge_now(keys, last=True))

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from wagtail.signals import page_published
 
-from masthead.news.cache import SEARCH, article_key, keys_purge
+from masthead.news.cache import ALL, PURGE_KEYS_MAX, SEARCH, article_key, keys_purge
 from masthead.news.invalidation import listing_keys_many
 from masthead.news.models import ArticlePage, HomePage, PinnedStory, StoryEntry
 
@@ -102,19 +102,33 @@ def story_entries_replace(*, stories: Mapping[int, Sequence[int]]) -> int:
     returns the number of stories. Articles not live are left out. Only the pages showing an
     article whose listing entry changed (its lead or its count) are made stale."""
     copies = _copies(None)  # every live article: no id list the size of the corpus in SQL
-    entries = []
-    for story, members in stories.items():
-        found = [copies[a] for a in members if a in copies]
-        if found:
-            entries.extend(_entries(story, found))
     old = _shown_entries(StoryEntry.objects.values_list("article_id", "lead_id", "source_count"))
+    new: dict[int, tuple[int, int]] = {}
+    stored: set[int] = set()
     with transaction.atomic():
         StoryEntry.objects.all().delete()
-        StoryEntry.objects.bulk_create(entries, batch_size=WRITE_BATCH)
-    new = _shown_entries((e.article_id, e.lead_id, e.source_count) for e in entries)
+        # Written a batch at a time: at 1,000,000 articles, a model instance per article held
+        # at once took gigabytes.
+        entries: list[StoryEntry] = []
+        for story, members in stories.items():
+            found = [copies[a] for a in members if a in copies]
+            if not found:
+                continue
+            entries.extend(_entries(story, found))
+            stored.add(story)
+            if len(entries) >= WRITE_BATCH:
+                new.update(_entries_store(entries))
+                entries = []
+        new.update(_entries_store(entries))
     changed = {a for a in old.keys() | new.keys() if old.get(a) != new.get(a)}
     _listings_purge(changed=changed & copies.keys(), old=old, new=new)
-    return len({e.story for e in entries})
+    return len(stored)
+
+
+def _entries_store(entries: list[StoryEntry]) -> dict[int, tuple[int, int]]:
+    """Insert `entries`; returns what listings show of each (`_shown_entries`)."""
+    StoryEntry.objects.bulk_create(entries, batch_size=WRITE_BATCH)
+    return _shown_entries((e.article_id, e.lead_id, e.source_count) for e in entries)
 
 
 def _shown_entries(rows: Iterable[tuple[int, int, int]]) -> dict[int, tuple[int, int]]:
@@ -205,6 +219,9 @@ def _listings_purge(
     nothing else. A new article's own story of one changes nothing listings show."""
     changed = {a for a in changed if _shown(a, old) != _shown(a, new)}
     if not changed:
+        return
+    if len(changed) > PURGE_KEYS_MAX:  # a regrouping of most of the site: no lookups per article
+        keys_purge([ALL])
         return
     entering = {a for a in changed if _is_listed(a, new) and not _is_listed(a, old)}
     keys_purge({SEARCH, *(article_key(a) for a in changed), *listing_keys_many(entering)})

@@ -19,7 +19,7 @@ def test_a_small_corpus_is_searched_exactly():
     index.build(ids, Z)
     assert index.graph is None
     block = np.arange(0, 500, 7)
-    got = index.candidates(Z, ids, block, 10)
+    got = index.candidates(Z, block, 10, ann.row_table(ids))
     want = ann.exact_candidates(Z, block, 10)
     assert np.array_equal(np.sort(got[0], axis=1), np.sort(want[0], axis=1))
     assert np.allclose(np.sort(got[1], axis=1), np.sort(want[1], axis=1))
@@ -32,7 +32,7 @@ def test_the_graph_finds_nearly_every_exact_neighbour_and_scores_them_exactly():
     index.build(ids, Z)
     assert index.graph is not None
     block = np.arange(0, 4000, 13)
-    cands, sims = index.candidates(Z, ids, block, 10)
+    cands, sims = index.candidates(Z, block, 10, ann.row_table(ids))
     exact, _ = ann.exact_candidates(Z, block, 10)
     recall = np.mean([len(set(c) & set(e)) / 10 for c, e in zip(cands, exact, strict=True)])
     assert recall >= 0.95
@@ -49,9 +49,17 @@ def test_rows_the_graph_leaves_short_fall_back_to_exact_search():
     alive = np.setdiff1d(ids, dropped)  # and 200 it knows are gone
     Zs = Z[alive]
     block = np.arange(len(alive))[::50]
-    cands, sims = index.candidates(Zs, alive, block, 50)
+    cands, sims = index.candidates(Zs, block, 50, ann.row_table(alive))
     assert set(alive[cands.ravel()].tolist()).isdisjoint(dropped.tolist())
     assert np.allclose(sims, np.einsum("ij,ikj->ik", Zs[block], Zs[cands]), atol=1e-5)
+
+
+def test_the_row_table_maps_article_ids_to_rows_and_unknown_ids_to_none():
+    ids = np.array([40, 7, 12, 99])
+    table = ann.row_table(ids)
+    labels = np.array([[12, 99, -1], [7, 100, 40], [5, 1000, 7]])
+    assert ann.table_rows(table, labels).tolist() == [[2, 3, -1], [1, -1, 0], [-1, -1, 1]]
+    assert ann.table_rows(ann.row_table(np.zeros(0, np.int64)), labels).tolist() == [[-1] * 3] * 3
 
 
 def test_banded_signatures_find_what_shares_a_band():

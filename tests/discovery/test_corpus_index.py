@@ -219,6 +219,27 @@ def test_with_the_graph_changes_still_equal_a_rebuild(model, tmp_path):
     assert opened.vectors.graph is not None
 
 
+@pytest.mark.parametrize("exact_below", [4, 1000])
+def test_candidates_scored_before_stories_are_set_give_the_lists_of_the_final_stories(
+    model, exact_below
+):
+    rows = [make_row(model, i, t, story=-1) for i, t in enumerate(TEXTS)]
+    index = CorpusIndex(model, model_id=1, exact_below=exact_below)
+    index.add(rows)
+    assert (index.vectors.graph is not None) == (exact_below == 4)
+    scored = index.related_scored()  # as a rebuild does while it clusters
+    index.stories_set(np.array([0, 0, 1, 1, 2, 2, 3, 3, 4, 4]))  # pairs: one story each
+    chosen = [index.related_chosen(range(start, start + 3), scored) for start in (0, 3, 6)]
+    chosen.append(index.related_chosen(range(9, 10), scored))
+    want = index.neighbours(range(index.size))
+    assert [items for part in chosen for items in part.items] == want.items
+    assert [floor for part in chosen for floor in part.floors] == want.floors
+    story = index.corpus.story
+    for row, items in enumerate(want.items):  # the stories were applied, not ignored
+        assert all(story[j] != story[row] for j, _ in items)
+        assert len({int(story[j]) for j, _ in items}) == len(items)
+
+
 def test_an_opened_index_restores_only_the_stories_an_article_can_join(model, tmp_path):
     day = 86400.0
     rows = [make_row(model, i, t) for i, t in enumerate(TEXTS)]

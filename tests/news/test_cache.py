@@ -5,9 +5,11 @@ import time
 from django.core.cache import cache
 from wagtail.models import PageViewRestriction
 
+from masthead.news import cache as news_cache
 from masthead.news import selectors
 from masthead.news.cache import (
     CLOCK_SKEW_SECONDS,
+    PURGED_PREFIX,
     PurgeTimes,
     cached_with_keys,
     channel_key,
@@ -34,6 +36,23 @@ def test_a_cached_value_is_rebuilt_only_after_one_of_its_keys_is_purged(db):
     assert cached_with_keys("x", build, timeout=60) == 1
     keys_purge(["article-1"])
     assert cached_with_keys("x", build, timeout=60) == 2
+
+
+def test_a_purge_of_more_keys_than_the_limit_purges_everything_with_one_write(db, monkeypatch):
+    monkeypatch.setattr(news_cache, "PURGE_KEYS_MAX", 3)
+    builds = []
+
+    def build():
+        keys_record("article-99")
+        builds.append(1)
+        return len(builds)
+
+    assert cached_with_keys("x", build, timeout=60) == 1
+    keys_purge(["article-1", "article-2", "article-3"])  # at the limit: only these
+    assert cached_with_keys("x", build, timeout=60) == 1
+    keys_purge([f"article-{i}" for i in range(10, 14)])  # over it: everything
+    assert cached_with_keys("x", build, timeout=60) == 2
+    assert cache.get(PURGED_PREFIX + "article-10") is None
 
 
 def test_a_purge_that_lands_while_a_value_is_built_makes_it_stale(db):

@@ -10,10 +10,12 @@ from taggit.models import Tag
 
 from masthead.discovery.services import article_update, index_rebuild
 from masthead.news import selectors
+from masthead.news import stories as news_stories
 from masthead.news.models import ArticlePage, ChannelPage, PinnedStory, StoryEntry
 from masthead.news.stories import (
     Copy,
     headline_key,
+    story_entries_replace,
     story_entries_set,
     story_entries_set_many,
     story_lead,
@@ -222,3 +224,20 @@ def test_many_stories_set_at_once_store_what_setting_them_one_by_one_stores(stor
     assert story_entries_set_many(stories=grouping) == 3
     assert entry_rows() == one_by_one
     assert story_entries_set_many(stories=grouping) == 0
+
+
+def test_replacing_every_story_a_few_rows_at_a_time_stores_what_setting_each_one_stores(
+    stories, monkeypatch
+):
+    by_story: dict[int, list[int]] = {}
+    for article_id, story in sorted(stories.items()):
+        by_story.setdefault(story, []).append(article_id)
+    StoryEntry.objects.all().delete()
+    for story, members in by_story.items():
+        story_entries_set(story=story, article_ids=members)
+    one_by_one = entry_rows()
+    assert any(count > 1 for *_, count in one_by_one)
+    StoryEntry.objects.all().delete()
+    monkeypatch.setattr(news_stories, "WRITE_BATCH", 3)  # batches end inside stories
+    assert story_entries_replace(stories=by_story) == len(by_story)
+    assert entry_rows() == one_by_one
