@@ -260,15 +260,19 @@ def collector_relaxed() -> Iterator[None]:
     start (Django's and Wagtail's, about 170,000) are frozen, so that no full collection walks
     them again, and a young collection waits for 50,000 new objects instead of 700. A batch's
     pages, rows and texts are freed by their reference counts; the collector walked them
-    all the same, about 0.1 ms per article. Forked writers inherit the setting."""
+    all the same, about 0.1 ms per article. Forked writers inherit the setting. A process
+    that froze its objects already (a web worker, `masthead/wsgi.py`) keeps them frozen."""
     threshold = gc.get_threshold()
-    gc.freeze()
+    freezing = gc.get_freeze_count() == 0
+    if freezing:
+        gc.freeze()
     gc.set_threshold(YOUNG_OBJECTS, *threshold[1:])
     try:
         yield
     finally:
         gc.set_threshold(*threshold)
-        gc.unfreeze()
+        if freezing:
+            gc.unfreeze()
 
 
 def _corpus_generate(

@@ -399,9 +399,11 @@ def index_rebuild(
         # thread (the graph search and the matrix products release the interpreter) while this
         # one clusters, so both cores work. Only the choice among them waits for the stories.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            scoring = pool.submit(_related_scored, index, report)
+            scoring = pool.submit(index.related_scored)
             _stories_cluster(index, shingles, report)
             scored = scoring.result()
+        # Reported from this thread only: a progress display is not shared between threads.
+        report("Related candidates", index.size, index.size)
         related = _related_compute(index, scored, report)
         del scored
         changed = _profiles_write(index, related, model_row.pk, report)
@@ -550,12 +552,6 @@ class _Related:
         return list(
             zip(self.rows[row][kept].tolist(), self.scores[row][kept].tolist(), strict=True)
         )
-
-
-def _related_scored(index: CorpusIndex, report: Callable[[str, int, int], None]) -> engine.Scored:
-    scored = index.related_scored()
-    report("Related candidates", index.size, index.size)
-    return scored
 
 
 def _related_compute(

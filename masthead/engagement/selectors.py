@@ -14,6 +14,7 @@ from masthead.engagement import counters, ranking
 from masthead.engagement.models import ArticleCounter, Reaction, ReactionSettings
 from masthead.engagement.reaction_kinds import InvalidReactionKinds, kinds_parse
 from masthead.news.cache import (
+    NAV,
     RANKING,
     article_key,
     build_started,
@@ -175,8 +176,9 @@ def ranking_cached_top(*, window: str, within_path: str) -> list[tuple[int, floa
 @dataclass(frozen=True)
 class _Served:
     """A served list as this process last built it: when, until when at most, and the surrogate
-    keys whose purge makes it stale: its articles, and Ranking, which the periodic refresh
-    purges after writing new lists."""
+    keys whose purge makes it stale: its articles; Ranking, which the periodic refresh
+    purges after writing new lists; and the channel structure, whose renames and moves change
+    the articles' URLs without purging each article."""
 
     items: list[RankedArticle]
     keys: frozenset[str]
@@ -214,7 +216,7 @@ def ranking_list(*, window: str, within_path: str, limit: int) -> list[RankedArt
     top = ranking_cached_top(window=window, within_path=within_path)
     items = _live_ranked(top, limit)
     # Every article of the cached list, not only those shown: one published again comes back.
-    keys = frozenset([RANKING, *(article_key(article_id) for article_id, _ in top)])
+    keys = frozenset([RANKING, NAV, *(article_key(article_id) for article_id, _ in top)])
     if len(_served) >= SERVED_MAX:
         _served.clear()
     expires = time.monotonic() + settings.MASTHEAD_RANKING_CACHE_SECONDS

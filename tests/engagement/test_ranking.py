@@ -287,3 +287,21 @@ def test_an_emptied_cache_is_not_answered_from_the_process(
     assert served(home) == [a.pk, b.pk]
     with django_assert_max_num_queries(0):
         assert served(home) == [a.pk, b.pk]
+
+
+def test_a_channel_renamed_shows_its_articles_new_addresses_in_the_served_list(trio, home, flushed):
+    from django.core.management import call_command
+
+    a, b, c = trio
+    read_now(trio, flushed)
+    call_command("refresh_ranking")
+    time.sleep(2 * CLOCK_SKEW_SECONDS)
+    served(home)  # kept in the process from here
+    stocks = ChannelPage.objects.get(slug="stocks")
+    stocks.slug = "markets"
+    stocks.save_revision().publish()
+    urls = {
+        r.article.pk: r.article.url
+        for r in selectors.ranking_list(window="24h", within_path=home.path, limit=8)
+    }
+    assert "/markets/" in urls[a.pk] and "/stocks/" not in urls[a.pk]

@@ -328,3 +328,41 @@ def test_result_cards_kept_in_memory_are_bounded(client, make_article, monkeypat
     page = client.get("/search/", {"q": "tamarin"}).content.decode()
     assert all(f"Tamarin troop {n}" in page for n in range(3))
     assert len(news_tags._CARDS) == 2
+
+
+@pytest.mark.parametrize("order", ["relevance", "newest"])
+def test_on_sqlite_with_statistics_a_search_builds_no_bloom_filter_over_whole_tables(
+    client, make_article, order
+):
+    """With ANALYZE's statistics saying the tables are large, SQLite must still start from the
+    matches and look rows up, not build a Bloom filter over every index entry and page."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's planner")
+    for n in range(3):
+        make_article(title=f"Okapi sighting number {n}")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        for table in ("wagtailsearch_indexentry", "wagtailcore_page", "news_articlepage"):
+            cursor.execute("DELETE FROM sqlite_stat1 WHERE tbl = %s", [table])
+            cursor.execute(
+                "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (%s, NULL, '100000')", [table]
+            )
+        cursor.execute("ANALYZE sqlite_schema")  # the planner reads the statistics again
+    statements = []
+
+    def kept(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(kept):
+        response = client.get("/search/", {"q": "okapi", "order": order})
+    assert len(results(response)) == 3
+    plans = []
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            if "MATCH" in sql:  # with its parameters bound, as the search ran it
+                cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+                plans += [row[3] for row in cursor.fetchall()]
+    assert plans and not [step for step in plans if "BLOOM FILTER" in step]

@@ -82,6 +82,7 @@ def search_card(context: template.Context, article: Any) -> SafeString:
         article.published_at,
         getattr(article, "story_sources", None),
         timezone.get_current_timezone_name(),
+        context.autoescape,
     )
     keys_record(article_key(article.pk))
     html = _CARDS.pop(key, None)  # taken out and put back: now the most recently used
