@@ -226,34 +226,6 @@ def generate_processes() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
-def corpus_generate(
-    *,
-    articles: int,
-    seed: int,
-    now: datetime | None = None,
-    batch_size: int = 2000,
-    with_images: bool = True,
-    processes: int = 1,
-    writers: int = 1,
-    progress: Callable[[int, float], None] | None = None,
-) -> GenerateReport:
-    """Add `articles` synthetic articles (deterministic for a seed) to the site's channels;
-    `processes` > 1 generates the text in that many worker processes, and on PostgreSQL
-    `writers` > 1 writes the channels' batches from that many processes at once (the data
-    must be committed: the writers have their own connections)."""
-    with collector_relaxed():
-        return _corpus_generate(
-            articles=articles,
-            seed=seed,
-            now=now,
-            batch_size=batch_size,
-            with_images=with_images,
-            processes=processes,
-            writers=writers,
-            progress=progress,
-        )
-
-
 @contextmanager
 def collector_relaxed() -> Iterator[None]:
     """Keep the cyclic garbage collector out of a bulk run's way: the objects alive at the
@@ -275,17 +247,22 @@ def collector_relaxed() -> Iterator[None]:
             gc.unfreeze()
 
 
-def _corpus_generate(
+@collector_relaxed()
+def corpus_generate(
     *,
     articles: int,
     seed: int,
-    now: datetime | None,
-    batch_size: int,
-    with_images: bool,
-    processes: int,
-    writers: int,
-    progress: Callable[[int, float], None] | None,
+    now: datetime | None = None,
+    batch_size: int = 2000,
+    with_images: bool = True,
+    processes: int = 1,
+    writers: int = 1,
+    progress: Callable[[int, float], None] | None = None,
 ) -> GenerateReport:
+    """Add `articles` synthetic articles (deterministic for a seed) to the site's channels;
+    `processes` > 1 generates the text in that many worker processes, and on PostgreSQL
+    `writers` > 1 writes the channels' batches from that many processes at once (the data
+    must be committed: the writers have their own connections)."""
     started = time.perf_counter()
     home = HomePage.objects.get()
     pages = channel_tree_ensure(home=home)
