@@ -2,6 +2,7 @@
 (Wagtail's `add_child`, `save_revision().publish()` and its own indexing)."""
 
 import json
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -195,3 +196,15 @@ def test_an_instance_built_from_defaults_equals_the_constructed_one_but_for_its_
     assert built.author == author and built._state.adding
     assert built.translation_key != bulk.instance_unsaved(ArticlePage).translation_key
     assert built.body is not bulk.instance_unsaved(ArticlePage).body
+
+
+def test_block_ids_are_distinct_version_4_uuids_written_as_uuid4_writes_them():
+    ids = bulk.uuid4_strings(2000)
+    parsed = [uuid.UUID(text) for text in ids]
+    assert len(set(ids)) == 2000
+    assert all(str(value) == text for value, text in zip(parsed, ids, strict=True))
+    assert {(value.version, value.variant) for value in parsed} == {(4, uuid.RFC_4122)}
+    # Every other bit is drawn: each position of the hex digits takes many values.
+    assert all(
+        len({text[i] for text in ids}) > 8 for i in range(36) if i not in (8, 13, 14, 18, 19, 23)
+    )

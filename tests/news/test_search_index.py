@@ -120,3 +120,34 @@ def test_later_batches_touch_only_their_own_index_rows(stocks):
         article_bulk_create(channel=stocks, articles=later, tags=[[]], norms=norms)
     index_sql = [q["sql"] for q in queries if "wagtailsearch_indexentry" in q["sql"]]
     assert index_sql and all("object_id" in sql for sql in index_sql), index_sql
+
+
+# Texts that an array literal must carry unchanged: quotes, backslashes, braces, commas, a bare
+# NULL, inner spaces, a tab, a newline and non-ASCII letters.
+AWKWARD = [
+    'He said "copper" \\ not "tin"',
+    "{braces}, commas, and NULL",
+    "NULL",
+    'a\\\\b \\" c\tand\nnew line',
+    "Zürich’s façade — naïve",
+]
+
+
+@pytest.mark.parametrize("text", AWKWARD)
+def test_awkward_texts_give_the_rows_wagtails_own_indexing_gives(stocks, text):
+    article = with_body(
+        ArticlePage(
+            title=f"Smelters {text}",
+            dek=text,
+            byline=text,
+            published_at=datetime(2026, 1, 1, tzinfo=UTC),
+        ),
+        [("paragraph", "<p>Copper output.</p>"), ("heading", {"text": text, "level": "h2"})],
+    )
+    article_bulk_create(channel=stocks, articles=[article], tags=[[text[:40]]], norms=TitleNorms())
+    ours = entries([article.pk])
+    IndexEntry.objects.filter(object_id=str(article.pk)).delete()
+    get_search_backend().add_bulk(ArticlePage, [ArticlePage.objects.get(pk=article.pk)])
+    theirs = entries([article.pk])
+    assert [row[:6] for row in ours] == [row[:6] for row in theirs]
+    assert text in ours[0][5] or connection.vendor != "postgresql"
