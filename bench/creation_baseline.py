@@ -22,7 +22,9 @@ shared: read the ratios and the CPU figures. `--grow-to N` instead grows the cor
 `--reuse`, the one a previous run left) to N articles with the new tree in ten equal steps and
 prints each step's figures: whether creation stays flat as the corpus grows. `--writers N`
 passes `generate --writers N` to the new tree (and to `--grow-to`), `--base-writers N` to the
-base tree.
+base tree. `--separate` runs each tree on its own copy of the corpus (a PostgreSQL database
+`NAME_new` made from the first, then migrated by the new tree): for a new tree that changes the
+schema, which would otherwise change what the base tree writes too.
 """
 
 from __future__ import annotations
@@ -198,6 +200,11 @@ def main() -> None:
     parser.add_argument(
         "--base-writers", type=int, default=0, help="The base tree's `generate --writers`."
     )
+    parser.add_argument(
+        "--separate",
+        action="store_true",
+        help="Each tree on its own copy of the corpus (PostgreSQL), migrated by that tree.",
+    )
     args = parser.parse_args()
     base = exported(args.base, "base")
     new = exported(args.new, "new") if args.new else ROOT
@@ -216,6 +223,15 @@ def main() -> None:
     if args.grow_to:
         grow(env, new, args)
         return
+    envs = {"base": env, "new": env}
+    if args.separate and url:
+        copy = f"{name}_new"
+        psql(f"DROP DATABASE IF EXISTS {copy}")
+        psql(f"CREATE DATABASE {copy} TEMPLATE {name}")
+        envs["new"] = environment(
+            var, f"postgres://postgres@127.0.0.1:5432/{copy}", BENCH_DATABASE=copy
+        )
+        run(envs["new"], new, "-m", "masthead.cli", "migrate", "--noinput", "-v0")
     results: dict[str, list[dict]] = {"base": [], "new": []}
     fixed: dict[str, list[float]] = {"base": [], "new": []}
     seed = 10
@@ -225,9 +241,11 @@ def main() -> None:
             ("new", new, 2, args.writers),
         ):
             seed += 1
-            results[name].append(generate(env, tree, args.articles, seed, processes, writers))
+            results[name].append(
+                generate(envs[name], tree, args.articles, seed, processes, writers)
+            )
             fixed[name].append(
-                generate(env, tree, FIXED, seed + 500, processes, writers)["cpu_ms"] * FIXED
+                generate(envs[name], tree, FIXED, seed + 500, processes, writers)["cpu_ms"] * FIXED
             )
             print(name, json.dumps(results[name][-1]), fixed[name][-1], file=sys.stderr)
     ingest = {}
