@@ -218,8 +218,11 @@ def main() -> None:
         if url:
             psql(f"DROP DATABASE IF EXISTS {name}")
             psql(f"CREATE DATABASE {name}")
-        run(env, new, "-m", "masthead.cli", "migrate", "--noinput", "-v0")
-        generate(env, new, args.start, 1, 2)
+        # With --separate the base tree lays the first corpus: the new tree's copy is then
+        # migrated on from the base tree's schema, and the base tree's own stays as it was.
+        first = base if args.separate and not args.grow_to else new
+        run(env, first, "-m", "masthead.cli", "migrate", "--noinput", "-v0")
+        generate(env, first, args.start, 1, 2)
     if args.grow_to:
         grow(env, new, args)
         return
