@@ -21,6 +21,5 @@ get_resolver().url_patterns  # noqa: B018 (loads the URL conf and the views' mod
 # What is loaded by now (Django, Wagtail, the URL conf, every module) lives as long as the
 # process: keep it out of the cyclic garbage collector's scans. Otherwise a full collection walks
 # about 200,000 objects every few dozen requests, tens of milliseconds landing on one request.
-gc.collect()
 gc.freeze()
 gc.enable()

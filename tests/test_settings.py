@@ -93,15 +93,15 @@ def test_a_web_worker_starts_without_the_libraries_only_ingestion_and_discovery_
 
 
 def test_a_web_worker_loads_without_running_the_garbage_collector():
-    """Start-up keeps what it loads: collecting while it loads (hundreds of times) is wasted;
-    one full collection at the end frees what loading left, then it is frozen."""
+    """Start-up keeps what it loads: collecting while it loads (hundreds of times, a few of them
+    full) is wasted; it is frozen instead."""
     code = (
         "import gc, json; before = [s['collections'] for s in gc.get_stats()]; "
         "import masthead.wsgi; after = [s['collections'] for s in gc.get_stats()]; "
         "print(json.dumps([a - b for a, b in zip(after, before)] + [gc.isenabled()]))"
     )
     young, middle, full, enabled = printed_in_a_fresh_process(code)
-    assert young + middle <= 2 and full == 1  # hundreds and a few full ones while loading
+    assert young + middle + full <= 1  # 447, 41 and 3 when it ran
     assert enabled
 
 
