@@ -2,7 +2,9 @@
 
     python bench/rebuild.py rebuild [--dump FILE]   full rebuild: seconds and RSS per stage, peak
     python bench/rebuild.py entries                 the story-entry step alone, from no entries
-    python bench/rebuild.py start                   fresh worker: first served Related list, index open
+    python bench/rebuild.py start [--web]           fresh worker: first served Related list, index open
+                                                    (--web: started as gunicorn starts one, from
+                                                    masthead.wsgi, URL conf included)
     python bench/rebuild.py update [--count 7] [--warm]  fresh worker: article_update after each
                                                     publish (--warm: after db_worker's warm-up)
     python bench/rebuild.py recall [--sample 300] [--settings 192:2,128:2]
@@ -19,6 +21,8 @@ its own process so start-up and peak memory are that probe's alone.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
 import json
 import os
 import resource
@@ -48,10 +52,22 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def loading():
+    """What the `masthead` command and the task worker load under (the cyclic collector paused
+    while loading, where the code measured has that; a plain block where it has not)."""
+    try:
+        from masthead.collector import paused_while_loading
+    except ImportError:  # code from before it
+        return contextlib.nullcontext()
+    return paused_while_loading()
+
+
 def setup() -> None:
+    """Django's setup as the `masthead` command does it."""
     import django
 
-    django.setup()
+    with loading():
+        django.setup()
 
 
 def rebuild(dump: str | None) -> dict:
@@ -126,10 +142,16 @@ def entries() -> dict:
     }
 
 
-def start() -> dict:
-    """What a fresh web or task worker pays before its first Related list, then the index."""
-    setup()
+def start(*, web: bool = False) -> dict:
+    """What a fresh web or task worker pays before its first Related list, then the index.
+    With `web`, started as gunicorn starts a web worker: `masthead.wsgi` (settings, apps, the
+    URL conf) instead of Django's setup alone."""
+    if web:
+        importlib.import_module("masthead.wsgi")
+    else:
+        setup()
     ready = time.perf_counter() - STARTED
+    ready_cpu = cpu_s()
     from masthead.discovery import interface
     from masthead.news.models import ArticlePage
 
@@ -145,6 +167,7 @@ def start() -> dict:
     services.corpus_reader()
     return {
         "django_setup_s": ready,
+        "django_setup_cpu_s": ready_cpu,
         "first_list_s": first_list,
         "first_list_cpu_s": cpu,
         "services_import_s": opened - imported,
@@ -164,7 +187,8 @@ def update(count: int, *, warm: bool = False) -> dict:
 
     warm_cpu = cpu_s()
     if warm:
-        services.index_warm()
+        with loading():
+            services.index_warm()
     warm_cpu = cpu_s() - warm_cpu
     channel = ChannelPage.objects.live().filter(depth=4).first()
     times, cpu, made = [], [], []
@@ -258,6 +282,7 @@ def main() -> None:
     parser.add_argument("--dump")
     parser.add_argument("--count", type=int, default=7)
     parser.add_argument("--warm", action="store_true", help="update: warm up as db_worker does")
+    parser.add_argument("--web", action="store_true", help="start: from masthead.wsgi")
     parser.add_argument("--sample", type=int, default=300)
     parser.add_argument(
         "--settings",
@@ -270,7 +295,7 @@ def main() -> None:
     elif args.probe == "entries":
         out = entries()
     elif args.probe == "start":
-        out = start()
+        out = start(web=args.web)
     elif args.probe == "update":
         out = update(args.count, warm=args.warm)
     elif args.probe == "recall":

@@ -10,6 +10,8 @@ import sys
 
 # Commands that serve pages, which sign sessions, CSRF tokens and reader ids.
 NEEDS_SECRET = frozenset({"runserver", "testserver"})
+# Commands whose errors while loading the apps Django reports itself (the autoreloader).
+SETS_UP_ITSELF = frozenset({"runserver"})
 
 
 def _command(argv: list[str]) -> str:
@@ -24,16 +26,21 @@ def _fail(message: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "masthead.settings")
+    import django
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
+    from masthead.collector import paused_while_loading
     from masthead.errors import SettingsError
 
     show_traceback = "--traceback" in argv
     try:
         if settings.MASTHEAD_SECRET_KEY_MISSING and _command(argv) in NEEDS_SECRET:
             _fail(f"`{_command(argv)}` needs a secret: {settings.SECRET_KEY_MISSING_MESSAGE}")
+        if _command(argv) not in SETS_UP_ITSELF:
+            with paused_while_loading():  # then Django's own call finds the apps loaded
+                django.setup()
         execute_from_command_line(argv)
     except SettingsError as error:
         if show_traceback:

@@ -79,6 +79,32 @@ def test_a_bucket_moves_media_to_s3_compatible_storage():
     assert found["serve_media"] is False
 
 
+def test_a_web_worker_starts_without_the_libraries_only_ingestion_and_discovery_use():
+    """The screening lexicon (wordfreq, babel), the fetcher and the front cache's HTTP client
+    (httpx with its command-line tool) and discovery's numeric stack: about half a second of
+    CPU of a start-up whose first page needs none of them."""
+    code = (
+        "import json, sys; import masthead.wsgi; "
+        "heavy = ('wordfreq', 'babel', 'httpx', 'sklearn', 'scipy', 'faiss', 'datasketch', "
+        "'trafilatura', 'masthead.discovery.services', 'masthead.ingest.pipeline'); "
+        "print(json.dumps([m for m in heavy if m in sys.modules]))"
+    )
+    assert printed_in_a_fresh_process(code) == []
+
+
+def test_a_web_worker_loads_without_running_the_garbage_collector():
+    """Start-up keeps what it loads: collecting while it loads (hundreds of times, a few of them
+    full) is wasted; it is frozen instead."""
+    code = (
+        "import gc, json; before = [s['collections'] for s in gc.get_stats()]; "
+        "import masthead.wsgi; after = [s['collections'] for s in gc.get_stats()]; "
+        "print(json.dumps([a - b for a, b in zip(after, before)] + [gc.isenabled()]))"
+    )
+    young, middle, full, enabled = printed_in_a_fresh_process(code)
+    assert young + middle + full <= 1  # 447, 41 and 3 when it ran
+    assert enabled
+
+
 def test_the_wsgi_application_keeps_what_it_loaded_out_of_the_garbage_collector():
     """A worker's modules, URL conf and settings live as long as it does: frozen, a full
     collection does not walk them (tens of milliseconds on one request, every few dozen)."""

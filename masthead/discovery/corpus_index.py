@@ -93,6 +93,13 @@ class _Rows:
         self.n, self.nnz = self.n + n, self.nnz + nnz
         self.columns = max(self.columns, rows.shape[1])
 
+    def reserve(self, rows: int) -> None:
+        """Writable room for `rows` more rows of the current average length."""
+        per_row = -(-self.nnz // max(self.n, 1))
+        self.indptr = _room(self.indptr, self.n + 1 + rows)
+        self.indices = _room(self.indices, self.nnz + rows * per_row)
+        self.data = _room(self.data, self.nnz + rows * per_row)
+
     def rebuilt(self, matrix: sp.csr_matrix) -> None:
         """Take `matrix` as the whole content (after a replaced or dropped row)."""
         matrix = sp.csr_matrix(matrix)
@@ -158,8 +165,10 @@ class CorpusIndex:
         self._tags = _Rows.empty(0)
         self._tag_df: np.ndarray | None = None
         self._columns = _Columns()
-        self._row_of: dict[int, int] | None = {}
-        self._table: np.ndarray | None = None  # ann.row_table of the ids, made when first needed
+        # Article id -> row (-1: none), with room for ids to come: made when first needed, then
+        # kept up to date as rows are appended (a dict would cost ~100 bytes an article and be
+        # rebuilt after every load; a table rebuilt after every append, O(corpus) per publish).
+        self._table: np.ndarray | None = None
         self.vectors = ann.VectorIndex(dims, exact_below=exact_below)
         self._stories: engine.StoryIndex | None = engine.StoryIndex(
             **engine.story_options(self.model.embedding_dimensions)
@@ -198,9 +207,9 @@ class CorpusIndex:
         return self._get("floors")
 
     def row_of(self, article_id: int) -> int | None:
-        if self._row_of is None:
-            self._row_of = {int(i): r for r, i in enumerate(self._get("ids"))}
-        return self._row_of.get(article_id)
+        table = self._row_table()
+        row = int(table[article_id]) if 0 <= article_id < len(table) else -1
+        return row if row >= 0 else None
 
     def rows_of(self, article_ids: np.ndarray) -> np.ndarray:
         """The rows of many articles at once (-1 for those the index does not hold)."""
@@ -210,6 +219,18 @@ class CorpusIndex:
         if self._table is None:
             self._table = ann.row_table(self._get("ids"))
         return self._table
+
+    def _table_add(self, ids: np.ndarray, start: int) -> None:
+        """Rows `start`... appended with `ids`: the table grows by doubling (new articles have
+        the highest ids), so an append costs no pass over the corpus."""
+        table = self._table
+        assert table is not None
+        top = int(ids.max()) + 1 if len(ids) else 0
+        if top > len(table):
+            grown = np.full(max(top, 2 * len(table)), -1, np.int64)
+            grown[: len(table)] = table
+            table = self._table = grown
+        table[ids] = np.arange(start, start + len(ids))
 
     def article_id(self, row: int) -> int:
         return int(self._arrays["ids"][row])
@@ -462,9 +483,8 @@ class CorpusIndex:
         self._X.append(X)
         self._tags.append(self._tag_rows(tags))
         self._tag_df = None
-        if self._row_of is not None:
-            self._row_of.update({int(i): start + k for k, i in enumerate(ids)})
-        self._table = None
+        if self._table is not None:
+            self._table_add(np.asarray(ids, np.int64), start)
         if vectors is not None and start == 0:
             self.vectors = vectors
         elif self.vectors.graph is None and self._size >= self.vectors.exact_below:
@@ -473,6 +493,17 @@ class CorpusIndex:
             self.vectors.add(ids, Z, size=self._size)
         self._source = None
         self._changed(n, appended=True)
+
+    def reserve(self, rows: int) -> None:
+        """Writable room for at least `rows` appended rows. A loaded index's arrays are
+        memory-mapped read-only: the first append copies every one of them (about 2 KB an
+        article), which a worker does here as it warms up rather than in its first update."""
+        size = self._size + rows
+        for name in self.ARRAYS:
+            self._arrays[name] = _room(self._arrays[name], size)
+        for sparse in (self._X, self._tags):
+            sparse.reserve(rows)
+        self._row_table()
 
     def replace(self, row: int, new: IndexRow) -> None:
         """Put new content in place of `row` (same article, same place in publication order)."""
@@ -507,7 +538,6 @@ class CorpusIndex:
         self._X.rebuilt(self._X.matrix[keep])
         self._tags.rebuilt(self._tags.matrix[keep])
         self._tag_df = None
-        self._row_of = None
         self._table = None
         self._source = None
         self._changed(1)
@@ -699,7 +729,6 @@ class CorpusIndex:
             columns.tag_column[tag_id], columns.column_name[col] = col, name
         for path in meta["channels"]:
             columns.channel(path)
-        index._row_of = None
         index._table = None
         index._stories = None
         index.vectors.load(source / "vectors.faiss")

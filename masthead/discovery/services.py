@@ -699,6 +699,7 @@ def index_warm() -> bool:
         index.stories_near(signature, timezone.now().timestamp())
         index.affected(Z[0])
         index.neighbours([index.size - 1])
+        index.reserve(SNAPSHOT_AFTER)  # the arrays copied out of their files now, not in an update
         return True
 
 

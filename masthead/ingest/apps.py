@@ -10,12 +10,7 @@ class IngestConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.conf import settings
-
         from masthead.ingest import tasks
-        from masthead.ingest.screening import lexicon
-
-        lexicon.store_tables_in(settings.VAR_DIR / "screening")
 
         periodic.register(
             "queue polls of due sources",

@@ -5,10 +5,12 @@ from django.db import models
 from django.utils import timezone
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 
-from masthead.ingest.fetch import url_problem
-
 
 def validate_source_url(value: str) -> None:
+    # Imported when a source is validated: the fetcher brings httpx (with its command-line
+    # tool's rich and click: about 0.15 s of CPU), which a web worker starting up does not need.
+    from masthead.ingest.fetch import url_problem
+
     if problem := url_problem(value):
         raise ValidationError(problem)
 

@@ -29,6 +29,7 @@ from masthead.ingest import clean, spam
 from masthead.ingest.fetch import FetchError, fetch, url_problem
 from masthead.ingest.models import Item, Source
 from masthead.ingest.parse import Entry, FeedError, parse
+from masthead.ingest.screening_tables import screening_tables_stored
 from masthead.ingest.summary import dek_and_body
 from masthead.ingest.tagging import Tagger
 from masthead.news.bulk import articles_bulk_create
@@ -91,6 +92,7 @@ class Context:
         self.batch = StoreBatch()
         self.norms = TitleNorms()
         # One screener for the run: its lexicon keeps what it has looked up between items.
+        screening_tables_stored()
         self.screener = spam.screener(known=self.known)
 
     def known(self, word: str) -> bool:

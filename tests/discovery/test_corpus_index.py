@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from masthead.discovery import engine
+from masthead.discovery import ann, engine
 from masthead.discovery.corpus_index import CorpusIndex, IndexRow, StoredRows
 
 TEXTS = [
@@ -104,6 +104,41 @@ def test_a_saved_snapshot_opens_memory_mapped_and_equal(model, tmp_path):
     index.add(rows[6:])
     index.drop(index.row_of(101))
     same(opened, index)
+
+
+def test_an_opened_index_given_room_appends_without_copying_its_arrays_and_still_equals(
+    model, tmp_path
+):
+    """A worker warms up by copying the mapped arrays once (`reserve`); its first update after
+    a publish then appends in place instead of copying every array of the corpus."""
+    rows = [make_row(model, i, t) for i, t in enumerate(TEXTS)]
+    built(model, rows[:6]).save(tmp_path, mark={"last": ""})
+    opened = CorpusIndex.load(tmp_path, model)
+    opened.reserve(4)
+    before = {name: opened._get(name) for name in CorpusIndex.ARRAYS}
+    X = opened.corpus.X
+    for row in rows[6:]:
+        opened.add([row])
+    for name, array in before.items():
+        assert np.shares_memory(opened._get(name), array), name
+    assert np.shares_memory(opened.corpus.X.indices, X.indices)
+    same(opened, built(model, rows))
+
+
+def test_appending_rows_keeps_the_article_to_row_table_instead_of_remaking_it(model, monkeypatch):
+    rows = [make_row(model, i, t) for i, t in enumerate(TEXTS)]
+    index = built(model, rows[:6])
+    assert index.row_of(103) == 3  # the table made once
+    made = []
+    real = ann.row_table
+    monkeypatch.setattr(ann, "row_table", lambda ids: made.append(len(ids)) or real(ids))
+    for row in rows[6:]:
+        index.add([row])
+        assert index.row_of(row.article_id) == index.size - 1
+    assert index.row_of(100) == 0 and index.row_of(999) is None
+    assert made == []  # one pass over the corpus per publish otherwise
+    index.drop(index.row_of(101))
+    assert index.row_of(102) == 1 and made == [9]
 
 
 def test_saving_again_keeps_two_snapshots_and_points_current_at_the_newest(model, tmp_path):

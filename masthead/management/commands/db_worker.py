@@ -6,6 +6,7 @@ from typing import Any
 from django_tasks_db.compat import TASKS_LOGGER
 from django_tasks_db.management.commands.db_worker import Command as TaskWorker
 
+from masthead.collector import paused_while_loading
 from masthead.discovery import services as discovery
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,8 @@ class Command(TaskWorker):
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.process_time()
         try:
-            warmed = discovery.index_warm()
+            with paused_while_loading():  # the services' libraries and the index's tables
+                warmed = discovery.index_warm()
         except Exception:  # a worker that cannot warm up still runs its tasks
             logger.exception("warming discovery's index failed")
         else:
