@@ -252,9 +252,15 @@ else:
                 # IMMEDIATE takes the write lock up front so upgrades from read to write can't deadlock.
                 "timeout": 20,
                 "transaction_mode": "IMMEDIATE",
+                # The memory map covers a 100,000-article site (about 1.1 GB): pages past it are
+                # copied in by read() into each connection's own cache, tens of thousands of
+                # them for a search's first visit to its matches. SQLite caps it at its own
+                # limit (2 GB unless built otherwise); the mapped pages are the OS's file cache,
+                # shared by every worker.
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA cache_size=-64000; PRAGMA mmap_size=268435456;"
+                    "PRAGMA cache_size=-64000; "
+                    f"PRAGMA mmap_size={envint('MASTHEAD_SQLITE_MMAP_BYTES', 2**31 - 2**16)};"
                 ),
             },
         }
