@@ -149,9 +149,7 @@ def _minute(value: Any) -> str:
         return ""
     if not isinstance(value, datetime):  # a plain date: Django's own formatter decides
         return conditional_escape(dateformat.format(value, "Y-m-d H:i"))
-    return (
-        f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:{value.minute:02d}"
-    )
+    return f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:{value.minute:02d}"
 
 
 @register.simple_tag
