@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import random
 import re
 import sqlite3
@@ -39,7 +40,7 @@ from pathlib import Path
 
 from harness import ROOT, VAR, environment, gunicorn, masthead, masthead_print
 from pages import UNIT
-from serving import random_paths_script, start_peer, stop
+from serving import cpu_seconds, random_paths_script, start_peer, stop
 
 ARTICLES = 100_000
 WORD = re.compile(r"[^\W\d_]{5,}")
@@ -172,20 +173,64 @@ def wrk(url: str, duration: float, script: Path) -> dict[str, float]:
     }
 
 
+def database_backends(database_url: str) -> list[int]:
+    """Process ids of the PostgreSQL server processes serving `database_url`'s database."""
+    sql = (
+        "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend'"
+        " AND datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    out = subprocess.run(
+        ["psql", database_url, "-Atc", sql],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    return [int(pid) for pid in out.split()]
+
+
+def service_cpu(server: subprocess.Popen | None, database_url: str) -> float:
+    """CPU seconds used so far by the site's gunicorn processes plus, on PostgreSQL, by its
+    database's server processes (those alive now)."""
+    total = cpu_seconds(server.pid) if server is not None else 0.0
+    if database_url:
+        total += sum(cpu_seconds(pid) for pid in database_backends(database_url))
+    return total
+
+
 def measure(
-    name: str, base: str, parameter: str, sets: dict[str, list[str]], args, work: Path
+    name: str,
+    base: str,
+    parameter: str,
+    sets: dict[str, list[str]],
+    args,
+    work: Path,
+    server: subprocess.Popen | None = None,
+    database_url: str = "",
 ) -> list[dict]:
     rows = []
     for kind, texts in sets.items():
         paths = [f"/search/?{urllib.parse.urlencode({parameter: text})}" for text in texts]
+        # CPU per query of the one-connection pass (gunicorn and, on PostgreSQL, its server
+        # processes): steadier than wall time on a shared machine. Backends opened during the
+        # pass started at zero, so the difference of the two sums counts them whole.
+        cpu_before = service_cpu(server, database_url)
         p50, p95, asked = one_connection(base, paths, args.sequential_seconds)
+        cpu = (service_cpu(server, database_url) - cpu_before) * 1000 / max(asked, 1)
         load = wrk(base, args.duration, random_paths_script(paths, work))
         rows.append(
-            {**load, "site": name, "kind": kind, "one_p50": p50, "one_p95": p95, "asked": asked}
+            {
+                **load,
+                "site": name,
+                "kind": kind,
+                "one_p50": p50,
+                "one_p95": p95,
+                "asked": asked,
+                "cpu": cpu,
+            }
         )
         print(
-            f"  {name} {kind}: p50 {p50:.1f} ms, p95 {p95:.1f} ms ({asked} queries);"
-            f" {load['rps']:.1f} req/s",
+            f"  {name} {kind}: p50 {p50:.1f} ms, p95 {p95:.1f} ms ({asked} queries;"
+            f" {cpu:.1f} ms CPU per query); {load['rps']:.1f} req/s",
             flush=True,
         )
     return rows
@@ -250,7 +295,9 @@ def main() -> None:
             # then under load again with it on (emptied first: a purge of every key).
             server, base = gunicorn({**env, "MASTHEAD_SEARCH_CACHE_SECONDS": "0"})
             try:
-                site_rows = measure(name, base, "q", sets, args, work)
+                site_rows = measure(
+                    name, base, "q", sets, args, work, server, env.get("DATABASE_URL", "")
+                )
             finally:
                 stop(server)
             masthead_print(
@@ -274,6 +321,7 @@ def main() -> None:
                     queries(titles, args.queries, args.seed),
                     args,
                     work,
+                    server,
                 )
             finally:
                 stop(server)
@@ -285,16 +333,20 @@ def main() -> None:
     print(
         f"\nSearch, query seed {args.seed}: one connection (each query once, result cache off),"
         f" then wrk -t2 -c8 -d{args.duration}s over the same queries, gunicorn 2 workers;"
-        " Masthead again with its result cache on (starting empty)\n"
+        " Masthead again with its result cache on (starting empty). CPU ms/query: the"
+        " one-connection pass's CPU (gunicorn, and the PostgreSQL server processes of its"
+        " database) per query; load average at the end:"
+        f" {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n"
     )
     print(
-        "| site | query | p50 ms | p95 ms | queries | req/s | p99 ms | x stock"
-        " | req/s, result cache | x stock |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "| site | query | p50 ms | p95 ms | CPU ms/query | queries | req/s | p99 ms | x stock"
+        " | req/s, result cache | x stock |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
     for r in rows:
         cached = r.get("cached_rps")
         print(
-            f"| {r['site']} | {r['kind']} | {r['one_p50']:.1f} | {r['one_p95']:.1f} | {r['asked']} |"
+            f"| {r['site']} | {r['kind']} | {r['one_p50']:.1f} | {r['one_p95']:.1f} |"
+            f" {r['cpu']:.1f} | {r['asked']} |"
             f" {r['rps']:,.1f} | {r['p99']:.0f} | {times(r['rps'], r['kind'])} |"
             f" {f'{cached:,.1f}' if cached else '-'} | {times(cached, r['kind'])} |"
         )

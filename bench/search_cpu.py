@@ -7,7 +7,7 @@ Runs inside one Python process with the site's settings (DEBUG off, result cache
 query of `bench/search.py`'s draw for `--seed` (one word, two words) is asked once through
 Django's test client (middleware, view, SQL, template), page 1. Prints p50 / p95 ms of the
 process's CPU time (`time.process_time`: on SQLite it includes the database, on PostgreSQL the
-server's CPU is not in it) and of wall time. `--answers FILE` writes each query's count and
+server's CPU is not in it, and is printed apart as a mean per page) and of wall time. `--answers FILE` writes each query's count and
 first page of story ids as JSON, so that two trees' answers can be compared. To measure another
 tree (say an export of main), run this file with PYTHONPATH on that tree.
 """
@@ -75,9 +75,26 @@ def main() -> None:
     print(f"({args.label}: {code.__file__})", file=sys.stderr)
     client = Client(HTTP_HOST="127.0.0.1")
     client.get("/search/", {"q": "warm"})  # imports, templates, the channel menu
+    from django.db import connection
+
+    backend = 0
+    if connection.vendor == "postgresql":  # the server process of this one connection
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+
+    def server_cpu_ms() -> float:
+        """CPU time of the connection's PostgreSQL server process (/proc: 10 ms ticks, so
+        only a mean over many pages is worth printing)."""
+        if not backend:
+            return 0.0
+        fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
     answers: dict[str, dict] = {}
     for kind, texts in sets.items():
         cpu, wall = [], []
+        server_before = server_cpu_ms()
         for _ in range(args.rounds):
             for text in texts:
                 c0, w0 = time.process_time(), time.perf_counter()
@@ -92,9 +109,13 @@ def main() -> None:
                     "ids": [a.pk for a in page],
                 }
         (c50, c95), (w50, w95) = percentiles(cpu), percentiles(wall)
+        server = ""
+        if connection.vendor == "postgresql":
+            per_page = (server_cpu_ms() - server_before) / len(cpu)
+            server = f"\tserver CPU {per_page:.1f} ms/page (mean)"
         print(
             f"{args.label}\tseed {args.seed}\t{kind}\tCPU {c50:.1f} / {c95:.1f} ms"
-            f"\twall {w50:.1f} / {w95:.1f} ms\t({len(cpu)} pages)",
+            f"\twall {w50:.1f} / {w95:.1f} ms{server}\t({len(cpu)} pages)",
             flush=True,
         )
     if args.answers:

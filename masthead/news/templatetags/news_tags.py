@@ -1,6 +1,7 @@
 import json
 from collections import OrderedDict
 from contextlib import suppress
+from datetime import datetime
 from typing import Any
 
 from django import template
@@ -10,7 +11,6 @@ from django.template.base import FilterExpression
 from django.utils import dateformat, timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import Truncator
 
 from masthead.news.cache import NAV, article_key, cached_volatile, cached_with_keys, keys_record
 
@@ -102,7 +102,7 @@ def _card_html(article: Any, *, url: str, autoescape: bool) -> SafeString:
     href = escape(url)
     dek = ""
     if article.dek:
-        dek = f'<p class="card__dek">{escape(Truncator(article.dek).words(40, truncate=" …"))}</p>'
+        dek = f'<p class="card__dek">{escape(_words(str(article.dek), 40, " …"))}</p>'
     credit = f"<span>{escape(article.credit_line)}</span> · " if article.credit_line else ""
     published = article.published_at
     if settings.USE_TZ and published is not None and timezone.is_aware(published):
@@ -119,16 +119,37 @@ def _card_html(article: Any, *, url: str, autoescape: bool) -> SafeString:
         f'<article class="card">\n'
         f'  <h3 class="card__title"><a href="{href}">{escape(article.title)}</a></h3>\n'
         f"  {dek}\n"
-        f'  <p class="card__meta">{credit}<time datetime="{_date(published, "c")}">'
-        f"{_date(published, 'Y-m-d H:i')}</time>{sources}\n</p>\n"
+        f'  <p class="card__meta">{credit}<time datetime="{_iso(published)}">'
+        f"{_minute(published)}</time>{sources}\n</p>\n"
         "</article>\n"
     )
 
 
-def _date(value: Any, form: str) -> str:
-    """The `date` filter for a format that is not a setting's name (`formats.date_format`
-    looks the name up first, then hands it to `dateformat.format`)."""
-    return "" if value in (None, "") else conditional_escape(dateformat.format(value, form))
+def _words(text: str, count: int, truncate: str) -> str:
+    """`Truncator(text).words(count, truncate=truncate)` for plain text (the `truncatewords`
+    the card template applies): whitespace runs become one space, and past `count` words the
+    text is cut and `truncate` added unless the cut text already ends with it."""
+    words = text.split()
+    if len(words) <= count:
+        return " ".join(words)
+    cut = " ".join(words[:count])
+    return cut if cut.endswith(truncate) else cut + truncate
+
+
+def _iso(value: Any) -> str:
+    """The `date` filter with format "c" (`DateFormat.c`: the value's ISO 8601 form)."""
+    if value in (None, ""):
+        return ""
+    return conditional_escape(value.isoformat())
+
+
+def _minute(value: Any) -> str:
+    """The `date` filter with format "Y-m-d H:i", for a date and time."""
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, datetime):  # a plain date: Django's own formatter decides
+        return conditional_escape(dateformat.format(value, "Y-m-d H:i"))
+    return f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:{value.minute:02d}"
 
 
 @register.simple_tag
