@@ -5,7 +5,6 @@ import threading
 import time
 
 import pytest
-
 from django.core.cache import cache
 
 from masthead.news import frontcache
