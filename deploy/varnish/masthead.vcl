@@ -7,9 +7,9 @@
 # they show changes.
 #
 # A purge is soft: the purged copy stays, expired, and the first reader after it starts one
-# background fetch of the new page. Until that fetch lands (a page render, milliseconds) readers
-# get the purged copy at once instead of queueing behind gunicorn; after STALE_AT_MOST (1 s,
-# `req.grace` below) nobody does, and requests wait for the fetch. So a change shows within a
+# background fetch of the new page. Until that fetch lands (one page render) readers get the
+# purged copy at once instead of queueing behind gunicorn; a second after the purge
+# (`req.grace` below) nobody does, and requests wait for the fetch. So a change shows within a
 # second, and a page purged while thousands of readers ask for it is rendered once.
 #
 #   apt-get install varnish varnish-modules
@@ -60,8 +60,7 @@ sub vcl_recv {
     }
     # A public page is the same for every reader: their cookies matter only to /api/.
     unset req.http.Cookie;
-    # STALE_AT_MOST: a purged (or expired) copy is served for at most 1 s while its
-    # replacement is fetched.
+    # A purged (or expired) copy is served for at most 1 s while its replacement is fetched.
     set req.grace = 1s;
     return (hash);
 }
