@@ -3,8 +3,14 @@
 # Masthead tags every public page with the keys of what it shows (`xkey` response header: the
 # articles, channels, tags and discovery lists on it) and, on each publish, edit, unpublish, move
 # or delete, sends `PURGE /` with an `xkey-purge` header naming the keys that change. Pages
-# therefore stay cached for their s-maxage (a day by default) and leave the cache the moment
-# something they show changes.
+# therefore stay cached for their s-maxage (a day by default) and go stale the moment something
+# they show changes.
+#
+# A purge is soft: the purged copy stays, expired, and the first reader after it starts one
+# background fetch of the new page. Until that fetch lands (one page render) readers get the
+# purged copy at once instead of queueing behind gunicorn; a second after the purge
+# (`req.grace` below) nobody does, and requests wait for the fetch. So a change shows within a
+# second, and a page purged while thousands of readers ask for it is rendered once.
 #
 #   apt-get install varnish varnish-modules
 #   varnishd -F -a 127.0.0.1:6081 -f /path/to/masthead.vcl -s malloc,256m
@@ -35,7 +41,7 @@ sub vcl_recv {
         if (!req.http.xkey-purge) {
             return (synth(400, "No xkey-purge header"));
         }
-        set req.http.n-gone = xkey.purge(req.http.xkey-purge);
+        set req.http.n-gone = xkey.softpurge(req.http.xkey-purge);
         return (synth(200, "Purged " + req.http.n-gone));
     }
     if (req.method != "GET" && req.method != "HEAD") {
@@ -54,6 +60,8 @@ sub vcl_recv {
     }
     # A public page is the same for every reader: their cookies matter only to /api/.
     unset req.http.Cookie;
+    # A purged (or expired) copy is served for at most 1 s while its replacement is fetched.
+    set req.grace = 1s;
     return (hash);
 }
 
@@ -63,7 +71,8 @@ sub vcl_backend_response {
         set beresp.ttl = 120s;
         return (deliver);
     }
-    # A purge removes objects outright; grace only covers a slow backend after expiry.
+    # Kept this long after a purge or expiry so a soft purge leaves a copy to serve while the new
+    # one is fetched; `req.grace` decides how much of it a reader may be given (1 s).
     set beresp.grace = 30s;
 }
 

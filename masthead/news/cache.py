@@ -41,6 +41,8 @@ SITEMAP = "sitemap"
 SEARCH = "search"
 # Tolerated clock difference between web nodes when comparing a purge with a build start.
 CLOCK_SKEW_SECONDS = 0.05
+# How much later than that the front cache is purged (`_purge_now`): timer and clock resolution.
+FRONT_PURGE_MARGIN_SECONDS = 0.01
 PURGED_PREFIX = "purged:"
 PURGE_SEQUENCE = "purge-sequence"
 # Purge times a process keeps between purges (a few per page: bounded by the pages it serves).
@@ -229,9 +231,9 @@ def keys_purged_at(keys: Iterable[str]) -> float:
 
 def keys_purge(keys: Iterable[str]) -> None:
     """Make every cached page and fragment showing any of `keys` stale, here and in the front
-    cache: now, and again when the transaction commits, because a reader who rebuilt a page in
-    between would have cached the content from before the change. Inside `purges_batched`,
-    when the block ends."""
+    cache: here now, and here and in the front cache when the transaction commits, because a
+    reader who rebuilt a page in between would have cached the content from before the change.
+    Inside `purges_batched`, when the block ends."""
     batched = _batched.get()
     if batched is not None:
         batched.update(keys)
@@ -242,10 +244,10 @@ def keys_purge(keys: Iterable[str]) -> None:
     if len(keys) > PURGE_KEYS_MAX:
         keys = [ALL]
     if transaction.get_connection().in_atomic_block:
-        _purge_now(keys)
-        transaction.on_commit(lambda: _purge_now(keys, last=True))
+        _purge_now(keys, front=False)
+        transaction.on_commit(lambda: _purge_now(keys))
     else:
-        _purge_now(keys, last=True)
+        _purge_now(keys)
 
 
 @contextmanager
@@ -262,16 +264,23 @@ def purges_batched() -> Iterator[None]:
             keys_purge(keys)
 
 
-def _purge_now(keys: list[str], *, last: bool = False) -> None:
-    """Purge `keys` here and in the front cache; after the last purge of a change, the front
-    cache once more a moment later (`frontcache.purge_again_later`). Django's cache needs no
-    repeat: a cached value built before a purge is stale whenever it is read."""
+def _purge_now(keys: list[str], *, front: bool = True) -> None:
+    """Purge `keys` here and, with `front`, in the front cache, then once more a moment later
+    (`frontcache.purge_again_later`). Django's cache needs no repeat: a cached value built
+    before a purge is stale whenever it is read.
+
+    The front cache is purged only once the change is committed (`front` is False before): a
+    page it fetched again before the commit would show the content from before the change, and
+    be purged again at the commit anyway. It hears of the purge CLOCK_SKEW_SECONDS after the
+    purge time: the page it then fetches again is built after that time by more than the skew
+    `keys_are_fresh` allows for, so it is cached, not built twice (sent `no-cache` as possibly
+    older than the purge, and built again on the next request)."""
     now = time.time()
     cache.set_many({PURGED_PREFIX + key: now for key in keys}, timeout=None)
     _purge_sequence_bump()
     _purge_times_here.purged(keys, now)
-    frontcache.purge(keys)
-    if last:
+    if front:
+        frontcache.purge(keys, not_before=now + CLOCK_SKEW_SECONDS + FRONT_PURGE_MARGIN_SECONDS)
         frontcache.purge_again_later(keys)
 
 

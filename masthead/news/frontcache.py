@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -44,8 +45,13 @@ def _http() -> httpx.Client:
     return _client[1]
 
 
-def purge(keys: Sequence[str]) -> None:
-    """Purge `keys` in every configured front cache."""
+def purge(keys: Sequence[str], *, not_before: float = 0.0) -> None:
+    """Purge `keys` in every configured front cache, not before the time `not_before`."""
+    if not settings.MASTHEAD_FRONT_CACHE_URLS:
+        return
+    wait = not_before - time.time()
+    if wait > 0:
+        time.sleep(wait)
     for url in settings.MASTHEAD_FRONT_CACHE_URLS:
         for start in range(0, len(keys), KEYS_PER_REQUEST):
             _purge_one(url, keys[start : start + KEYS_PER_REQUEST])

@@ -6,6 +6,12 @@ Recommendation. The rest (head, header, body, tags, Related, Like, the story) ch
 the article or something it shows changes, so it is rendered once and cached under the page's
 surrogate keys. Each volatile part is left in the shell as a marker carrying a random nonce (so
 no article text can forge one) and filled in per request by rendering its own small template.
+
+The discovery lists (Related, Like, the story) are such a part too, though not volatile: they
+are one cached fragment of their own (`shell_part`), which a publish elsewhere changes far more
+often than the rest of the page (a new article enters the Related lists of up to a hundred
+others). Kept out of the shell, a change to them renders the lists again, not the page's head,
+header, body and tags with them; the page still carries their keys, recorded as they are put in.
 """
 
 from __future__ import annotations

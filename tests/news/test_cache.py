@@ -5,8 +5,9 @@ import time
 from django.core.cache import cache
 from wagtail.models import PageViewRestriction
 
+from masthead.discovery import interface
 from masthead.news import cache as news_cache
-from masthead.news import selectors
+from masthead.news import models, selectors
 from masthead.news.cache import (
     CLOCK_SKEW_SECONDS,
     PURGED_PREFIX,
@@ -17,6 +18,7 @@ from masthead.news.cache import (
     keys_ignored,
     keys_purge,
     keys_record,
+    lists_key,
     purges_synced,
 )
 from masthead.news.models import ArticlePage
@@ -168,3 +170,28 @@ def test_a_page_built_while_something_it_shows_is_purged_is_kept_by_no_cache(
     assert again["X-Cache"] == "miss"  # the copy was not kept in the page cache either
     assert "s-maxage" in again["Cache-Control"] and channel_key(stocks.pk) in again["xkey"]
     assert client.get(stocks.url)["X-Cache"] == "hit"
+
+
+def test_an_article_page_with_new_lists_renders_its_lists_again_but_not_its_shell(
+    client, home, monkeypatch
+):
+    """A publish enters the Related lists of many other articles: each of those pages renders
+    its lists again, and keeps its head, header, body and tags (the shell) as they were."""
+    article = ArticlePage.objects.live().order_by("pk").first()
+    before = client.get(article.url).content.decode()
+    shells, lists = [], []
+    shell_render, article_lists = models.shell_render, interface._article_lists
+    monkeypatch.setattr(
+        models, "shell_render", lambda *args: shells.append(1) or shell_render(*args)
+    )
+    monkeypatch.setattr(
+        interface, "_article_lists", lambda article: lists.append(1) or article_lists(article)
+    )
+
+    keys_purge([lists_key(article.pk)])  # as discovery does when the lists change
+    time.sleep(CLOCK_SKEW_SECONDS * 2)
+    after = client.get(article.url)
+
+    assert lists == [1] and shells == []
+    assert after.content.decode() == before
+    assert lists_key(article.pk) in after["xkey"]  # the page still leaves with its lists

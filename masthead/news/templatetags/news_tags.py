@@ -58,6 +58,15 @@ def volatile_part(context: template.Context, template_name: str) -> SafeString:
     return mark_safe(engine.get_template(template_name).render(context))  # noqa: S308
 
 
+@register.simple_tag(takes_context=True)
+def shell_part(context: template.Context, template_name: str) -> SafeString:
+    """A part of the page cached on its own (a `keyed_cache` fragment), kept out of the page's
+    shell like a volatile part: when it changes (an article page's Related, Like and story lists,
+    which discovery updates as other articles are published), only the part is rendered again,
+    not the whole shell with it. Its keys are recorded for the page as it is put in."""
+    return volatile_part(context, template_name)
+
+
 # Rendered result cards kept in this process, keyed by everything a card shows: a card can only
 # be stale under a key that no longer matches, so nothing needs purging (an edit, a move or a new
 # copy of the story reads as another key). Bounded, oldest dropped first: a few megabytes.
