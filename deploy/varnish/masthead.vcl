@@ -41,7 +41,13 @@ sub vcl_recv {
         if (!req.http.xkey-purge) {
             return (synth(400, "No xkey-purge header"));
         }
-        set req.http.n-gone = xkey.softpurge(req.http.xkey-purge);
+        # Soft: the old copy may be served in grace while one fetch renders the new page. Hard
+        # (the repeat purge): the copy may have been rendered before the change, so it goes.
+        if (req.http.xkey-hard) {
+            set req.http.n-gone = xkey.purge(req.http.xkey-purge);
+        } else {
+            set req.http.n-gone = xkey.softpurge(req.http.xkey-purge);
+        }
         return (synth(200, "Purged " + req.http.n-gone));
     }
     if (req.method != "GET" && req.method != "HEAD") {
@@ -60,8 +66,9 @@ sub vcl_recv {
     }
     # A public page is the same for every reader: their cookies matter only to /api/.
     unset req.http.Cookie;
-    # A purged (or expired) copy is served for at most 1 s while its replacement is fetched.
-    set req.grace = 1s;
+    # A purged (or expired) copy is served for at most 0.9 s while its replacement is fetched:
+    # the purge arrives some 60 ms after the commit, so within a second of the change.
+    set req.grace = 0.9s;
     return (hash);
 }
 

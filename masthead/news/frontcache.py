@@ -45,8 +45,11 @@ def _http() -> httpx.Client:
     return _client[1]
 
 
-def purge(keys: Sequence[str], *, not_before: float = 0.0) -> None:
-    """Purge `keys` in every configured front cache, not before the time `not_before`."""
+def purge(keys: Sequence[str], *, not_before: float = 0.0, hard: bool = False) -> None:
+    """Purge `keys` in every configured front cache, not before the time `not_before`.
+
+    A soft purge (the default) leaves the old copy to be served for at most the VCL's
+    `req.grace` while one fetch renders the new page; a `hard` one removes it at once."""
     if not settings.MASTHEAD_FRONT_CACHE_URLS:
         return
     wait = not_before - time.time()
@@ -54,7 +57,7 @@ def purge(keys: Sequence[str], *, not_before: float = 0.0) -> None:
         time.sleep(wait)
     for url in settings.MASTHEAD_FRONT_CACHE_URLS:
         for start in range(0, len(keys), KEYS_PER_REQUEST):
-            _purge_one(url, keys[start : start + KEYS_PER_REQUEST])
+            _purge_one(url, keys[start : start + KEYS_PER_REQUEST], hard=hard)
 
 
 def purge_again_later(keys: Sequence[str]) -> None:
@@ -63,21 +66,25 @@ def purge_again_later(keys: Sequence[str]) -> None:
     A page that a reader's request was still fetching from gunicorn when the purge reached
     Varnish (its render read the content from before the change, or came from the page cache,
     and was checked just before the purge was written) is stored after the purge and would
-    stay until the next one; the repeat removes it while the change is still new. It costs one
-    more render of each purged page.
+    stay until the next one; the repeat removes it while the change is still new, and hard, so
+    that copy is not served in grace while its replacement renders. It costs one more render of
+    each purged page.
     """
     delay_ms = settings.MASTHEAD_FRONT_CACHE_REPURGE_MS
     if not settings.MASTHEAD_FRONT_CACHE_URLS or delay_ms <= 0:
         return
     # Not a daemon: a command that purges and exits (an ingestion run) still sends it.
-    threading.Timer(delay_ms / 1000, purge, args=(list(keys),)).start()
+    threading.Timer(delay_ms / 1000, purge, args=(list(keys),), kwargs={"hard": True}).start()
 
 
-def _purge_one(url: str, keys: Sequence[str]) -> None:
+def _purge_one(url: str, keys: Sequence[str], *, hard: bool = False) -> None:
     import httpx  # loaded by `_http` already: a lookup
 
     try:
-        response = _http().request("PURGE", url, headers={"xkey-purge": " ".join(keys)})
+        headers = {"xkey-purge": " ".join(keys)}
+        if hard:
+            headers["xkey-hard"] = "1"
+        response = _http().request("PURGE", url, headers=headers)
     except httpx.HTTPError as error:
         logger.warning("front cache %s not purged (%s): %s", url, error, " ".join(keys))
         return

@@ -204,10 +204,9 @@ def test_an_edit_refreshes_the_article_and_the_pages_that_list_it(site):
     assert fetch(site["url"] + "/world/")[1]["X-Cache"] == "HIT"
 
 
-def purge(site, keys: str) -> None:
-    request = urllib.request.Request(
-        site["url"] + "/", method="PURGE", headers={"xkey-purge": keys}
-    )
+def purge(site, keys: str, *, hard: bool = False) -> None:
+    headers = {"xkey-purge": keys, **({"xkey-hard": "1"} if hard else {})}
+    request = urllib.request.Request(site["url"] + "/", method="PURGE", headers=headers)
     with urllib.request.urlopen(request, timeout=5) as response:
         assert response.status == 200
 
@@ -244,3 +243,15 @@ def test_a_purged_page_is_not_served_once_a_second_has_passed(site):
     status, headers, _ = fetch(site["url"] + path)
     assert status == 200
     assert headers["X-Cache"] == "MISS"  # rendered again, not the copy from before the purge
+
+
+def test_a_hard_purge_serves_no_copy_from_before_it(site):
+    """The repeat purge removes a copy that may have been rendered before the change: the next
+    reader gets a page rendered after it, not that copy in grace."""
+    path = "/culture/"
+    assert cached(site, path) == "HIT"
+    purge(site, page_key(fetch(site["url"] + path)[1]), hard=True)
+
+    status, headers, _ = fetch(site["url"] + path)
+    assert status == 200
+    assert headers["X-Cache"] == "MISS"

@@ -6,6 +6,7 @@ import time
 
 import pytest
 from django.core.cache import cache
+from django.db import transaction
 
 from masthead.news import frontcache
 from masthead.news.cache import CLOCK_SKEW_SECONDS, PURGED_PREFIX, keys_are_fresh, keys_purge
@@ -17,6 +18,7 @@ class Received(list):
     def __init__(self) -> None:
         super().__init__()
         self.times: list[float] = []
+        self.hard: list[bool] = []
 
 
 @pytest.fixture
@@ -28,6 +30,7 @@ def purge_receiver():
         def do_PURGE(self):
             received.times.append(time.time())
             received.append(self.headers["xkey-purge"])
+            received.hard.append(self.headers.get("xkey-hard") == "1")
             self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -114,3 +117,56 @@ def test_no_repeat_when_it_is_turned_off(purge_receiver, settings):
     frontcache.purge_again_later(["article-7"])
     time.sleep(0.3)
     assert received == []
+
+
+@pytest.mark.django_db
+def test_a_transaction_that_purges_many_times_waits_for_the_front_cache_once(
+    purge_receiver, settings, django_capture_on_commit_callbacks
+):
+    """Wagtail's bulk actions change every page in one transaction: each purge at commit waited
+    CLOCK_SKEW_SECONDS in turn, so 500 articles held the request for 30 s and more."""
+    url, received = purge_receiver
+    settings.MASTHEAD_FRONT_CACHE_URLS = [url]
+    settings.MASTHEAD_FRONT_CACHE_REPURGE_MS = 0
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        for article_id in range(30):
+            keys_purge([f"article-{article_id}", "latest"])
+    started = time.monotonic()  # the callbacks ran as the block ended; time them again
+    for callback in callbacks:
+        callback()
+
+    assert len(callbacks) == 1
+    assert time.monotonic() - started < 30 * CLOCK_SKEW_SECONDS / 2
+    assert sorted(received[0].split()) == sorted(
+        [f"article-{article_id}" for article_id in range(30)] + ["latest"]
+    )
+
+
+@pytest.mark.django_db
+def test_a_purge_after_a_rolled_back_savepoint_is_still_sent(
+    purge_receiver, settings, django_capture_on_commit_callbacks
+):
+    url, received = purge_receiver
+    settings.MASTHEAD_FRONT_CACHE_URLS = [url]
+    settings.MASTHEAD_FRONT_CACHE_REPURGE_MS = 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        try:
+            with transaction.atomic():
+                keys_purge(["article-1"])
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        keys_purge(["article-2"])
+
+    assert received == ["article-2"]
+
+
+def test_the_repeat_purge_is_hard(purge_receiver, settings):
+    """The repeat removes a copy rendered before the change: not one to serve in grace."""
+    url, received = purge_receiver
+    settings.MASTHEAD_FRONT_CACHE_URLS = [url]
+    frontcache.purge(["article-7"])
+    frontcache.purge(["article-7"], hard=True)
+    assert received.hard == [False, True]
