@@ -258,7 +258,7 @@ class _OnCommit:
         self.keys: set[str] = set()
         self.done = False
 
-    def __call__(self) -> None:
+    def purge(self) -> None:
         self.done = True
         keys = sorted(self.keys)
         _purge_now([ALL] if len(keys) > PURGE_KEYS_MAX else keys)
@@ -273,11 +273,13 @@ def _purge_on_commit(connection: Any, keys: list[str]) -> None:
     if (
         pending is None
         or pending.done
-        or not any(entry[1] is pending for entry in connection.run_on_commit)
+        or not any(
+            getattr(entry[1], "__self__", None) is pending for entry in connection.run_on_commit
+        )
     ):
         pending = _OnCommit()
         connection.masthead_purge_on_commit = pending
-        transaction.on_commit(pending)
+        transaction.on_commit(pending.purge)
     pending.keys.update(keys)
 
 
